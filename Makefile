@@ -1,0 +1,72 @@
+# Stadtspur — `make run` serves the demo, `make test` runs the whole suite.
+# Both prepare everything from a fresh checkout and are quick to re-run.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export STADTSPUR_ENV ?= development
+
+.PHONY: help run test lint stop-db db migrate seed prepare translations vendor clean system-deps
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install only when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+system-deps: ## Install missing system packages (PostGIS, Node/npm, Chromium) when allowed
+	@$(PYTHON) app/devtools/system_deps.py
+
+node_modules/.package-lock.json: package-lock.json | system-deps
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+vendor: node_modules/.package-lock.json $(VENV)/.installed ## Copy browser libraries into static/vendor
+	@$(BIN)/python -m app.devtools.vendor
+
+translations: $(VENV)/.installed ## Compile the message catalogues (extract with `make messages`)
+	@$(BIN)/pybabel compile -q -d app/translations -f
+
+db: $(VENV)/.installed system-deps ## Start (or reuse) the database and record its URL
+	@$(BIN)/python -m app.devtools.devdb ensure > /dev/null
+
+migrate: db ## Apply migrations
+	@$(FLASK) db upgrade
+
+seed: migrate ## Load the Winterthur demo content and demo accounts
+	@$(FLASK) seed demo
+
+prepare: vendor translations seed
+
+run: prepare ## Prepare everything and serve on http://127.0.0.1:5000
+	@echo "Serving on http://$(HOST):$(PORT)  (stop with Ctrl-C; the database keeps running: make stop-db)"
+	@$(FLASK) run --host $(HOST) --port $(PORT) --debug
+
+test: vendor translations db ## Prepare everything and run the whole suite on a throwaway database
+	@$(BIN)/ruff check .
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## Check the code with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app geo tests || true
+
+stop-db: ## Stop the private development database
+	@$(BIN)/python -m app.devtools.devdb stop
+
+clean: stop-db ## Remove everything `make run` created (keeps nothing of the dev database!)
+	rm -rf $(VENV) node_modules static/vendor instance
+
+messages: $(VENV)/.installed ## Extract new strings and merge them into the catalogues
+	$(BIN)/pybabel extract -F app/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching

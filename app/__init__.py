@@ -1,0 +1,115 @@
+"""Stadtspur: a crowdsourced city tour. ``create_app`` assembles the Flask application."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from app.config import INSTANCE, ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory. ``config`` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(INSTANCE),
+    )
+    app.config.update(load_config(config))
+
+    from app.logging_setup import configure_logging
+
+    configure_logging(app)
+
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)
+
+    _init_extensions(app)
+
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+
+    from app.web.context import register_template_helpers
+
+    register_template_helpers(app)
+    return app
+
+
+def content_security_policy(app: Flask) -> dict:
+    tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(app.config["TILE_URL"]))
+    if tile_origin == "://":
+        tile_origin = "'self'"
+    return {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": ["'self'", "data:", "blob:", tile_origin],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'", tile_origin],
+        "font-src": "'self'",
+        "worker-src": "'self'",
+        "manifest-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers tables on the metadata)
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app.web.i18n import select_locale, select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "account.login"
+    login_manager.session_protection = "basic"
+
+    from app.services.accounts import load_user_from_session_id
+
+    login_manager.user_loader(load_user_from_session_id)
+
+    talisman.init_app(
+        app,
+        # TLS is terminated by the reverse proxy; redirecting here would loop behind it.
+        force_https=False,
+        strict_transport_security=app.config["ENV_NAME"] == "production",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        content_security_policy=content_security_policy(app),
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy={
+            "geolocation": "(self)",
+            "microphone": "(self)",
+            "camera": "(self)",
+            "interest-cohort": "()",
+        },
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.web import register_web_blueprints
+
+    register_web_blueprints(app)

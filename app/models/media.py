@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import check_in, created_ts, intpk
+
+MEDIA_KINDS = ("photo", "audio", "consent_scan")
+MEDIA_STATUSES = ("pending", "approved", "rejected", "hidden")
+
+
+class Media(db.Model):
+    """A photo, recording or consent scan. Public files are re-encoded copies without
+    metadata; the uploaded original is kept private (never served)."""
+
+    __tablename__ = "media"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", MEDIA_KINDS), name="kind"),
+        CheckConstraint(check_in("status", MEDIA_STATUSES), name="status"),
+        CheckConstraint("size_bytes >= 0", name="size_nonnegative"),
+    )
+
+    id: Mapped[intpk]
+    place_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("places.id", ondelete="CASCADE"), index=True
+    )
+    uploader_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    storage_key: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    mime: Mapped[str] = mapped_column(String(80), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    # Derived public files, e.g. {"thumb": key, "medium": key}.
+    variants: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    caption: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    credit: Mapped[str] = mapped_column(String(120), nullable=False, server_default="")
+    licence: Mapped[str] = mapped_column(String(40), nullable=False, server_default="CC-BY-SA-4.0")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[created_ts]
+
+    place = relationship("Place", back_populates="media")
+    uploader = relationship("User")

@@ -1,0 +1,2 @@
+"""Domain services: every write and every non-trivial read. Services flush; the request
+boundary (or the CLI command) commits once."""

@@ -1,0 +1,63 @@
+"""Reads of public places for pages. Only approved, visible content leaves here."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Media, Place
+
+
+def public_places_filter():
+    """The one definition of "visible to everyone" for places."""
+    return (
+        (Place.status == "approved")
+        & Place.hidden_at.is_(None)
+        & Place.merged_into_id.is_(None)
+    )
+
+
+def public_places_query() -> Select:
+    return select(Place).where(public_places_filter())
+
+
+def map_points(limit: int = 2000) -> list[dict]:
+    """Approved places as small dicts for the home map and its list (newest first)."""
+    rows = db.session.execute(
+        select(
+            Place.id,
+            Place.title,
+            Place.summary,
+            func.ST_X(Place.geom).label("lon"),
+            func.ST_Y(Place.geom).label("lat"),
+        )
+        .where(public_places_filter())
+        .order_by(Place.published_at.desc().nulls_last(), Place.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"id": r.id, "title": r.title, "summary": r.summary, "lon": r.lon, "lat": r.lat}
+        for r in rows
+    ]
+
+
+def get_public_place(place_id: int) -> Place | None:
+    """The approved place with its themes and approved media, or None."""
+    return db.session.scalar(
+        public_places_query()
+        .where(Place.id == place_id)
+        .options(selectinload(Place.themes), selectinload(Place.media), selectinload(Place.author))
+    )
+
+
+def public_media(place: Place) -> list[Media]:
+    return [m for m in place.media if m.status == "approved" and m.hidden_at is None]
+
+
+def lonlat(place: Place) -> tuple[float, float]:
+    """(lon, lat) of a loaded place."""
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(place.geom)
+    return point.x, point.y

@@ -1,0 +1,13 @@
+"""HTML blueprints. The URL map of each area lives in its own module."""
+
+from flask import Flask
+
+
+def register_web_blueprints(app: Flask) -> None:
+    from app.web.account import bp as account_bp
+    from app.web.i18n import bp as i18n_bp
+    from app.web.system import bp as system_bp
+    from app.web.visitor import bp as visitor_bp
+
+    for bp in (system_bp, i18n_bp, visitor_bp, account_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,62 @@
+// Progressive enhancement: every [data-map] element gets a Leaflet map of the points and
+// route given in its JSON data block. Without JavaScript the lists on the page carry the same
+// content, so nothing here is needed to read it.
+import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
+
+function readJson(id) {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+}
+
+function stopIcon(number) {
+  return L.divIcon({
+    className: "",
+    html: `<div class="stop-marker" aria-hidden="true">${Number(number)}</div>`,
+    iconSize: [28, 28],
+    iconAnchor: [14, 14],
+  });
+}
+
+function placeUrl(id) {
+  return `/places/${encodeURIComponent(id)}`;
+}
+
+function initMap(el, config) {
+  const data = readJson(`${el.id}-data`) || {};
+  const map = L.map(el, { scrollWheelZoom: false, keyboard: true });
+  L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+
+  const layers = [];
+  if (data.route) {
+    const route = L.geoJSON(data.route, { style: { color: "#1d4e89", weight: 5, opacity: 0.8 } });
+    route.addTo(map);
+    layers.push(route);
+  }
+  for (const p of data.points || []) {
+    const opts = data.numbered ? { icon: stopIcon(p.number), title: p.title, alt: p.title } : { title: p.title, alt: p.title };
+    const marker = L.marker([p.lat, p.lon], opts).addTo(map);
+    const link = document.createElement("a");
+    link.href = placeUrl(p.place_id ?? p.id);
+    link.textContent = data.numbered ? `${p.number}. ${p.title}` : p.title;
+    marker.bindPopup(link);
+    layers.push(marker);
+  }
+  const group = L.featureGroup(layers);
+  if (layers.length > 1) {
+    map.fitBounds(group.getBounds(), { padding: [24, 24] });
+  } else if (layers.length === 1 && data.points?.length) {
+    map.setView([data.points[0].lat, data.points[0].lon], 17);
+  } else {
+    map.setView([config.centre[1], config.centre[0]], config.zoom);
+  }
+  el.dataset.ready = "true";
+  el.dataset.markers = String((data.points || []).length);
+  return map;
+}
+
+const config = readJson("map-config");
+if (config) {
+  for (const el of document.querySelectorAll("[data-map]")) {
+    initMap(el, config);
+  }
+}
