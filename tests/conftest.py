@@ -1,0 +1,290 @@
+"""Test fixtures: a real PostGIS database built from the migrations, a savepoint per test,
+and a live server driven by the system Chromium for end-to-end tests.
+
+Databases are created on the server named by DATABASE_URL, or else in the private
+development cluster that `make test` starts (its URL is recorded in instance/).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+TEMPLATE_DB = f"stadtspur_test_tpl_{WORKER}"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+]
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    recorded = ROOT / "instance" / "database_url"
+    if not recorded.exists():
+        pytest.exit("No database: run `make test` (it starts one) or set DATABASE_URL", 2)
+    return recorded.read_text().strip()
+
+
+def _admin_connect(url: str):
+    u = make_url(url)
+    q = dict(u.query)
+    conn = psycopg2.connect(
+        dbname="postgres", user=u.username, password=u.password,
+        host=q.get("host", u.host), port=q.get("port", u.port),
+    )
+    conn.autocommit = True
+    return conn
+
+
+def _recreate(url: str, name: str, template: str | None = None) -> str:
+    conn = _admin_connect(url)
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template:
+            cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str, name: str) -> None:
+    conn = _admin_connect(url)
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def make_test_app(db_url: str, **overrides):
+    from app import create_app
+
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "MAIL_BACKEND": "memory",
+        "TILE_URL": "/test-tiles/{z}/{x}/{y}.png",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def template_db_url(server_url, tmp_path_factory) -> str:
+    """A database migrated to head once per session; tests clone it."""
+    from flask_migrate import upgrade
+
+    url = _recreate(server_url, TEMPLATE_DB)
+    conn = psycopg2.connect(make_url(url).render_as_string(hide_password=False).replace("+psycopg2", ""))
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for ext in ("postgis", "pg_trgm", "unaccent"):
+            cur.execute(f"CREATE EXTENSION IF NOT EXISTS {ext}")
+    conn.close()
+    app = make_test_app(url)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        from app.extensions import db
+
+        db.engine.dispose()
+    yield url
+    drop_database(server_url, TEMPLATE_DB)
+
+
+@pytest.fixture(scope="session")
+def clone_db(server_url, template_db_url):
+    """Factory: a fresh database cloned from the migrated template; dropped at session end."""
+    created = []
+
+    def _clone(label: str) -> str:
+        name = f"stadtspur_test_{label}_{WORKER}_{uuid.uuid4().hex[:6]}"
+        created.append(name)
+        return _recreate(server_url, name, TEMPLATE_DB)
+
+    yield _clone
+    for name in created:
+        drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def app(clone_db):
+    return make_test_app(clone_db("main"))
+
+
+@pytest.fixture
+def db_session(app):
+    """Each test runs inside an outer transaction that is rolled back: app commits become
+    savepoints (see STYLE.md and flask-sqlalchemy#1171)."""
+    from app.extensions import db
+
+    with app.app_context():
+        engines = db.engines
+        originals = {}
+        for key, engine in engines.items():
+            connection = engine.connect()
+            transaction = connection.begin()
+            originals[key] = (engine, connection, transaction)
+            engines[key] = connection
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            for key, (engine, connection, transaction) in originals.items():
+                transaction.rollback()
+                connection.close()
+                engines[key] = engine
+
+
+@pytest.fixture
+def client(app, db_session):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db_session):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def demo(app, db_session):
+    """The Winterthur demo content inside the test transaction."""
+    from app.services.seed import seed_demo
+
+    return seed_demo()
+
+
+def create_user(email="someone@example.org", role="resident", password="a long passphrase 42",
+                name="Some One"):
+    from app.services.accounts import create_user as _create
+
+    return _create(email, name, password, role=role)
+
+
+@pytest.fixture
+def resident(db_session):
+    return create_user("resident@example.org", "resident")
+
+
+@pytest.fixture
+def curator(db_session):
+    return create_user("curator@example.org", "curator")
+
+
+@pytest.fixture
+def admin(db_session):
+    return create_user("admin@example.org", "admin")
+
+
+def login(client, email, password="a long passphrase 42"):
+    resp = client.post("/login", data={"email": email, "password": password})
+    assert resp.status_code == 303, resp.data[:500]
+    return resp
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def e2e_app(clone_db):
+    """An app on its own database with the demo content, for one test module."""
+    app = make_test_app(clone_db("e2e"), WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from app.extensions import db
+        from app.services.seed import seed_demo
+
+        app.demo_accounts = seed_demo()["accounts"]
+        db.session.commit()
+    yield app
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(e2e_app):
+    with LiveServer(e2e_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, playwright):
+    args = dict(browser_context_args)
+    args.update(playwright.devices["Pixel 7"])
+    args.pop("default_browser_type", None)
+    args.update(
+        geolocation={"latitude": 47.4997, "longitude": 8.7241},
+        permissions=["geolocation"],
+        locale="de-CH",
+        timezone_id="Europe/Zurich",
+    )
+    return args
+
+
+TILE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5d8b1e1"
+    "0000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def page(page, live_server):
+    """A phone-sized page on the live server; map tiles are stubbed (no network here) and
+    browser console errors fail the test."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.context.route(
+        "**/test-tiles/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=TILE_PNG),
+    )
+    page.base_url = live_server.url
+    yield page
+    assert errors == [], f"browser errors: {errors}"
