@@ -32,10 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
 
+    _register_blueprints(app)
+
+    # After the API: flask-smorest installs its own HTTPException handler, ours must win.
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
-    _register_blueprints(app)
 
     from app.cli import register_cli
 
@@ -110,6 +112,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.api import register_api
     from app.web import register_web_blueprints
 
     register_web_blueprints(app)
+    register_api(app)

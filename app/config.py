@@ -149,6 +149,26 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # flask-smorest: the OpenAPI document is generated from the API's code.
+        "API_TITLE": "Stadtspur API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": "Approved places, tours and themes as GeoJSON, plus contribution "
+                "and moderation. Place data CC0 1.0; stories CC BY-SA 4.0 unless a feature "
+                "says otherwise.",
+                "license": {"name": "CC0-1.0 (data)", "url": "https://creativecommons.org/publicdomain/zero/1.0/"},
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                    "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "stadtspur_session"},
+                }
+            },
+        },
     }
     cfg.update(overrides)
     return cfg

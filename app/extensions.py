@@ -19,6 +19,8 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
 
+from flask_smorest import Api  # noqa: E402
 from flask_talisman import Talisman  # noqa: E402
 
 talisman = Talisman()
+api = Api()

@@ -1,0 +1,34 @@
+# Production image: gunicorn behind a reverse proxy. Build: docker build -t stadtspur .
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    STADTSPUR_ENV=production \
+    LOG_JSON=1 \
+    MEDIA_ROOT=/data/media
+# libpq for psycopg2 at run time; the wheels bring GEOS/PROJ/libheif themselves.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq5 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --uid 10001 stadtspur \
+    && mkdir -p /data/media && chown stadtspur /data/media
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY geo ./geo
+RUN pip install . && pip install Babel
+COPY migrations ./migrations
+COPY templates ./templates
+COPY static ./static
+COPY --from=assets /src/node_modules ./node_modules
+RUN python -m app.devtools.vendor && rm -rf node_modules \
+    && pybabel compile -d app/translations -f
+USER stadtspur
+EXPOSE 8000
+# Migrations first (idempotent), then the app; workers scale with CPUs via WEB_CONCURRENCY.
+CMD ["sh", "-c", "flask --app app db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-2} --threads 4 --forwarded-allow-ips='*' --access-logfile - 'app:create_app()'"]

@@ -1,0 +1,35 @@
+"""The machine-facing HTTP layer: /api/v1 (with a generated OpenAPI document), and later
+OGC API Features, vector tiles, feeds and embeds.
+
+Every /api/v1 module defines a flask-smorest Blueprint; flask-smorest generates the OpenAPI
+document from their schemas and docstrings, so the document cannot drift from the code.
+Register new modules in API_MODULES.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+from app.extensions import api, csrf
+
+# modules under app/api/ that define `blp` (a flask_smorest.Blueprint under /api/v1)
+API_MODULES: list[str] = [
+    "app.api.meta",
+]
+
+# modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)
+PLAIN_MODULES: list[str] = []
+
+
+def register_api(app: Flask) -> None:
+    api.init_app(app)
+    for name in API_MODULES:
+        module = import_module(name)
+        # The API authenticates cookie sessions with a CSRF header itself (app.api.auth).
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp)
+    for name in PLAIN_MODULES:
+        module = import_module(name)
+        app.register_blueprint(module.bp)
