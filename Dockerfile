@@ -21,7 +21,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY geo ./geo
-RUN pip install . && pip install Babel
+# Editable, so the app finds templates/, static/ and migrations/ next to it in /app.
+RUN pip install -e .
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
