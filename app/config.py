@@ -105,7 +105,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TILE_URL": os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         "TILE_ATTRIBUTION": os.environ.get(
             "TILE_ATTRIBUTION",
-            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors",
         ),
         # Bulk prefetch of tiles is only allowed from our own tile server.
         "TILE_PREFETCH_ALLOWED": _bool(os.environ.get("TILE_PREFETCH_ALLOWED")),

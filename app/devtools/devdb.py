@@ -314,7 +314,7 @@ def _connect(url: str, dbname: str | None = None):
     u = make_url(url)
     if dbname:
         u = u.set(database=dbname)
-    kwargs = {k: v for k, v in u.query.items()}
+    kwargs = dict(u.query.items())
     conn = psycopg2.connect(
         dbname=u.database,
         user=u.username,

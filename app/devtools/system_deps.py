@@ -27,8 +27,9 @@ def _apt_prefix() -> list[str] | None:
         return None
     if os.geteuid() == 0:
         return []
-    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0:
-        return ["sudo", "-n"]
+    if shutil.which("sudo"):
+        ok = subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0
+        return ["sudo", "-n"] if ok else None
     return None
 
 

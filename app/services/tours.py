@@ -75,4 +75,5 @@ def stop_points(tour: Tour) -> list[dict]:
 def route_geojson(tour: Tour) -> dict | None:
     if tour.route is None:
         return None
-    return json.loads(db.session.scalar(select(func.ST_AsGeoJSON(Tour.route, 6)).where(Tour.id == tour.id)))
+    text = db.session.scalar(select(func.ST_AsGeoJSON(Tour.route, 6)).where(Tour.id == tour.id))
+    return json.loads(text)

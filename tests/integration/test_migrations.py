@@ -71,12 +71,10 @@ def test_moderation_log_is_append_only(db_session):
         "INSERT INTO moderation_events (actor_name, action, target_type, target_id) "
         "VALUES ('x', 'approve', 'place', 1)"
     ))
-    with pytest.raises(InternalError, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE moderation_events SET action = 'reject'"))
-    with pytest.raises(InternalError, match="append-only"):
-        with db_session.begin_nested():
-            db_session.execute(text("DELETE FROM moderation_events"))
+    with pytest.raises(InternalError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("UPDATE moderation_events SET action = 'reject'"))
+    with pytest.raises(InternalError, match="append-only"), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM moderation_events"))
 
 
 def test_check_constraints_hold(db_session):
