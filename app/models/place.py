@@ -99,7 +99,7 @@ class Place(db.Model):
     themes: Mapped[list[Theme]] = relationship(secondary=place_themes, order_by=Theme.slug)
     author = relationship("User", foreign_keys=[author_id])
     helper = relationship("User", foreign_keys=[helper_id])
-    media: Mapped[list["Media"]] = relationship(  # noqa: F821
+    media: Mapped[list[Media]] = relationship(  # noqa: F821  (resolved by name in the mapper registry)
         back_populates="place", order_by="Media.position, Media.id"
     )
 

@@ -92,9 +92,8 @@ def set_role(actor: User | None, user: User, role: str) -> None:
     """Change ``user``'s role. ``actor`` None means the command line (trusted)."""
     if role not in ROLES:
         raise ValidationError(f"Unknown role {role!r}.", field="role")
-    if actor is not None:
-        if not actor.is_admin:
-            raise Forbidden("Only admins change roles.")
+    if actor is not None and not actor.is_admin:
+        raise Forbidden("Only admins change roles.")
     user.role = role
     db.session.flush()
 

@@ -6,9 +6,8 @@ everything at once.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import html
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt

@@ -1,11 +1,10 @@
 """first cut of the schema
 
 Revision ID: b34b39cb7dd5
-Revises: 
+Revises:
 Create Date: 2026-11-22 20:53:21.330784
 """
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
