@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export STADTSPUR_ENV ?= development
 
-.PHONY: help run test lint stop-db db migrate seed prepare translations vendor clean system-deps
+.PHONY: help run test lint stop-db db migrate seed prepare translations vendor clean system-deps messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ vendor: node_modules/.package-lock.json $(VENV)/.installed ## Copy browser libra
 	@$(BIN)/python -m app.devtools.vendor
 
 translations: $(VENV)/.installed ## Compile the message catalogues (extract with `make messages`)
-	@$(BIN)/pybabel compile -q -d app/translations -f
+	@$(BIN)/pybabel compile -d app/translations -f
 
 db: $(VENV)/.installed system-deps ## Start (or reuse) the database and record its URL
 	@$(BIN)/python -m app.devtools.devdb ensure > /dev/null
@@ -67,6 +67,5 @@ stop-db: ## Stop the private development database
 clean: stop-db ## Remove everything `make run` created (keeps nothing of the dev database!)
 	rm -rf $(VENV) node_modules static/vendor instance
 
-messages: $(VENV)/.installed ## Extract new strings and merge them into the catalogues
-	$(BIN)/pybabel extract -F app/babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+messages: $(VENV)/.installed ## Extract new strings into the German catalogue and list untranslated ones
+	$(BIN)/python -m app.devtools.translate
