@@ -93,3 +93,29 @@ def test_open_redirect_is_refused(client):
     resp = client.post("/language", data={"lang": "en", "next": "https://evil.example/"})
     assert resp.status_code == 303
     assert resp.headers["Location"] == "/"
+
+
+def test_restarted_database_connections_are_survived(clone_db, server_url):
+    """pool_pre_ping replaces connections the server dropped (as after a restart)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _admin_connect
+
+    url = clone_db("preping")
+    app = make_test_app(url)
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    conn = _admin_connect(server_url)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (make_url(url).database,),
+        )
+        assert cur.fetchone()[0] >= 1
+    conn.close()
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
