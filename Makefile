@@ -59,7 +59,6 @@ test: vendor translations db ## Prepare everything and run the whole suite on a 
 
 lint: $(VENV)/.installed ## Check the code with ruff
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app geo tests || true
 
 stop-db: ## Stop the private development database
 	@$(BIN)/python -m app.devtools.devdb stop
