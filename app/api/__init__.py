@@ -17,6 +17,7 @@ from app.extensions import api, csrf
 # modules under app/api/ that define `blp` (a flask_smorest.Blueprint under /api/v1)
 API_MODULES: list[str] = [
     "app.api.meta",
+    "app.api.contribute",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

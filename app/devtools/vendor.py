@@ -19,6 +19,9 @@ FILES: dict[str, str] = {
     "leaflet/dist/leaflet-src.esm.js": "leaflet/leaflet-src.esm.js",
     "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
     "leaflet/dist/images": "leaflet/images",
+    # contribute: EXIF GPS read on the phone (works offline); IndexedDB for the offline queue
+    "exifr/dist/lite.esm.mjs": "exifr/lite.esm.js",
+    "idb/build/index.js": "idb/index.js",
 }
 
 

@@ -1,20 +1,55 @@
-"""Log in and out."""
+"""Accounts: register, log in and out, reset a forgotten password, and the account page
+(name, language, password, API tokens, my data, deleting the account).
+
+Login, registration and reset requests are rate limited per address and per account
+(Flask-Limiter; Redis when REDIS_URL is set). Every session of an account ends at logout, at
+a password change and at deletion: the account's session token is part of the login id in
+the cookie (``User.get_id``), so rotating it invalidates every copy of every cookie.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from app.extensions import db
+from app.errors import DomainError
+from app.extensions import db, limiter
 from app.services import accounts
 from app.web.i18n import safe_next
 
 bp = Blueprint("account", __name__)
+
+
+def _limit(name: str, default: str):
+    return lambda: current_app.config.get(name, default)
+
+
+def _email_key() -> str:
+    """Rate-limit key per account: the normalised email the form names."""
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))
 
 
 class LoginForm(FlaskForm):
@@ -22,23 +57,121 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
+class RegisterForm(FlaskForm):
+    display_name = StringField(
+        _l("Your name as shown with your stories"), validators=[DataRequired(), Length(max=80)]
+    )
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password (at least 10 characters; a few unrelated words work well)"),
+        validators=[DataRequired(), Length(max=1024)],
+    )
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Name shown with your stories"),
+                               validators=[DataRequired(), Length(max=80)])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")]
+    )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=80)])
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class ResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class DeleteForm(FlaskForm):
+    contributions = RadioField(
+        _l("What should happen to your contributions?"),
+        choices=[
+            SelectChoice("anonymise", _l("Keep them, without my name")),
+            SelectChoice("delete", _l("Delete them with my account")),
+        ],
+        validators=[DataRequired()],
+    )
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
+    confirm = BooleanField(_l("Yes, delete my account"), validators=[DataRequired()])
+
+
+def _field_error(form: FlaskForm, exc: DomainError, default: str) -> None:
+    target = getattr(form, exc.field or "", None) or getattr(form, default)
+    target.errors = [*list(target.errors or []), exc.message]
+
+
+def _start_session(user) -> None:
+    """A fresh session at login: nothing from before survives (session fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN", "20 per minute; 200 per day"), methods=["POST"])
+@limiter.limit(
+    _limit("RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes"),
+    key_func=_email_key,
+    methods=["POST"],
+    # Only failed attempts count against an account, so its owner is not locked out by
+    # their own successful logins.
+    deduct_when=lambda response: response.status_code != 303,
+    scope="login-account",
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.get_by_email(form.email.data)
-        if user and user.active and accounts.check_password(user, form.password.data):
-            lang = session.get("lang")
-            # A fresh session at login: nothing from before survives (session fixation).
-            session.clear()
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            session.permanent = True
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            _start_session(user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next"), url_for("visitor.home")), code=303)
         form.password.errors.append(_("Email or password is not right."))
     return render_template("account/login.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER", "10 per hour"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("account.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register(
+                form.email.data, form.display_name.data, form.password.data,
+                locale=session.get("lang") or str(_current_locale()),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "email")
+        else:
+            _start_session(user)
+            db.session.commit()
+            flash(_("Welcome! Your account is ready."), "info")
+            return redirect(safe_next(request.args.get("next"), url_for("contribute.form")),
+                            code=303)
+    return render_template("account/register.html", form=form), 200 if not form.errors else 400
+
+
+def _current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
 
 
 @bp.post("/logout")
@@ -50,3 +183,169 @@ def logout():
     session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("visitor.home"), code=303)
+
+
+# --- forgotten password ---------------------------------------------------------------------
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET", "5 per hour"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_RESET_ACCOUNT", "3 per hour"), key_func=_email_key,
+               methods=["POST"], scope="reset-account")
+def forgot_password():
+    form = ForgotForm()
+    if form.validate_on_submit():
+        accounts.send_password_reset(
+            form.email.data,
+            lambda token: url_for("account.reset_password", token=token, _external=True),
+        )
+        # The same answer whether or not the address has an account.
+        flash(_("If an account uses this address, we have sent it a link to choose a new "
+                "password. The link works for one hour."), "info")
+        return redirect(url_for("account.login"), code=303)
+    return render_template("account/forgot.html", form=form), 200 if not form.errors else 400
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET", "5 per hour"), methods=["POST"])
+def reset_password(token: str):
+    form = ResetForm()
+    try:
+        accounts.user_for_reset_token(token)
+    except DomainError as exc:
+        return render_template("account/reset.html", form=None, problem=exc.message), 400
+    if form.validate_on_submit():
+        try:
+            user = accounts.reset_password(token, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "password")
+        else:
+            _start_session(user)
+            db.session.commit()
+            flash(_("Your new password is set. Other devices have been logged out."), "info")
+            return redirect(url_for("account.account"), code=303)
+    return render_template("account/reset.html", form=form, problem=None), \
+        200 if not form.errors else 400
+
+
+# --- the account page -----------------------------------------------------------------------
+
+
+def _account_page(status: int = 200, **forms):
+    user = current_user._get_current_object()
+    profile = forms.get("profile") or ProfileForm(
+        formdata=None, display_name=user.display_name, locale=user.locale
+    )
+    return render_template(
+        "account/account.html",
+        profile_form=profile,
+        password_form=forms.get("password") or PasswordForm(formdata=None),
+        token_form=forms.get("token") or TokenForm(formdata=None),
+        tokens=accounts.list_api_tokens(user),
+        new_token=forms.get("new_token"),
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user._get_current_object(),
+                                    display_name=form.display_name.data, locale=form.locale.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "display_name")
+        else:
+            db.session.commit()
+            session["lang"] = form.locale.data
+            flash(_("Saved."), "info")
+            return redirect(url_for("account.account"), code=303)
+    return _account_page(400, profile=form)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "password")
+        else:
+            # Every other session has ended with the old session token; this one continues.
+            _start_session(user)
+            db.session.commit()
+            flash(_("Your password is changed. Other devices have been logged out."), "info")
+            return redirect(url_for("account.account"), code=303)
+    return _account_page(400, password=form)
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            token = accounts.create_api_token(current_user._get_current_object(), form.name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "name")
+        else:
+            db.session.commit()
+            # Shown once, on this response only; never stored in the session cookie.
+            page, _status = _account_page(201, new_token=token)
+            return page, 201, {"Cache-Control": "no-store"}
+    return _account_page(400, token=form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    accounts.revoke_api_token(current_user._get_current_object(), token_id)
+    db.session.commit()
+    flash(_("The token is revoked."), "info")
+    return redirect(url_for("account.account", _anchor="tokens"), code=303)
+
+
+@bp.post("/account/export")
+@login_required
+def export_data():
+    import io
+
+    data = accounts.export_user_data(current_user._get_current_object())
+    resp = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name="stadtspur-my-data.zip")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.delete_account(user, form.password.data, form.contributions.data)
+        except DomainError as exc:
+            db.session.rollback()
+            _field_error(form, exc, "password")
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("Your account is deleted. Thank you for your stories."), "info")
+            return redirect(url_for("visitor.home"), code=303)
+    return render_template("account/delete.html", form=form), 200 if not form.errors else 400

@@ -1,0 +1,105 @@
+"""POST /api/v1/places: a contribution from a script, an app or the page's offline queue."""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from app.api.auth import api_user, require_user
+from app.errors import problem
+from app.extensions import db, limiter
+from app.services import contribute as service
+from app.web.context import media_url
+
+blp = Blueprint(
+    "api_contribute", __name__, url_prefix="/api/v1", description="Contribute places"
+)
+
+
+class ContributionForm(Schema):
+    """multipart/form-data fields (files: ``photo`` repeatable, ``audio``, ``consent_scan``)."""
+
+    title = fields.String(required=True, metadata={"description": "1 to 140 characters"})
+    body = fields.String(metadata={"description": "the story, Markdown"})
+    lon = fields.Float(metadata={"description": "WGS 84 longitude"})
+    lat = fields.Float(metadata={"description": "WGS 84 latitude"})
+    position_from_photo = fields.Boolean(
+        metadata={"description": "without lon/lat: the first photo's EXIF GPS is the position"}
+    )
+    position_source = fields.String(metadata={"description": "gps, photo or map"})
+    themes = fields.String(metadata={"description": "comma-separated theme slugs"})
+    era = fields.String(metadata={"description": "a year (1965) or a decade (1960s)"})
+    language = fields.String(metadata={"description": "de or en"})
+    licence_consent = fields.Boolean(
+        required=True,
+        metadata={"description": "place data CC0, story CC BY-SA 4.0, media as chosen"},
+    )
+    credit_name = fields.String(metadata={"description": "name to credit (default: yours)"})
+    photo_licence = fields.String(metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
+    audio_licence = fields.String(metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
+    not_duplicate = fields.Boolean(
+        metadata={"description": "confirm a place with a similar title within 50 m is another"}
+    )
+    author_name = fields.String(metadata={"description": "curators/helpers: the storyteller"})
+    consent_method = fields.String(metadata={"description": "paper_form, spoken or email"})
+    consent_date = fields.Date()
+    photo = fields.Raw(metadata={"type": "string", "format": "binary"})
+    audio = fields.Raw(metadata={"type": "string", "format": "binary"})
+    consent_scan = fields.Raw(metadata={"type": "string", "format": "binary"})
+
+
+def _api_user_key() -> str:
+    user = api_user()
+    return f"user:{user.id}" if user else request.remote_addr or "unknown"
+
+
+@blp.route("/places", methods=["POST"])
+@blp.doc(
+    security=[{"bearerAuth": []}, {"cookieAuth": []}],
+    # Documented, not parsed by webargs: the service checks every field itself and answers
+    # with all problems in our own error format.
+    requestBody={"required": True,
+                 "content": {"multipart/form-data": {"schema": ContributionForm}}},
+    parameters=[{
+        "in": "header", "name": "Idempotency-Key", "required": False,
+        "schema": {"type": "string", "maxLength": 100},
+        "description": "One key per contribution: a retry with the same key and content "
+        "answers with the place created the first time; different content gives 409.",
+    }],
+    responses={
+        "201": {"description": "the pending place as a GeoJSON Feature"},
+        "200": {"description": "a retry: the place created the first time"},
+        "409": {"description": "idempotency key reused, or a possible duplicate "
+                "(error.candidates lists similar places within 50 m)"},
+        "413": {"description": "the upload is too large"},
+        "422": {"description": "a field or file is not acceptable (error.field names it)"},
+    },
+)
+@limiter.limit(lambda: _limit("RATELIMIT_CONTRIBUTE", "30 per hour"), key_func=_api_user_key)
+@require_user()
+def create_place():
+    """Contribute a place (multipart/form-data with files); it waits for a curator."""
+    user = api_user()
+    inp = service.input_from_form(request.form, request.files)
+    try:
+        place, created = service.create_contribution(
+            user, inp, idempotency_key=request.headers.get("Idempotency-Key")
+        )
+    except service.PossibleDuplicate as exc:
+        db.session.rollback()
+        return problem(409, exc.code, exc.message, exc.field, candidates=exc.candidates)
+    except service.FormErrors as exc:
+        db.session.rollback()
+        return problem(422, exc.code, exc.message, exc.field, fields=exc.errors)
+    db.session.commit()
+    resp = jsonify(service.place_feature(place, media_url))
+    resp.status_code = 201 if created else 200
+    resp.headers["Location"] = url_for("contribute.mine", _anchor=f"place-{place.id}")
+    return resp
+
+
+def _limit(name: str, default: str) -> str:
+    from flask import current_app
+
+    return current_app.config.get(name, default)

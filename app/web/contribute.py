@@ -1,0 +1,214 @@
+"""Contributor pages: /contribute (add a story) and /me/contributions (mine, edit while
+pending). The form works without JavaScript; static/js/contribute.js adds the map, GPS,
+photo positions, recording, the draft kept across reloads and the offline queue."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from geoalchemy2.shape import to_shape
+from sqlalchemy import select
+
+from app.errors import DomainError
+from app.extensions import db
+from app.models import Theme
+from app.services import contribute as service
+from app.services.media import setting
+
+bp = Blueprint("contribute", __name__)
+
+
+def _themes() -> list[dict]:
+    locale = str(get_locale())
+    return [
+        {"slug": t.slug, "name": t.name(locale)}
+        for t in db.session.scalars(select(Theme).order_by(Theme.slug))
+    ]
+
+
+def _page_values(values: dict | None = None) -> dict:
+    user = current_user._get_current_object()
+    base = {
+        "title": "", "body": "", "lon": "", "lat": "", "accuracy": "", "position_source": "",
+        "themes": [], "era": "", "language": str(get_locale()), "credit_name": user.display_name,
+        "photo_licence": current_app.config["DEFAULT_MEDIA_LICENCE"],
+        "audio_licence": current_app.config["DEFAULT_MEDIA_LICENCE"],
+        "author_name": "", "consent_method": "", "consent_date": "", "photo_caption": "",
+        "licence_consent": False, "position_from_photo": False, "not_duplicate": False,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+    base.update(values or {})
+    return base
+
+
+def _render_form(values=None, errors=None, candidates=None, status=200):
+    user = current_user._get_current_object()
+    return render_template(
+        "contribute/form.html",
+        v=_page_values(values),
+        errors=errors or {},
+        candidates=candidates or [],
+        themes=_themes(),
+        can_act_on_behalf=user.is_curator or user.is_helper,
+        licences=setting("MEDIA_LICENCES"),
+        consent_methods=service.ON_BEHALF_METHODS,
+        languages=current_app.config["LANGUAGES"],
+        limits={
+            "maxPhotos": setting("MAX_PHOTOS"),
+            "maxPhotoBytes": setting("MAX_PHOTO_BYTES"),
+            "maxAudioSeconds": setting("MAX_AUDIO_SECONDS"),
+            "maxRequestBytes": current_app.config["MAX_CONTENT_LENGTH"],
+        },
+        service_area=current_app.config["SERVICE_AREA"],
+    ), status
+
+
+def _values_from_request() -> dict:
+    form = request.form
+    values = {k: form.get(k, "") for k in (
+        "title", "body", "lon", "lat", "accuracy", "position_source", "era", "language",
+        "credit_name", "photo_licence", "audio_licence", "author_name", "consent_method",
+        "consent_date", "photo_caption", "idempotency_key")}
+    values["themes"] = form.getlist("themes")
+    for flag in ("licence_consent", "position_from_photo", "not_duplicate"):
+        values[flag] = bool(form.get(flag))
+    return values
+
+
+@bp.get("/contribute")
+@login_required
+def form():
+    return _render_form()
+
+
+@bp.post("/contribute")
+@login_required
+def submit():
+    """The form without JavaScript (with it, the page posts to the API instead)."""
+    values = _values_from_request()
+    try:
+        inp = service.input_from_form(request.form, request.files)
+        place, _created = service.create_contribution(
+            current_user._get_current_object(), inp,
+            idempotency_key=request.form.get("idempotency_key") or None,
+        )
+    except service.PossibleDuplicate as exc:
+        db.session.rollback()
+        return _render_form(values, {"title": exc.message}, exc.candidates, 409)
+    except service.FormErrors as exc:
+        db.session.rollback()
+        return _render_form(values, exc.errors, status=422)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 403:
+            raise
+        return _render_form(values, {exc.field or "form": exc.message}, status=exc.status)
+    db.session.commit()
+    return redirect(url_for("contribute.mine", sent=place.id, _anchor=f"place-{place.id}"),
+                    code=303)
+
+
+@bp.get("/contribute/similar")
+@login_required
+def similar():
+    """Places that might be the same (for the hint while typing)."""
+    try:
+        lon = service.parse_float(request.args.get("lon"), "lon")
+        lat = service.parse_float(request.args.get("lat"), "lat")
+    except DomainError:
+        lon = lat = None
+    if lon is None or lat is None:
+        return jsonify({"candidates": []})
+    return jsonify({"candidates": service.similar_places(request.args.get("title", ""), lon, lat)})
+
+
+@bp.get("/contribute/csrf")
+@login_required
+def csrf_token():
+    """A fresh CSRF token for the offline queue, which may send long after the page loaded
+    (from the page or from the service worker)."""
+    resp = jsonify({"csrf_token": generate_csrf()})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/me/contributions")
+@login_required
+def mine():
+    items = service.my_contributions(current_user._get_current_object())
+    return render_template(
+        "contribute/mine.html", items=items, sent=request.args.get("sent", type=int),
+        locale=str(get_locale()),
+    )
+
+
+def _edit_values(place) -> dict:
+    point = to_shape(place.geom)
+    era = ""
+    if place.era_year:
+        era = f"{place.era_year}s" if place.era_precision == "decade" else str(place.era_year)
+    return {
+        "title": place.title, "body": place.body, "lon": f"{point.x:.7f}",
+        "lat": f"{point.y:.7f}", "themes": [t.slug for t in place.themes], "era": era,
+        "language": place.language, "credit_name": place.credit_name,
+        "position_source": "map",
+    }
+
+
+def _render_edit(place, values, errors=None, status=200):
+    return render_template(
+        "contribute/edit.html",
+        place=place,
+        v=_page_values(values),
+        errors=errors or {},
+        themes=_themes(),
+        languages=current_app.config["LANGUAGES"],
+        licences=setting("MEDIA_LICENCES"),
+        media=[m for m in place.media if m.kind != "consent_scan"],
+        limits={"maxPhotos": setting("MAX_PHOTOS")},
+        service_area=current_app.config["SERVICE_AREA"],
+    ), status
+
+
+@bp.route("/me/contributions/<int:place_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(place_id: int):
+    user = current_user._get_current_object()
+    place = service.get_own(user, place_id)
+    if request.method == "GET":
+        if place.status not in service.EDITABLE_STATUSES:
+            return render_template("contribute/not_editable.html", place=place), 409
+        return _render_edit(place, _edit_values(place))
+    values = _values_from_request()
+    try:
+        inp = service.input_from_form(request.form, request.files)
+        service.update_contribution(
+            user, place_id, inp, version=request.form.get("version", type=int) or 0,
+            remove_media=[int(x) for x in request.form.getlist("remove_media") if x.isdigit()],
+        )
+    except service.FormErrors as exc:
+        db.session.rollback()
+        return _render_edit(place, values, exc.errors, 422)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status in (403, 404):
+            raise
+        return _render_edit(db.session.get(type(place), place_id), values,
+                            {exc.field or "form": exc.message}, exc.status)
+    db.session.commit()
+    flash(_("Your changes are saved and wait for review."), "info")
+    return redirect(url_for("contribute.mine", _anchor=f"place-{place_id}"), code=303)

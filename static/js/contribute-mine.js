@@ -1,0 +1,78 @@
+// /me/contributions: contributions still waiting on this phone (offline queue), sent as soon
+// as there is a connection; refused ones show the server's message with retry and discard.
+import { flushQueue, listQueued, removeQueued, updateQueued } from "/static/js/offline-queue.js";
+
+const section = document.getElementById("queued");
+const list = document.getElementById("queued-list");
+const M = JSON.parse(document.getElementById("mine-config").textContent).messages;
+const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k] ?? ""));
+
+function button(label, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "button small";
+  b.textContent = label;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+async function render() {
+  const records = await listQueued();
+  list.replaceChildren();
+  section.hidden = records.length === 0;
+  for (const record of records) {
+    const li = document.createElement("li");
+    li.className = "card queued-item";
+    li.dataset.key = record.key;
+    const title = document.createElement("h3");
+    title.className = "card-title";
+    title.textContent = record.title || "…";
+    const badge = document.createElement("p");
+    const span = document.createElement("span");
+    span.className = "badge status-waiting";
+    span.textContent = record.status === "failed" ? fmt(M.failed, { msg: record.error }) : M.waiting;
+    badge.append(span);
+    li.append(title, badge);
+    if (record.status === "failed") {
+      const actions = document.createElement("p");
+      actions.className = "button-row";
+      if (record.errorCode === "possible_duplicate") {
+        actions.append(button(M.sendAnyway, async () => {
+          const fields = record.fields.filter(([n]) => n !== "not_duplicate");
+          fields.push(["not_duplicate", "1"]);
+          await updateQueued(record.key, { fields, status: "waiting", error: null });
+          await send();
+        }));
+      } else {
+        actions.append(button(M.retry, async () => {
+          await updateQueued(record.key, { status: "waiting", error: null });
+          await send();
+        }));
+      }
+      actions.append(button(M.discard, async () => {
+        await removeQueued(record.key);
+        await render();
+      }));
+      li.append(actions);
+    }
+    list.append(li);
+  }
+}
+
+async function send() {
+  if (!navigator.onLine) return;
+  let result = null;
+  try {
+    result = await flushQueue();
+  } catch {
+    result = null; // still no connection: the next "online" event tries again
+  }
+  await render();
+  if (result && result.sent.length) {
+    section.dataset.sent = String(result.sent.length);
+    window.location.reload();
+  }
+}
+
+window.addEventListener("online", send);
+render().then(send);

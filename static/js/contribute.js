@@ -1,0 +1,516 @@
+// /contribute (and the edit page): map, GPS, photo positions, voice recording, a draft that
+// survives a reload, and the offline queue. Without this script the form still posts.
+import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
+import { gps as exifGps } from "/static/vendor/exifr/lite.esm.js";
+import { clearDraft, enqueue, flushQueue, loadDraft, saveDraft } from "/static/js/offline-queue.js";
+import { Recorder, extensionFor, recordingSupported } from "/static/js/recorder.js";
+
+document.documentElement.classList.add("js");
+
+const readJson = (id) => {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+};
+const config = readJson("contribute-config") || { messages: {} };
+const mapConfig = readJson("map-config");
+const M = config.messages;
+const $ = (id) => document.getElementById(id);
+const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k] ?? ""));
+
+const form = $("contribute-form") || $("edit-form");
+const DRAFT = "contribute";
+const isNew = form && form.id === "contribute-form";
+
+// --- position -------------------------------------------------------------------------------
+
+function insideArea(lon, lat, area) {
+  if (!area) return true;
+  const polygons = area.type === "MultiPolygon" ? area.coordinates : [area.coordinates];
+  const inRing = (ring) => {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  };
+  return polygons.some((rings) => inRing(rings[0]) && !rings.slice(1).some(inRing));
+}
+
+const position = {
+  map: null,
+  marker: null,
+  circle: null,
+  status: $("position-status"),
+  set(lat, lon, source, { accuracy = null, message = null } = {}) {
+    $("lat").value = lat.toFixed(7);
+    $("lon").value = lon.toFixed(7);
+    $("position_source").value = source;
+    $("accuracy").value = accuracy == null ? "" : String(Math.round(accuracy));
+    this.show(lat, lon, accuracy);
+    const outside = !insideArea(lon, lat, config.serviceArea);
+    this.say(outside ? M.outside : message, outside);
+    changed();
+    checkSimilar();
+  },
+  say(text, warn = false) {
+    if (!this.status) return;
+    this.status.textContent = text || "";
+    this.status.classList.toggle("warn", !!warn);
+  },
+  show(lat, lon, accuracy) {
+    if (!this.map) return;
+    const at = [lat, lon];
+    if (!this.marker) {
+      this.marker = L.marker(at, { draggable: true, autoPan: true, title: "", alt: "" }).addTo(this.map);
+      this.marker.on("dragend", () => {
+        const p = this.marker.getLatLng();
+        this.set(p.lat, p.lng, "map", { message: M.mapChosen });
+      });
+    } else {
+      this.marker.setLatLng(at);
+    }
+    if (this.circle) this.circle.remove();
+    this.circle = accuracy ? L.circle(at, { radius: accuracy, weight: 1 }).addTo(this.map) : null;
+    this.map.setView(at, Math.max(this.map.getZoom(), 17));
+  },
+  init() {
+    const el = $("contribute-map");
+    if (el && mapConfig) {
+      el.hidden = false;
+      this.map = L.map(el, { scrollWheelZoom: false });
+      L.tileLayer(mapConfig.tileUrl, { attribution: mapConfig.attribution, maxZoom: 19 }).addTo(this.map);
+      this.map.setView([mapConfig.centre[1], mapConfig.centre[0]], mapConfig.zoom);
+      this.map.on("click", (e) => this.set(e.latlng.lat, e.latlng.lng, "map", { message: M.mapChosen }));
+      el.dataset.ready = "true";
+    }
+    const lat = parseFloat($("lat").value);
+    const lon = parseFloat($("lon").value);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) this.show(lat, lon, null);
+    else this.say(M.noPosition);
+    for (const id of ["lat", "lon"]) {
+      $(id).addEventListener("change", () => {
+        const la = parseFloat($("lat").value);
+        const lo = parseFloat($("lon").value);
+        if (Number.isFinite(la) && Number.isFinite(lo)) this.set(la, lo, "map", { message: M.mapChosen });
+      });
+    }
+    const button = $("use-gps");
+    if (button && "geolocation" in navigator) {
+      button.hidden = false;
+      button.addEventListener("click", () => this.locate());
+    }
+  },
+  locate() {
+    this.say(M.gpsWaiting);
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        const { latitude, longitude, accuracy } = pos.coords;
+        this.set(latitude, longitude, "gps", {
+          accuracy,
+          message: fmt(M.gpsOk, { m: Math.round(accuracy) }),
+        });
+      },
+      (err) => this.say(err.code === err.PERMISSION_DENIED ? M.gpsDenied : M.gpsFailed, true),
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 },
+    );
+  },
+};
+
+// --- the draft ------------------------------------------------------------------------------
+
+const state = { photos: [], recording: null };
+const TEXT_FIELDS = [
+  "title", "body", "lat", "lon", "accuracy", "position_source", "era", "language",
+  "credit_name", "photo_caption", "photo_licence", "audio_licence", "author_name",
+  "consent_method", "consent_date", "idempotency_key",
+];
+
+function collectDraft() {
+  const values = {};
+  for (const name of TEXT_FIELDS) if (form.elements[name]) values[name] = form.elements[name].value;
+  values.themes = [...form.querySelectorAll("input[name=themes]:checked")].map((i) => i.value);
+  values.licence_consent = !!$("licence_consent")?.checked;
+  values.not_duplicate = !!$("not_duplicate")?.checked;
+  return {
+    values,
+    photos: state.photos.map((p) => ({ blob: p.file, name: p.file.name, type: p.file.type })),
+    recording: state.recording,
+    savedAt: Date.now(),
+  };
+}
+
+let draftTimer = null;
+function changed() {
+  if (!isNew) return;
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(() => saveDraft(DRAFT, collectDraft()).catch(() => {}), 400);
+}
+
+async function restoreDraft() {
+  const draft = await loadDraft(DRAFT).catch(() => null);
+  if (!draft) return false;
+  const v = draft.values || {};
+  for (const name of TEXT_FIELDS) {
+    if (form.elements[name] && v[name] != null && v[name] !== "") form.elements[name].value = v[name];
+  }
+  for (const input of form.querySelectorAll("input[name=themes]")) input.checked = (v.themes || []).includes(input.value);
+  if ($("licence_consent")) $("licence_consent").checked = !!v.licence_consent;
+  if ($("not_duplicate")) $("not_duplicate").checked = !!v.not_duplicate;
+  for (const p of draft.photos || []) {
+    addPhoto(new File([p.blob], p.name, { type: p.type || p.blob.type }), { quiet: true });
+  }
+  if (draft.recording) setRecording(draft.recording);
+  return true;
+}
+
+// --- photos ---------------------------------------------------------------------------------
+
+function renderPhotos() {
+  const list = $("photo-list");
+  if (!list) return;
+  list.replaceChildren();
+  state.photos.forEach((p, index) => {
+    const li = document.createElement("li");
+    const img = document.createElement("img");
+    img.alt = p.file.name;
+    img.src = p.url;
+    img.addEventListener("error", () => img.replaceWith(document.createTextNode(p.file.name)));
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button small";
+    remove.textContent = M.removePhoto;
+    remove.setAttribute("aria-label", `${M.removePhoto}: ${p.file.name}`);
+    remove.addEventListener("click", () => {
+      URL.revokeObjectURL(p.url);
+      state.photos.splice(index, 1);
+      renderPhotos();
+      changed();
+    });
+    li.append(img, remove);
+    list.append(li);
+  });
+}
+
+async function addPhoto(file, { quiet = false } = {}) {
+  const max = config.limits?.maxPhotos || 8;
+  if (state.photos.length >= max) return;
+  const entry = { file, url: URL.createObjectURL(file), gps: null };
+  state.photos.push(entry);
+  renderPhotos();
+  try {
+    const found = await exifGps(file);
+    if (found && Number.isFinite(found.latitude) && Number.isFinite(found.longitude)
+        && !(found.latitude === 0 && found.longitude === 0)) {
+      entry.gps = { lat: found.latitude, lon: found.longitude };
+    }
+  } catch {
+    entry.gps = null;
+  }
+  if (!quiet) photoPositionHint(entry);
+}
+
+function photoPositionHint(entry) {
+  const status = $("photo-gps-status");
+  const button = $("use-photo-position");
+  if (!status || !button) return;
+  if (entry.gps) {
+    status.textContent = M.photoHasGps;
+    status.classList.remove("warn");
+    button.hidden = false;
+    button.onclick = () => {
+      position.set(entry.gps.lat, entry.gps.lon, "photo", { message: M.photoPosition });
+      button.hidden = true;
+    };
+  } else {
+    status.textContent = M.photoNoGps;
+    status.classList.add("warn");
+    button.hidden = true;
+  }
+}
+
+function initPhotos() {
+  for (const id of ["photo", "photo-camera"]) {
+    const input = $(id);
+    if (!input) continue;
+    input.addEventListener("change", async () => {
+      for (const file of input.files) await addPhoto(file);
+      // The files now live in `state`; the input is emptied so nothing is sent twice.
+      input.value = "";
+      changed();
+    });
+  }
+}
+
+// --- recording ------------------------------------------------------------------------------
+
+function setRecording(rec) {
+  state.recording = rec;
+  const preview = $("rec-preview");
+  const discard = $("rec-discard");
+  if (!preview) return;
+  if (rec) {
+    preview.src = URL.createObjectURL(rec.blob);
+    preview.hidden = false;
+    discard.hidden = false;
+    $("rec-status").textContent = fmt(M.recorded, { s: rec.seconds });
+  } else {
+    preview.removeAttribute("src");
+    preview.hidden = true;
+    discard.hidden = true;
+    $("rec-status").textContent = "";
+  }
+}
+
+function initRecorder() {
+  const box = $("recorder");
+  if (!box) return;
+  if (!recordingSupported()) {
+    $("rec-status").textContent = M.recUnavailable;
+    return;
+  }
+  box.hidden = false;
+  let recorder = null;
+  const start = $("rec-start");
+  const stop = $("rec-stop");
+  start.addEventListener("click", async () => {
+    recorder = new Recorder({
+      maxSeconds: config.limits?.maxAudioSeconds || 600,
+      onTick: (s) => { $("rec-status").textContent = fmt(M.recording, { s: Math.floor(s) }); },
+    });
+    try {
+      await recorder.start();
+    } catch {
+      $("rec-status").textContent = M.micDenied;
+      return;
+    }
+    start.disabled = true;
+    stop.disabled = false;
+    stop.focus();
+  });
+  stop.addEventListener("click", async () => {
+    const result = await recorder.stop();
+    start.disabled = false;
+    stop.disabled = true;
+    const name = `recording.${extensionFor(result.blob.type)}`;
+    setRecording({ blob: result.blob, name, seconds: result.seconds });
+    changed();
+  });
+  $("rec-discard").addEventListener("click", () => {
+    setRecording(null);
+    changed();
+  });
+}
+
+// --- "is this the same as ...?" ---------------------------------------------------------------
+
+let similarTimer = null;
+function checkSimilar() {
+  if (!isNew) return;
+  clearTimeout(similarTimer);
+  similarTimer = setTimeout(async () => {
+    const title = $("title").value.trim();
+    const lat = $("lat").value;
+    const lon = $("lon").value;
+    if (!title || !lat || !lon || !navigator.onLine) return;
+    const url = `${form.dataset.similar}?${new URLSearchParams({ title, lat, lon })}`;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      if (response.ok) showCandidates((await response.json()).candidates);
+    } catch {
+      // offline: the server checks again when the story is sent
+    }
+  }, 600);
+}
+
+function showCandidates(candidates) {
+  const box = $("duplicate-hint");
+  const list = $("duplicate-list");
+  list.replaceChildren();
+  for (const c of candidates || []) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `/places/${encodeURIComponent(c.id)}`;
+    a.target = "_blank";
+    a.rel = "noopener";
+    a.textContent = c.title;
+    li.append(a, document.createTextNode(` (${c.distance_m} m)`));
+    list.append(li);
+  }
+  box.hidden = !(candidates && candidates.length);
+}
+
+// --- sending --------------------------------------------------------------------------------
+
+function clearErrors() {
+  for (const el of form.querySelectorAll(".error.js-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+}
+
+const FIELD_TARGETS = {
+  position: "position", photo: "photos", audio: "recording", Title: "title",
+  licence_consent: "licence_consent", "Idempotency-Key": "submit",
+};
+
+function showError(field, message) {
+  const targetId = FIELD_TARGETS[field] || field;
+  const target = $(targetId) || $("submit");
+  const p = document.createElement("p");
+  p.className = "error js-error";
+  p.id = `${targetId}-js-error`;
+  p.setAttribute("role", "alert");
+  p.textContent = message;
+  if (target.matches("input, textarea, select")) {
+    target.setAttribute("aria-invalid", "true");
+    target.setAttribute("aria-describedby", p.id);
+    (target.closest(".field, label, fieldset") || target).after(p);
+  } else {
+    target.append(p);
+  }
+  return target;
+}
+
+function buildRecord() {
+  const fields = [];
+  for (const el of form.elements) {
+    if (!el.name || el.type === "file" || el.name === "csrf_token") continue;
+    if ((el.type === "checkbox" || el.type === "radio") && !el.checked) continue;
+    fields.push([el.name, el.value]);
+  }
+  const files = state.photos.map((p) => ({ field: "photo", blob: p.file, name: p.file.name }));
+  if (state.recording) {
+    files.push({ field: "audio", blob: state.recording.blob, name: state.recording.name });
+  } else if ($("audio")?.files[0]) {
+    const f = $("audio").files[0];
+    files.push({ field: "audio", blob: f, name: f.name });
+  }
+  if ($("consent_scan")?.files[0]) {
+    const f = $("consent_scan").files[0];
+    files.push({ field: "consent_scan", blob: f, name: f.name });
+  }
+  return {
+    key: $("idempotency_key").value,
+    apiUrl: form.dataset.api,
+    title: $("title").value.trim(),
+    fields,
+    files,
+  };
+}
+
+function checkBeforeSending() {
+  const problems = [];
+  if (!$("title").value.trim()) problems.push(["title", M.titleMissing]);
+  if (!$("lat").value || !$("lon").value) {
+    if (!state.photos.some((p) => p.gps)) problems.push(["position", M.noPosition]);
+  }
+  if (!$("licence_consent").checked) problems.push(["licence_consent", M.consentMissing]);
+  return problems;
+}
+
+async function queueIt(record, message) {
+  await enqueue(record);
+  await clearDraft(DRAFT);
+  const notice = $("queue-status");
+  notice.hidden = false;
+  notice.textContent = message;
+  resetForm();
+}
+
+function resetForm() {
+  form.reset();
+  state.photos = [];
+  renderPhotos();
+  setRecording(null);
+  $("idempotency_key").value = crypto.randomUUID().replaceAll("-", "");
+  for (const id of ["lat", "lon", "accuracy", "position_source"]) $(id).value = "";
+  position.say(M.noPosition);
+}
+
+async function submit(event) {
+  event.preventDefault();
+  clearErrors();
+  const status = $("form-status");
+  const problems = checkBeforeSending();
+  if (problems.length) {
+    let first = null;
+    for (const [field, message] of problems) first = first || showError(field, message);
+    first.focus?.();
+    return;
+  }
+  const record = buildRecord();
+  if (!record.fields.some(([name]) => name === "lat") || !$("lat").value) {
+    record.fields.push(["position_from_photo", "1"]);
+  }
+  const size = record.files.reduce((sum, f) => sum + f.blob.size, 0);
+  if (config.limits?.maxRequestBytes && size > config.limits.maxRequestBytes) {
+    showError("photo", M.tooLarge);
+    return;
+  }
+  if (!navigator.onLine) {
+    await queueIt(record, M.queued);
+    return;
+  }
+  status.textContent = M.sending;
+  $("submit").disabled = true;
+  let answer;
+  try {
+    answer = await sendWithToken(record);
+  } catch {
+    $("submit").disabled = false;
+    status.textContent = "";
+    await queueIt(record, M.queuedError);
+    return;
+  }
+  $("submit").disabled = false;
+  status.textContent = "";
+  if (answer.ok) {
+    await clearDraft(DRAFT);
+    window.location.assign(`${form.dataset.mine}?sent=${answer.body.id}#place-${answer.body.id}`);
+    return;
+  }
+  if (answer.status >= 500 || answer.status === 429) {
+    await queueIt(record, M.queuedError);
+    return;
+  }
+  const error = answer.body?.error || {};
+  if (error.code === "possible_duplicate") showCandidates(error.candidates);
+  const fields = error.fields || { [error.field || "submit"]: error.message || fmt(M.failed, { msg: answer.status }) };
+  let first = null;
+  for (const [field, message] of Object.entries(fields)) first = first || showError(field, message);
+  first?.focus?.();
+}
+
+async function sendWithToken(record) {
+  const { sendRecord } = await import("/static/js/offline-queue.js");
+  const token = form.elements.csrf_token.value;
+  return sendRecord(record, token);
+}
+
+// --- start ----------------------------------------------------------------------------------
+
+async function main() {
+  if (!form) return;
+  position.init();
+  if (!isNew) return; // the edit page uses the map only
+  initPhotos();
+  initRecorder();
+  if (await restoreDraft()) {
+    const notice = $("queue-status");
+    notice.hidden = false;
+    notice.textContent = M.draftRestored;
+    const lat = parseFloat($("lat").value);
+    const lon = parseFloat($("lon").value);
+    if (Number.isFinite(lat) && Number.isFinite(lon)) position.show(lat, lon, null);
+  }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  $("title").addEventListener("input", checkSimilar);
+  form.addEventListener("submit", submit);
+  // Anything queued earlier goes out as soon as there is a connection.
+  window.addEventListener("online", () => flushQueue().catch(() => {}));
+  if (navigator.onLine) flushQueue().catch(() => {});
+  form.dataset.ready = "true";
+}
+
+main();
