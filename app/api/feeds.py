@@ -1,0 +1,143 @@
+"""Atom feeds (written with feedgen) with GeoRSS points: newest approved places, per theme,
+and published tours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from app.api.http import public_read
+from app.errors import NotFound
+from app.services import geodata
+from app.services.text import render_markdown
+from app.web.context import LICENCE_NAMES
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+ATOM = "application/atom+xml"
+FEED_SIZE = 50
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return datetime(2000, 1, 1, tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _feed(feed_id: str, title: str, subtitle: str, self_url: str, alternate: str):
+    fg = FeedGenerator()
+    fg.load_extension("geo")
+    fg.id(feed_id)
+    fg.title(title)
+    fg.subtitle(subtitle)
+    fg.link(href=self_url, rel="self", type=ATOM)
+    fg.link(href=alternate, rel="alternate", type="text/html")
+    fg.language(str(get_locale()))
+    fg.author({"name": _("Stadtspur contributors")})
+    fg.rights(_("Place data CC0 1.0; each story under the licence named in its entry."))
+    fg.generator("Stadtspur")
+    return fg
+
+
+def _atom(fg: FeedGenerator, newest: datetime | None) -> Response:
+    fg.updated(_aware(newest))
+    resp = Response(fg.atom_str(pretty=False), mimetype=ATOM)
+    # Titles follow the reader's language (header or the language cookie).
+    resp.vary.update(("Accept-Language", "Cookie"))
+    return resp
+
+
+def _place_entries(fg: FeedGenerator, rows: list[dict]) -> datetime | None:
+    newest = None
+    # feedgen puts entries added later first: add the oldest first.
+    for row in reversed(rows):
+        url = url_for("visitor.place", place_id=row["id"], _external=True)
+        entry = fg.add_entry()
+        entry.id(url)
+        entry.title(row["title"])
+        entry.link(href=url, rel="alternate", type="text/html")
+        entry.published(_aware(row["published"]))
+        entry.updated(_aware(row["updated"] or row["published"]))
+        entry.author({"name": row["attribution"]})
+        if row["summary"]:
+            entry.summary(row["summary"])
+        entry.content(str(render_markdown(row["body"] or "")), type="html")
+        name, _licence_url = LICENCE_NAMES.get(row["licence"], (row["licence"], None))
+        entry.rights(name)
+        for slug in row["themes"] or []:
+            entry.category(term=slug)
+        entry.geo.point(f"{row['lat']:.6f} {row['lon']:.6f}")
+        updated = _aware(row["updated"] or row["published"])
+        newest = updated if newest is None or updated > newest else newest
+    return newest
+
+
+@bp.get("/places.atom")
+@public_read(max_age=300)
+def places_feed():
+    """The newest approved places."""
+    city = current_app.config["CITY_NAME"]
+    fg = _feed(
+        url_for("feeds.places_feed", _external=True),
+        _("New places in %(city)s", city=city),
+        _("Stories of %(city)s, told by the people who live here.", city=city),
+        request.url,
+        url_for("visitor.home", _external=True),
+    )
+    return _atom(fg, _place_entries(fg, geodata.newest_places(FEED_SIZE)))
+
+
+@bp.get("/themes/<slug>.atom")
+@public_read(max_age=300)
+def theme_feed(slug: str):
+    """The newest approved places of one theme."""
+    theme = next((t for t in geodata.themes_with_counts() if t["slug"] == slug), None)
+    if theme is None:
+        raise NotFound("No such theme.")
+    locale = "en" if str(get_locale()) == "en" else "de"
+    fg = _feed(
+        url_for("feeds.theme_feed", slug=slug, _external=True),
+        _("New places: %(theme)s", theme=theme["name"][locale]),
+        theme["description"][locale] or theme["name"][locale],
+        request.url,
+        url_for("visitor.home", _external=True),
+    )
+    return _atom(fg, _place_entries(fg, geodata.newest_places(FEED_SIZE, theme_slug=slug)))
+
+
+@bp.get("/tours.atom")
+@public_read(max_age=300)
+def tours_feed():
+    """Published tours, newest first, each with its starting point."""
+    city = current_app.config["CITY_NAME"]
+    fg = _feed(
+        url_for("feeds.tours_feed", _external=True),
+        _("Tours in %(city)s", city=city),
+        _("Walking tours put together from the stories of %(city)s.", city=city),
+        request.url,
+        url_for("visitor.home", _external=True),
+    )
+    rows = geodata.published_tour_rows(FEED_SIZE)
+    newest = None
+    for row in reversed(rows):
+        url = url_for("visitor.tour", slug=row["slug"], _external=True)
+        entry = fg.add_entry()
+        entry.id(url)
+        entry.title(row["title"])
+        entry.link(href=url, rel="alternate", type="text/html")
+        updated = _aware(row["updated_at"] or row["published_at"])
+        entry.published(_aware(row["published_at"] or row["updated_at"]))
+        entry.updated(updated)
+        entry.author({"name": row["attribution"]})
+        entry.content(str(render_markdown(row["intro"] or "")), type="html")
+        entry.rights(LICENCE_NAMES[geodata.TOUR_LICENCE][0])
+        if row["theme"]:
+            entry.category(term=row["theme"])
+        if row["lat"] is not None:
+            entry.geo.point(f"{row['lat']:.6f} {row['lon']:.6f}")
+        newest = updated if newest is None or updated > newest else newest
+    return _atom(fg, newest)

@@ -1,0 +1,207 @@
+"""Marshmallow schemas of the open-data answers (GeoJSON, RFC 7946), for the OpenAPI document.
+
+The answers themselves are built by PostGIS (app/services/geodata.py) and passed on as bytes;
+these schemas describe them, and the schemathesis test checks that they agree.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+GEOJSON = "application/geo+json"
+
+
+class LinkSchema(Schema):
+    href = fields.String(required=True, metadata={"example": "https://example.org/api/v1/places"})
+    rel = fields.String(required=True, metadata={"example": "next"})
+    type = fields.String(metadata={"example": GEOJSON})
+    title = fields.String()
+
+
+class PointSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["Point"]))
+    coordinates = fields.List(
+        fields.Float(),
+        required=True,
+        validate=validate.Length(min=2, max=3),
+        metadata={"description": "longitude, latitude (WGS 84)", "example": [8.7241, 47.4997]},
+    )
+
+
+class LineStringSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["LineString"]))
+    coordinates = fields.List(fields.List(fields.Float()), required=True)
+
+
+class EraSchema(Schema):
+    year = fields.Integer(required=True, metadata={"example": 1965})
+    precision = fields.String(required=True, validate=validate.OneOf(["year", "decade"]))
+
+
+class MediaSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["photo", "audio"]))
+    mime = fields.String(required=True, metadata={"example": "image/jpeg"})
+    url = fields.String(required=True, metadata={"example": "https://example.org/media/ab/x.jpg"})
+    thumbnail_url = fields.String(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    duration_s = fields.Float(allow_none=True)
+    caption = fields.String(required=True)
+    credit = fields.String(required=True)
+    licence = fields.String(required=True, metadata={"example": "CC-BY-SA-4.0"})
+
+
+class PlacePropertiesSchema(Schema):
+    title = fields.String(required=True, metadata={"example": "Alte Kaserne"})
+    summary = fields.String(required=True)
+    themes = fields.List(fields.String(), required=True, metadata={"example": ["old-town"]})
+    era = fields.Nested(EraSchema, allow_none=True, required=True)
+    language = fields.String(required=True, metadata={"example": "de"})
+    has_audio = fields.Boolean(required=True)
+    step_free = fields.Boolean(allow_none=True, required=True)
+    published_at = fields.String(allow_none=True, required=True,
+                                 metadata={"example": "2026-05-01T10:00:00Z"})
+    updated_at = fields.String(required=True, metadata={"example": "2026-05-01T10:00:00Z"})
+    url = fields.String(required=True, metadata={"description": "the place's page for people"})
+    licence = fields.String(
+        required=True,
+        metadata={"description": "SPDX id of the story text's licence", "example": "CC-BY-SA-4.0"},
+    )
+    data_licence = fields.String(
+        required=True,
+        metadata={"description": "licence of position and facts", "example": "CC0-1.0"},
+    )
+    attribution = fields.String(required=True, metadata={"example": "Rosa Resident"})
+    distance_m = fields.Float(metadata={"description": "only with near: metres from the point"})
+    body = fields.String(metadata={"description": "one place only: the story (Markdown)"})
+    author = fields.String(allow_none=True, metadata={"description": "one place only"})
+    media = fields.List(fields.Nested(MediaSchema), metadata={"description": "one place only"})
+
+
+class PlaceFeatureSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["Feature"]))
+    id = fields.Integer(required=True, metadata={"example": 42})
+    geometry = fields.Nested(PointSchema, required=True)
+    properties = fields.Nested(PlacePropertiesSchema, required=True)
+    links = fields.List(fields.Nested(LinkSchema))
+
+
+class PlaceCollectionSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
+    features = fields.List(fields.Nested(PlaceFeatureSchema), required=True)
+    numberReturned = fields.Integer(required=True)  # noqa: N815  (OGC/GeoJSON member name)
+    numberMatched = fields.Integer(  # noqa: N815
+        metadata={"description": "only when known without counting (the last page)"}
+    )
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "pass as cursor for the next page"}
+    )
+    timeStamp = fields.String()  # noqa: N815
+    links = fields.List(fields.Nested(LinkSchema), required=True)
+
+
+class TourStopSchema(Schema):
+    number = fields.Integer(required=True)
+    place_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    lon = fields.Float(required=True)
+    lat = fields.Float(required=True)
+
+
+class TourPropertiesSchema(Schema):
+    slug = fields.String(required=True, metadata={"example": "altstadt"})
+    title = fields.String(required=True)
+    intro = fields.String(required=True)
+    theme = fields.String(allow_none=True, required=True)
+    language = fields.String(required=True)
+    length_m = fields.Float(allow_none=True, required=True)
+    duration_min = fields.Integer(allow_none=True, required=True)
+    duration_relaxed_min = fields.Integer(allow_none=True, required=True)
+    accessibility = fields.String(required=True)
+    stops = fields.List(fields.Nested(TourStopSchema), required=True)
+    published_at = fields.String(allow_none=True, required=True)
+    updated_at = fields.String(required=True)
+    url = fields.String(required=True)
+    gpx_url = fields.String(required=True)
+    licence = fields.String(required=True, metadata={"example": "CC-BY-SA-4.0"})
+    attribution = fields.String(required=True)
+
+
+class TourFeatureSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["Feature"]))
+    id = fields.String(required=True, metadata={"example": "altstadt"})
+    geometry = fields.Nested(LineStringSchema, allow_none=True, required=True)
+    properties = fields.Nested(TourPropertiesSchema, required=True)
+    links = fields.List(fields.Nested(LinkSchema))
+
+
+class TourCollectionSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
+    features = fields.List(fields.Nested(TourFeatureSchema), required=True)
+    numberReturned = fields.Integer(required=True)  # noqa: N815
+    numberMatched = fields.Integer()  # noqa: N815
+    timeStamp = fields.String()  # noqa: N815
+    links = fields.List(fields.Nested(LinkSchema), required=True)
+
+
+PLACE_FEATURE_EXAMPLE = {
+    "type": "Feature",
+    "id": 42,
+    "geometry": {"type": "Point", "coordinates": [8.729, 47.5]},
+    "properties": {
+        "title": "Alte Kaserne",
+        "summary": "From barracks to cultural centre.",
+        "themes": ["old-town"],
+        "era": {"year": 1960, "precision": "decade"},
+        "language": "de",
+        "has_audio": False,
+        "step_free": True,
+        "published_at": "2026-05-01T10:00:00Z",
+        "updated_at": "2026-05-01T10:00:00Z",
+        "url": "https://example.org/places/42",
+        "licence": "CC-BY-SA-4.0",
+        "data_licence": "CC0-1.0",
+        "attribution": "Rosa Resident",
+    },
+}
+
+PLACE_COLLECTION_EXAMPLE = {
+    "type": "FeatureCollection",
+    "numberReturned": 1,
+    "next_cursor": "WyJpZCIsNDJd",
+    "links": [
+        {"rel": "self", "type": GEOJSON, "href": "https://example.org/api/v1/places?limit=1"},
+        {
+            "rel": "next",
+            "type": GEOJSON,
+            "href": "https://example.org/api/v1/places?limit=1&cursor=WyJpZCIsNDJd",
+        },
+    ],
+    "features": [PLACE_FEATURE_EXAMPLE],
+}
+
+TOUR_FEATURE_EXAMPLE = {
+    "type": "Feature",
+    "id": "altstadt",
+    "geometry": {"type": "LineString", "coordinates": [[8.729, 47.5], [8.731, 47.501]]},
+    "properties": {
+        "slug": "altstadt",
+        "title": "Durch die Altstadt",
+        "intro": "A walk through the old town.",
+        "theme": "old-town",
+        "language": "de",
+        "length_m": 1850.0,
+        "duration_min": 60,
+        "duration_relaxed_min": 80,
+        "accessibility": "Step-free except stop 3.",
+        "stops": [{"number": 1, "place_id": 42, "title": "Alte Kaserne", "lon": 8.729,
+                   "lat": 47.5}],
+        "published_at": "2026-05-01T10:00:00Z",
+        "updated_at": "2026-05-01T10:00:00Z",
+        "url": "https://example.org/tours/altstadt",
+        "gpx_url": "https://example.org/api/v1/tours/altstadt.gpx",
+        "licence": "CC-BY-SA-4.0",
+        "attribution": "Kurt Kurator",
+    },
+}

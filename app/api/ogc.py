@@ -1,0 +1,290 @@
+"""OGC API Features, Part 1 Core (GeoJSON) under /ogc: collections ``places`` and ``tours``.
+
+Items come in id order with offset paging and ``next``/``prev`` links. ``numberMatched`` is
+given only when it is known without counting (on the last page): counting every page is
+what keeps peers slow at a million places. ``datetime`` filters places by their era (the time
+the story is about) and tours by their publication time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, request
+
+from app.api.http import public_read
+from app.errors import DomainError, NotFound, ValidationError
+from app.services import geodata
+
+bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+ITEM_PARAMS = {"limit", "offset", "bbox", "datetime", "f"}
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+class BadRequest(DomainError):
+    """OGC wants 400 (not 422) for parameters it cannot use."""
+
+    status = 400
+    code = "bad_request"
+
+
+def _root() -> str:
+    return request.url_root.rstrip("/") + "/ogc"
+
+
+def _json(body: dict, mimetype: str = JSON) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), mimetype=mimetype)
+
+
+def _check_f() -> None:
+    f = request.args.get("f")
+    if f not in (None, "json", "geojson"):
+        raise BadRequest("Only f=json is offered.", field="f")
+
+
+def _collections() -> dict[str, dict]:
+    city = current_app.config["CITY_NAME"]
+    return {
+        "places": {
+            "title": f"Places of {city}",
+            "description": "Approved places with their stories. Position and facts CC0 1.0; "
+            "each feature names its story's licence and whom to credit.",
+            "extent": geodata.places_extent,
+            "temporal": "era: the year or decade the story is about",
+        },
+        "tours": {
+            "title": f"Tours in {city}",
+            "description": "Published walking tours: the route as a line, the stops in the "
+            "properties. CC BY-SA 4.0.",
+            "extent": geodata.tours_extent,
+            "temporal": "publication time",
+        },
+    }
+
+
+def _collection_doc(cid: str, meta: dict) -> dict:
+    root = _root()
+    extent: dict = {"temporal": {"interval": [[None, None]], "trs":
+                                 "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}}
+    box = meta["extent"]()
+    if box:
+        extent["spatial"] = {"bbox": [box], "crs": CRS84}
+    return {
+        "id": cid,
+        "title": meta["title"],
+        "description": meta["description"] + " datetime filters by " + meta["temporal"] + ".",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": extent,
+        "links": [
+            {"href": f"{root}/collections/{cid}", "rel": "self", "type": JSON,
+             "title": meta["title"]},
+            {"href": f"{root}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
+             "title": meta["title"]},
+            {"href": "https://creativecommons.org/publicdomain/zero/1.0/", "rel": "license",
+             "type": "text/html", "title": "CC0 1.0 (data)"},
+        ],
+    }
+
+
+@bp.get("")
+@bp.get("/")
+@public_read(max_age=300)
+def landing():
+    """Landing page with links to the API definition, conformance and collections."""
+    _check_f()
+    root = _root()
+    site = request.url_root.rstrip("/")
+    return _json(
+        {
+            "title": f"Stadtspur {current_app.config['CITY_NAME']}: OGC API Features",
+            "description": "Approved places and published tours as open data.",
+            "links": [
+                {"href": f"{root}/", "rel": "self", "type": JSON, "title": "This document"},
+                {"href": f"{site}/api/openapi.json", "rel": "service-desc",
+                 "type": "application/vnd.oai.openapi+json;version=3.0",
+                 "title": "OpenAPI document of the Stadtspur API"},
+                {"href": f"{site}/api/docs", "rel": "service-doc", "type": "text/html",
+                 "title": "API documentation"},
+                {"href": f"{root}/conformance", "rel": "conformance", "type": JSON,
+                 "title": "Conformance classes"},
+                {"href": f"{root}/collections", "rel": "data", "type": JSON,
+                 "title": "Collections"},
+            ],
+        }
+    )
+
+
+@bp.get("/conformance")
+@public_read(max_age=3600)
+def conformance():
+    _check_f()
+    return _json({"conformsTo": CONFORMANCE})
+
+
+@bp.get("/collections")
+@public_read(max_age=300)
+def collections():
+    _check_f()
+    root = _root()
+    return _json(
+        {
+            "links": [{"href": f"{root}/collections", "rel": "self", "type": JSON}],
+            "collections": [_collection_doc(cid, meta) for cid, meta in _collections().items()],
+        }
+    )
+
+
+def _meta(cid: str) -> dict:
+    meta = _collections().get(cid)
+    if meta is None:
+        raise NotFound("No such collection: there are places and tours.")
+    return meta
+
+
+@bp.get("/collections/<cid>")
+@public_read(max_age=300)
+def collection(cid: str):
+    _check_f()
+    return _json(_collection_doc(cid, _meta(cid)))
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number.", field=name) from None
+    if not lo <= value <= hi:
+        raise BadRequest(f"{name} must be between {lo} and {hi}.", field=name)
+    return value
+
+
+def _instant(raw: str, end: bool) -> datetime | None:
+    if raw in ("..", ""):
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(
+            "datetime must be an RFC 3339 date-time or an interval a/b (.. for open).",
+            field="datetime",
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
+    """``datetime`` as (start, end); a single instant is a zero-length interval."""
+    if raw is None:
+        return None
+    if "/" in raw:
+        a, b = raw.split("/", 1)
+        start, end = _instant(a, False), _instant(b, True)
+        if start is None and end is None and not (a == ".." or b == ".."):
+            raise BadRequest("datetime interval needs at least one end.", field="datetime")
+        if start and end and start > end:
+            raise BadRequest("datetime interval ends before it starts.", field="datetime")
+        return start, end
+    instant = _instant(raw, False)
+    if instant is None:
+        raise BadRequest("datetime must be a date-time or an interval.", field="datetime")
+    return instant, instant
+
+
+def _page_links(cid: str, offset: int, limit: int, page: geodata.FeaturePage) -> list[dict]:
+    base = f"{_root()}/collections/{cid}/items"
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
+
+    def href(off: int) -> str:
+        return base + "?" + urlencode({**args, "offset": off} if off else args)
+
+    links = [
+        {"href": href(offset), "rel": "self", "type": GEOJSON, "title": "This page"},
+        {"href": f"{_root()}/collections/{cid}", "rel": "collection", "type": JSON,
+         "title": "The collection"},
+    ]
+    if page.next_cursor:
+        links.append({"href": href(offset + limit), "rel": "next", "type": GEOJSON,
+                      "title": "Next page"})
+    if offset:
+        links.append({"href": href(max(0, offset - limit)), "rel": "prev", "type": GEOJSON,
+                      "title": "Previous page"})
+    return links
+
+
+@bp.get("/collections/<cid>/items")
+@public_read(max_age=60)
+def items(cid: str):
+    """Features of a collection: bbox, datetime, limit and offset."""
+    _meta(cid)
+    _check_f()
+    unknown = sorted(set(request.args) - ITEM_PARAMS)
+    if unknown:
+        raise BadRequest(f"Unknown query parameter: {', '.join(unknown)}.", field=unknown[0])
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 10_000_000)
+    bbox = None
+    if request.args.get("bbox"):
+        try:
+            bbox = geodata.parse_bbox(request.args["bbox"])
+        except ValidationError as exc:
+            raise BadRequest(exc.message, field="bbox") from None
+    when = parse_datetime(request.args.get("datetime"))
+    site = request.url_root.rstrip("/")
+    if cid == "places":
+        years = geodata.year_range(*(d.date() if d else None for d in when)) if when else None
+        page = geodata.ogc_places(bbox, years, limit, offset, site)
+    else:
+        published = tuple(d.isoformat() if d else None for d in when) if when else None
+        page = geodata.ogc_tours(bbox, published, limit, offset, site)
+    head: dict = {
+        "type": "FeatureCollection",
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "numberReturned": page.returned,
+    }
+    if not page.next_cursor and (page.returned or offset == 0):
+        head["numberMatched"] = offset + page.returned
+    head["links"] = _page_links(cid, offset, limit, page)
+    body = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features + "}"
+    return Response(body, mimetype=GEOJSON)
+
+
+@bp.get("/collections/<cid>/items/<fid>")
+@public_read(max_age=60)
+def item(cid: str, fid: str):
+    """One feature with links to itself and its collection."""
+    _meta(cid)
+    _check_f()
+    site = request.url_root.rstrip("/")
+    if cid == "places":
+        if not fid.isdigit():
+            raise NotFound("Place ids are numbers.")
+        from app.api.places import media_root
+
+        feature = geodata.ogc_place(int(fid), site, media_root())
+    else:
+        feature = geodata.tour_feature(fid, site)
+        if feature is None:
+            raise NotFound("No published tour with this id.")
+    links = [
+        {"href": f"{_root()}/collections/{cid}/items/{fid}", "rel": "self", "type": GEOJSON},
+        {"href": f"{_root()}/collections/{cid}", "rel": "collection", "type": JSON},
+    ]
+    body = feature[:-1] + ',"links":' + json.dumps(links, separators=(",", ":")) + "}"
+    return Response(body, mimetype=GEOJSON)
