@@ -17,15 +17,29 @@ from app.extensions import api, csrf
 # modules under app/api/ that define `blp` (a flask_smorest.Blueprint under /api/v1)
 API_MODULES: list[str] = [
     "app.api.meta",
+    "app.api.places",
+    "app.api.themes",
     "app.api.contribute",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)
-PLAIN_MODULES: list[str] = []
+PLAIN_MODULES: list[str] = [
+    "app.api.docs",
+    "app.api.ogc",
+    "app.api.tiles",
+    "app.api.feeds",
+    "app.api.embed",
+]
 
 
 def register_api(app: Flask) -> None:
+    from app.api.docs import finish_api, prepare_api
+    from app.api.http import init_http
+
+    prepare_api(api)
     api.init_app(app)
+    finish_api(api)
+    init_http(app)
     for name in API_MODULES:
         module = import_module(name)
         # The API authenticates cookie sessions with a CSRF header itself (app.api.auth).

@@ -19,6 +19,9 @@ FILES: dict[str, str] = {
     "leaflet/dist/leaflet-src.esm.js": "leaflet/leaflet-src.esm.js",
     "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
     "leaflet/dist/images": "leaflet/images",
+    # /api/docs: Swagger UI for the generated OpenAPI document (started by static/js/api-docs.js)
+    "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+    "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
     # contribute: EXIF GPS read on the phone (works offline); IndexedDB for the offline queue
     "exifr/dist/lite.esm.mjs": "exifr/lite.esm.js",
     "idb/build/index.js": "idb/index.js",
