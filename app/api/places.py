@@ -9,6 +9,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api.docs import PROBLEM
 from app.api.geojson import (
     GEOJSON,
     PLACE_COLLECTION_EXAMPLE,
@@ -29,14 +30,24 @@ blp = Blueprint(
 )
 
 
+NUMBER = r"-?\d+(\.\d+)?"
+
+
 class PlaceListArgs(Schema):
+    # Patterns document the shapes; ranges (min before max, -180..180) are checked by the
+    # service, which names the field in its 422 answer.
     bbox = fields.String(
+        validate=validate.Regexp(
+            rf"^{NUMBER}(,{NUMBER}){{3}}$",
+            error="must be four numbers: minLon,minLat,maxLon,maxLat",
+        ),
         metadata={
             "description": "minLon,minLat,maxLon,maxLat (WGS 84)",
             "example": "8.72,47.49,8.735,47.505",
         }
     )
     near = fields.String(
+        validate=validate.Regexp(rf"^{NUMBER},{NUMBER}$", error="must be lon,lat in degrees"),
         metadata={
             "description": "lon,lat: sort by distance from this point",
             "example": "8.7241,47.4997",
@@ -47,6 +58,9 @@ class PlaceListArgs(Schema):
         metadata={"description": "with near: only places within this many metres", "example": 500},
     )
     theme = fields.String(
+        validate=validate.Regexp(
+            r"^[a-z0-9-]+(,[a-z0-9-]+)*$", error="must be theme slugs, comma-separated"
+        ),
         metadata={
             "description": "theme slug(s), comma-separated (any of them)",
             "example": "old-town",
@@ -57,6 +71,10 @@ class PlaceListArgs(Schema):
         metadata={"description": "words in the title or story", "example": "Kaserne"},
     )
     era = fields.String(
+        validate=validate.Regexp(
+            r"^-?\d{1,4}(s|/-?\d{1,4})?$",
+            error="must be a year (1950), a decade (1950s) or a range (1900/1950)",
+        ),
         metadata={"description": "a year (1950), a decade (1950s) or a range (1900/1950)",
                   "example": "1950s"}
     )
@@ -142,7 +160,8 @@ def list_places(**args):
 
 @blp.route("/places/<int:place_id>")
 @blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=PLACE_FEATURE_EXAMPLE)
-@blp.alt_response(404, schema="Problem", description="No approved place with this id")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM,
+                  description="No approved place with this id")
 @public_read(max_age=60)
 def get_place(place_id: int):
     """One approved place as a GeoJSON Feature with its story (Markdown) and public media."""
