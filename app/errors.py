@@ -102,8 +102,17 @@ def register_error_handlers(app: Flask) -> None:
             429: _("Too many attempts. Please wait a moment and try again."),
         }
         message = messages.get(exc.code, exc.description or exc.name)
+        field = None
+        # flask-smorest/webargs put the refused fields in exc.data: name the first one.
+        details = (getattr(exc, "data", None) or {}).get("messages") or {}
+        for fields in details.values():
+            if isinstance(fields, dict) and fields:
+                field, problems = next(iter(fields.items()))
+                first = problems[0] if isinstance(problems, list) and problems else problems
+                message = f"{field}: {first}" if isinstance(first, str) else message
+                break
         if wants_json():
-            resp = problem(exc.code, exc.name.lower().replace(" ", "_"), message)
+            resp = problem(exc.code, exc.name.lower().replace(" ", "_"), message, field)
             for key, value in (exc.get_headers() or []):
                 if key.lower() not in ("content-type",):
                     resp.headers[key] = value

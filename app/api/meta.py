@@ -15,7 +15,16 @@ class ApiIndexSchema(Schema):
 
 
 @blp.route("/")
-@blp.response(200, ApiIndexSchema)
+@blp.response(
+    200,
+    ApiIndexSchema,
+    example={
+        "name": "Stadtspur API",
+        "version": "v1",
+        "openapi": "https://example.org/api/openapi.json",
+        "licence": "Place data CC0 1.0; stories CC BY-SA 4.0 unless a feature says otherwise",
+    },
+)
 def index():
     """Entry point of the API with a link to its OpenAPI document."""
     return {
