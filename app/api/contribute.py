@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import abort, jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -15,6 +15,15 @@ from app.web.context import media_url
 blp = Blueprint(
     "api_contribute", __name__, url_prefix="/api/v1", description="Contribute places"
 )
+
+
+@blp.before_request
+def _refuse_oversized_body():
+    # Before authentication reads the form: a declared body over MAX_CONTENT_LENGTH is
+    # answered 413 without reading a byte of it.
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413)
 
 
 class ContributionForm(Schema):

@@ -529,15 +529,14 @@ def my_contributions(user: User) -> list[dict]:
         .options(selectinload(Place.media), selectinload(Place.themes))
         .order_by(Place.created_at.desc(), Place.id.desc())
     ).all()
-    latest = {}
+    latest: dict[int, PlaceRevision] = {}
     if places:
         rows = db.session.scalars(
             select(PlaceRevision)
             .where(PlaceRevision.place_id.in_([p.id for p in places]))
-            .order_by(PlaceRevision.place_id, PlaceRevision.number.desc())
-            .distinct(PlaceRevision.place_id)
+            .order_by(PlaceRevision.place_id, PlaceRevision.number)
         ).all()
-        latest = {r.place_id: r for r in rows}
+        latest = {r.place_id: r for r in rows}  # the highest number wins
     out = []
     for p in places:
         rev = latest.get(p.id)

@@ -5,7 +5,7 @@ import { flushQueue, listQueued, removeQueued, updateQueued } from "/static/js/o
 const section = document.getElementById("queued");
 const list = document.getElementById("queued-list");
 const M = JSON.parse(document.getElementById("mine-config").textContent).messages;
-const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k] ?? ""));
+const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 
 function button(label, onClick) {
   const b = document.createElement("button");

@@ -15,7 +15,7 @@ const config = readJson("contribute-config") || { messages: {} };
 const mapConfig = readJson("map-config");
 const M = config.messages;
 const $ = (id) => document.getElementById(id);
-const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, k) => String(values[k] ?? ""));
+const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 
 const form = $("contribute-form") || $("edit-form");
 const DRAFT = "contribute";
