@@ -363,10 +363,11 @@ def ogc_places(
     query = PlaceQuery(bbox=bbox, era=years)
     params: dict = {"site": site, "offset": offset}
     where = _filters(query, params)
-    sql = f"""SELECT places.id, row_number() OVER (ORDER BY places.id) AS rn,
-                     {_place_feature()} AS f
-              FROM places WHERE {' AND '.join(where)}
-              ORDER BY places.id LIMIT :limit1 OFFSET :offset"""
+    # Numbered after OFFSET: a window function in the same SELECT would count skipped rows.
+    sql = f"""SELECT s.*, row_number() OVER (ORDER BY s.id) AS rn FROM (
+                  SELECT places.id, {_place_feature()} AS f
+                  FROM places WHERE {' AND '.join(where)}
+                  ORDER BY places.id LIMIT :limit1 OFFSET :offset) s"""
     return _page(sql, params, limit, "id", "id")
 
 
@@ -448,9 +449,9 @@ def ogc_tours(bbox, published, limit: int, offset: int, site: str) -> FeaturePag
     """Published tours (route as LineString), ordered by id."""
     params: dict = {"site": site, "offset": offset}
     where = _tour_where(bbox, published, params)
-    sql = f"""SELECT tours.id, row_number() OVER (ORDER BY tours.id) AS rn,
-                     {_TOUR_FEATURE} AS f
-              FROM tours WHERE {where} ORDER BY tours.id LIMIT :limit1 OFFSET :offset"""
+    sql = f"""SELECT s.*, row_number() OVER (ORDER BY s.id) AS rn FROM (
+                  SELECT tours.id, {_TOUR_FEATURE} AS f
+                  FROM tours WHERE {where} ORDER BY tours.id LIMIT :limit1 OFFSET :offset) s"""
     return _page(sql, params, limit, "id", "id")
 
 
