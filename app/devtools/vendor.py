@@ -6,6 +6,7 @@ explicit so nothing else from node_modules becomes public by accident.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -27,10 +28,63 @@ FILES: dict[str, str] = {
     "idb/build/index.js": "idb/index.js",
 }
 
+# Workbox for the service worker (static/sw.js), as its own ES modules: a module service worker
+# can import them, but not bare names ("workbox-core/...", "idb") and not `process.env`, which a
+# bundler would resolve. copy_esm() rewrites both while copying, so no bundler is needed.
+# package folder (relative to node_modules) -> destination (relative to static/vendor)
+ESM_PACKAGES: dict[str, str] = {
+    "workbox-core": "workbox/workbox-core",
+    "workbox-routing": "workbox/workbox-routing",
+    "workbox-strategies": "workbox/workbox-strategies",
+    "workbox-precaching": "workbox/workbox-precaching",
+    "workbox-expiration": "workbox/workbox-expiration",
+    "workbox-cacheable-response": "workbox/workbox-cacheable-response",
+    "workbox-range-requests": "workbox/workbox-range-requests",
+    # workbox-expiration's own idb (7.x; the pages use idb 8 above)
+    "workbox-expiration/node_modules/idb/build": "workbox/idb",
+}
+ESM_SPECIFIERS: dict[str, str] = {
+    "idb": "/static/vendor/workbox/idb/index.js",
+    **{f"{name}/": f"/static/vendor/{dst}/" for name, dst in ESM_PACKAGES.items()
+       if name.startswith("workbox-") and "/" not in name},
+}
+_SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*)(["'])([^"'./][^"']*)\2""")
+
+
+def _rewrite_esm(source: str) -> str:
+    def resolve(match: re.Match) -> str:
+        name = match.group(3)
+        for prefix, target in ESM_SPECIFIERS.items():
+            if name == prefix or (prefix.endswith("/") and name.startswith(prefix)):
+                name = target + name[len(prefix):] if prefix.endswith("/") else target
+                break
+        return f"{match.group(1)}{match.group(2)}{name}{match.group(2)}"
+
+    # Development-only branches (asserts, logging) are dropped just as in Workbox's prod build.
+    return _SPECIFIER.sub(resolve, source).replace("process.env.NODE_ENV", '"production"')
+
+
+def copy_esm() -> list[Path]:
+    """Copy the ES module files of ESM_PACKAGES with rewritten imports; returns destinations."""
+    copied = []
+    for src_rel, dst_rel in ESM_PACKAGES.items():
+        src_root = NODE_MODULES / src_rel
+        if not src_root.exists():
+            raise FileNotFoundError(f"{src_rel} is missing from node_modules: run `npm ci`")
+        for src in src_root.rglob("*.js"):
+            rel = src.relative_to(src_root)
+            if rel.parts[0] in {"build", "src", "node_modules"}:  # bundles, sources, nested deps
+                continue
+            dst = VENDOR / dst_rel / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(_rewrite_esm(src.read_text(encoding="utf-8")), encoding="utf-8")
+            copied.append(dst)
+    return copied
+
 
 def copy_vendor() -> list[Path]:
     """Copy every listed file or directory; returns the destinations."""
-    copied = []
+    copied = copy_esm()
     for src_rel, dst_rel in FILES.items():
         src = NODE_MODULES / src_rel
         dst = VENDOR / dst_rel

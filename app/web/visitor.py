@@ -1,23 +1,121 @@
-"""Visitor pages: home, place, tour."""
+"""Visitor pages: home, place, tour, follow mode, and the visitor's own settings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_babel import get_locale
+from urllib.parse import quote
 
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from app.errors import ValidationError
+from app.extensions import db
+from app.services import offline as offline_service
 from app.services import places as place_service
+from app.services import search as search_service
+from app.services import themes as theme_service
 from app.services import tours as tour_service
+from app.services.media import PHOTO_VARIANTS
+from app.web.context import media_url
+from app.web.i18n import safe_next
 
 bp = Blueprint("visitor", __name__)
+
+# Photo sizes, smallest first, for srcset (longest side in pixels, app/services/media.py).
+PHOTO_SIZES = sorted(PHOTO_VARIANTS.items(), key=lambda kv: kv[1])
+TEXT_SIZES = ("normal", "large")
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _near_from_request() -> tuple[tuple[float, float], bool]:
+    """(lon, lat) from ?near=, else the city centre; and whether it is the visitor's own."""
+    try:
+        near = search_service.parse_near(request.args.get("near"))
+    except ValidationError:
+        near = None
+    if near is None:
+        return tuple(current_app.config["CITY_CENTRE"]), False
+    return near, True
+
+
+def _nearby_values() -> dict:
+    (lon, lat), mine = _near_from_request()
+    return {
+        "nearby": search_service.nearby_places(lon, lat),
+        "nearby_tours": search_service.nearby_tours(lon, lat),
+        "near_mine": mine,
+    }
 
 
 @bp.get("/")
 def home():
+    tours = tour_service.published_tours()
+    user = current_user if current_user.is_authenticated else None
     return render_template(
         "visitor/home.html",
         points=place_service.map_points(),
-        tours=tour_service.published_tours(),
+        featured=[t for t in tours if t.featured] or tours[:2],
+        tours=tours,
+        themes=theme_service.all_themes(),
+        followed_new=theme_service.new_in_followed(user) if user else [],
+        followed_ids=theme_service.followed_theme_ids(user),
+        **_nearby_values(),
     )
+
+
+@bp.get("/nearby")
+def nearby():
+    """The "near me" list as an HTML fragment, for static/js/nearby.js."""
+    return render_template("visitor/_nearby.html", **_nearby_values())
+
+
+def photo_view(m) -> dict:
+    """A photo as plain values: a medium-sized src and a srcset of every stored size."""
+    width, height = m.width or 0, m.height or 0
+    candidates = []
+    for name, longest in PHOTO_SIZES:
+        if name in (m.variants or {}) and width and height:
+            scale = min(1.0, longest / max(width, height))
+            candidates.append(f"{media_url(m, name)} {round(width * scale)}w")
+    medium_scale = min(1.0, PHOTO_VARIANTS["medium"] / max(width, height, 1))
+    return {
+        "id": m.id,
+        "src": media_url(m, "medium"),
+        "srcset": ", ".join(candidates),
+        "width": round(width * medium_scale) or None,
+        "height": round(height * medium_scale) or None,
+        "caption": m.caption,
+        "credit": m.credit,
+        "licence": m.licence,
+    }
+
+
+def audio_view(m) -> dict:
+    return {
+        "id": m.id,
+        "src": media_url(m),
+        "mime": m.mime,
+        "caption": m.caption,
+        "credit": m.credit,
+        "licence": m.licence,
+        "duration_s": m.duration_s,
+    }
 
 
 @bp.get("/places/<int:place_id>")
@@ -26,25 +124,130 @@ def place(place_id: int):
     if found is None:
         abort(404)
     lon, lat = place_service.lonlat(found)
+    media = place_service.public_media(found)
+    page_url = url_for("visitor.place", place_id=found.id, _external=True)
     return render_template(
         "visitor/place.html",
         place=found,
         lon=lon,
         lat=lat,
-        media=place_service.public_media(found),
-        locale=str(get_locale()),
+        photos=[photo_view(m) for m in media if m.kind == "photo"],
+        recordings=[audio_view(m) for m in media if m.kind == "audio"],
+        locale=_locale(),
+        page_url=page_url,
+        geo_uri=f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(found.title)})",
+        osm_url=(
+            f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
+            f"#map=18/{lat:.6f}/{lon:.6f}"
+        ),
     )
+
+
+def _tour_or_404(slug: str):
+    found = tour_service.get_visible_tour(slug)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/tours/<slug>")
 def tour(slug: str):
-    found = tour_service.get_visible_tour(slug)
-    if found is None:
-        abort(404)
+    found = _tour_or_404(slug)
+    stops = tour_service.stop_points(found)
     return render_template(
         "visitor/tour.html",
         tour=found,
-        stops=tour_service.stop_points(found),
+        stops=stops,
         route=tour_service.route_geojson(found),
-        locale=str(get_locale()),
+        locale=_locale(),
+        offline=offline_service.offline_manifest(found, stops),
+        downloads=_downloads(found.slug),
     )
+
+
+def _route_exists(path: str) -> bool:
+    """Whether another blueprint serves ``path`` (not the tour page itself: "<slug>.pdf")."""
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return endpoint != "visitor.tour"
+
+
+def _downloads(slug: str) -> list[dict]:
+    """GPX and the printable sheet (URL contract in DESIGN.md), offered once they are served."""
+    candidates = [
+        {"url": f"/api/v1/tours/{quote(slug)}.gpx", "label": _("Download GPX"), "download": True},
+        {"url": f"/tours/{quote(slug)}.pdf", "label": _("Print sheet (PDF)"), "download": False},
+    ]
+    return [d for d in candidates if _route_exists(d["url"])]
+
+
+@bp.get("/tours/<slug>/offline.json")
+def tour_offline(slug: str):
+    """The files "save for offline" stores (static/js/offline.js fetches this)."""
+    found = _tour_or_404(slug)
+    resp = jsonify(offline_service.offline_manifest(found, tour_service.stop_points(found)))
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/tours/<slug>/follow")
+def follow(slug: str):
+    found = _tour_or_404(slug)
+    stops = tour_service.stop_points(found)
+    return render_template(
+        "visitor/follow.html",
+        tour=found,
+        stops=stops,
+        data=offline_service.follow_data(found, stops, tour_service.route_geojson(found)),
+        locale=_locale(),
+    )
+
+
+@bp.post("/settings/text-size")
+def text_size():
+    """The "larger text" setting: a cookie read by base.html, so it works without JavaScript."""
+    size = request.form.get("size", "")
+    if size not in TEXT_SIZES:
+        return render_template(
+            "errors/error.html", status=422, title=_("Unknown text size"),
+            message=_("Choose normal or large text."),
+        ), 422
+    resp = make_response(redirect(safe_next(request.form.get("next")), code=303))
+    resp.set_cookie(
+        "text_size", size, max_age=365 * 24 * 3600, samesite="Lax", httponly=False,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return resp
+
+
+@bp.post("/places/<int:place_id>/report")
+def report(place_id: int):
+    """Report a story to the curators (the page's form; share.js sends the same form)."""
+    from app.services import flags as flag_service
+
+    found = place_service.get_public_place(place_id)
+    if found is None:
+        abort(404)
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        flag_service.create_flag(
+            user,
+            place_id=found.id,
+            reason=request.form.get("reason", ""),
+            message=request.form.get("message", ""),
+            remote_addr=request.remote_addr or "",
+        )
+    except ValidationError as exc:
+        if wants_json:
+            return jsonify({"error": {"code": exc.code, "message": exc.message,
+                                      "field": exc.field}}), 422
+        return render_template("errors/error.html", status=422, title=_("Report not sent"),
+                               message=exc.message), 422
+    db.session.commit()
+    if wants_json:
+        return jsonify({"status": "received"}), 201
+    flash(_("Thank you. A curator will look at your report."), "success")
+    return redirect(url_for("visitor.place", place_id=found.id), code=303)

@@ -3,12 +3,17 @@
 // content, so nothing here is needed to read it.
 import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
 
-function readJson(id) {
+export { L };
+
+// Maps made on this page, by element id, for other modules (follow.js) to draw on.
+export const maps = new Map();
+
+export function readJson(id) {
   const el = document.getElementById(id);
   return el ? JSON.parse(el.textContent) : null;
 }
 
-function stopIcon(number) {
+export function stopIcon(number) {
   return L.divIcon({
     className: "",
     html: `<div class="stop-marker" aria-hidden="true">${Number(number)}</div>`,
@@ -21,10 +26,17 @@ function placeUrl(id) {
   return `/places/${encodeURIComponent(id)}`;
 }
 
-function initMap(el, config) {
-  const data = readJson(`${el.id}-data`) || {};
+export function baseMap(el, config) {
   const map = L.map(el, { scrollWheelZoom: false, keyboard: true });
-  L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+  // CORS tiles: the service worker can then cache them at their real size (an opaque
+  // response would count as megabytes against the phone's storage quota).
+  L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19, crossOrigin: "anonymous" }).addTo(map);
+  return map;
+}
+
+export function initMap(el, config) {
+  const data = readJson(`${el.id}-data`) || {};
+  const map = baseMap(el, config);
 
   const layers = [];
   if (data.route) {
@@ -51,6 +63,7 @@ function initMap(el, config) {
   }
   el.dataset.ready = "true";
   el.dataset.markers = String((data.points || []).length);
+  maps.set(el.id, { map, data });
   return map;
 }
 

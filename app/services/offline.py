@@ -1,0 +1,165 @@
+"""What a tour needs on the phone: the list "save for offline" stores, and follow-mode data.
+
+Pages and static values only; the browser does the storing (static/js/offline.js) and the
+service worker serves it (static/sw.js).
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Media, Tour
+from app.services.media import public_path
+from app.web.context import media_url
+
+# A rendered page is roughly this large before compression (measured on the demo tours);
+# used only for the size shown before saving.
+PAGE_BYTES_ESTIMATE = 30_000
+# Tiles are fetched ahead only from our own server (TILE_PREFETCH_ALLOWED), at these zooms,
+# never more than MAX_PREFETCH_TILES for one tour.
+PREFETCH_ZOOMS = (15, 16, 17)
+MAX_PREFETCH_TILES = 400
+ARRIVAL_RADIUS_M = 25
+OFF_ROUTE_M = 100
+
+
+def stop_media(stops: list[dict]) -> dict[int, list[Media]]:
+    """Public photos and recordings of the available stops, by place id, in display order."""
+    ids = [s["place_id"] for s in stops if s["available"]]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Media)
+        .where(
+            Media.place_id.in_(ids),
+            Media.kind.in_(("photo", "audio")),
+            Media.status == "approved",
+            Media.hidden_at.is_(None),
+        )
+        .order_by(Media.place_id, Media.position, Media.id)
+    )
+    out: dict[int, list[Media]] = {}
+    for m in rows:
+        out.setdefault(m.place_id, []).append(m)
+    return out
+
+
+def _file_size(key: str | None, fallback: int) -> int:
+    try:
+        return public_path(key).stat().st_size if key else fallback
+    except (OSError, ValueError):
+        return fallback
+
+
+def tile_xy(lon: float, lat: float, zoom: int) -> tuple[int, int]:
+    """The slippy-map tile containing a position (Web Mercator, as OpenStreetMap)."""
+    n = 2**zoom
+    x = int((lon + 180.0) / 360.0 * n)
+    lat_r = math.radians(max(min(lat, 85.0511), -85.0511))
+    y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
+    return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
+
+
+def prefetch_tiles(stops: list[dict], tile_url: str) -> list[str]:
+    """Tile URLs covering the stops (with a margin), only for a tile server that allows it."""
+    if not stops or "{s}" in tile_url:
+        return []
+    lons = [s["lon"] for s in stops]
+    lats = [s["lat"] for s in stops]
+    margin = 0.003  # about 250 m around the outermost stops
+    urls: list[str] = []
+    for z in PREFETCH_ZOOMS:
+        x0, y0 = tile_xy(min(lons) - margin, max(lats) + margin, z)
+        x1, y1 = tile_xy(max(lons) + margin, min(lats) - margin, z)
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                urls.append(
+                    tile_url.replace("{z}", str(z)).replace("{x}", str(x))
+                    .replace("{y}", str(y)).replace("{r}", "")
+                )
+                if len(urls) >= MAX_PREFETCH_TILES:
+                    return urls
+    return urls
+
+
+def offline_manifest(tour: Tour, stops: list[dict]) -> dict:
+    """Everything "save for offline" stores for ``tour``: pages, photos (one size, with the
+    other sizes as alternates), recordings and, where allowed, map tiles; and the size."""
+    pages = [
+        url_for("visitor.tour", slug=tour.slug),
+        url_for("visitor.follow", slug=tour.slug),
+    ] + [url_for("visitor.place", place_id=s["place_id"]) for s in stops if s["available"]]
+    media: list[dict] = []
+    for items in stop_media(stops).values():
+        for m in items:
+            variants = m.variants or {}
+            if m.kind == "photo":
+                key = variants.get("medium") or variants.get("public")
+                alternates = sorted(
+                    {media_url(m, name) for name in variants} - {media_url(m, "medium")}
+                )
+                media.append({
+                    "url": media_url(m, "medium"),
+                    "kind": "photo",
+                    "bytes": _file_size(key, m.size_bytes // 4),
+                    "alternates": alternates,
+                })
+            else:
+                media.append({
+                    "url": media_url(m),
+                    "kind": "audio",
+                    "bytes": _file_size(variants.get("public"), m.size_bytes),
+                    "alternates": [],
+                })
+    cfg = current_app.config
+    tiles = prefetch_tiles(stops, cfg["TILE_URL"]) if cfg["TILE_PREFETCH_ALLOWED"] else []
+    estimate = len(pages) * PAGE_BYTES_ESTIMATE + sum(m["bytes"] for m in media)
+    estimate += len(tiles) * 15_000
+    return {
+        "slug": tour.slug,
+        "title": tour.title,
+        "url": pages[0],
+        "pages": pages,
+        "media": media,
+        "tiles": tiles,
+        "approx_bytes": estimate,
+    }
+
+
+def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
+    """What static/js/follow.js needs, in one JSON block of the follow page (so a saved follow
+    page works offline without any further request)."""
+    media = stop_media(stops)
+    out_stops = []
+    for s in stops:
+        items = media.get(s["place_id"], []) if s["available"] else []
+        audio = next((m for m in items if m.kind == "audio"), None)
+        photo = next((m for m in items if m.kind == "photo"), None)
+        out_stops.append({
+            "number": s["number"],
+            "placeId": s["place_id"],
+            "title": s["title"],
+            "summary": s["summary"] or "",
+            "note": s["note"] or "",
+            "lon": s["lon"],
+            "lat": s["lat"],
+            "available": s["available"],
+            "url": url_for("visitor.place", place_id=s["place_id"]) if s["available"] else None,
+            "audio": media_url(audio) if audio else None,
+            "audioMime": audio.mime if audio else None,
+            "photo": media_url(photo, "medium") if photo else None,
+            "photoAlt": photo.caption if photo else None,
+        })
+    return {
+        "slug": tour.slug,
+        "title": tour.title,
+        "tourUrl": url_for("visitor.tour", slug=tour.slug),
+        "stops": out_stops,
+        "route": route,
+        "arrivalRadius": ARRIVAL_RADIUS_M,
+        "offRoute": OFF_ROUTE_M,
+    }

@@ -1,0 +1,283 @@
+"""Search over public places and published tours, and "what is near me".
+
+One box finds both. Typos and accents do not matter: a place matches when PostgreSQL full-text
+search (German and English stemming) finds the words in its story, or when its title is
+similar to what was typed by trigram word similarity on ``f_unaccent(lower(title))`` (the GIN
+index ``ix_places_title_trgm`` serves that). Places carry a stored ``search_vector`` written
+when a curator approves them (app/services/search_index.py); rows without one (freshly seeded
+content) get the same vector computed on the fly, so search never silently misses them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import text
+
+from app.errors import ValidationError
+from app.extensions import db
+
+# "When was this?" filter: named periods, inclusive year bounds (None = open).
+ERA_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "before-1900": (None, 1899),
+    "1900-1949": (1900, 1949),
+    "1950-1999": (1950, 1999),
+    "since-2000": (2000, None),
+}
+SORTS = ("relevance", "distance")
+MAX_QUERY = 200
+# Below this word similarity a title does not count as "what you meant" (pg_trgm's own
+# default is 0.6, which misses two-letter typos in short words like "Fotomusem").
+WORD_SIMILARITY = 0.45
+
+# The same text a stored search_vector holds, for rows that have none yet.
+_PLACE_VECTOR = """coalesce(p.search_vector,
+    setweight(to_tsvector('german', f_unaccent(p.title)), 'A')
+    || setweight(to_tsvector('english', f_unaccent(p.title)), 'A')
+    || setweight(to_tsvector('german', f_unaccent(p.summary || ' ' || p.body)), 'B')
+    || setweight(to_tsvector('english', f_unaccent(p.summary || ' ' || p.body)), 'B'))"""
+
+_TOUR_VECTOR = """(setweight(to_tsvector('german', f_unaccent(t.title)), 'A')
+    || setweight(to_tsvector('english', f_unaccent(t.title)), 'A')
+    || setweight(to_tsvector('german', f_unaccent(t.intro)), 'B')
+    || setweight(to_tsvector('english', f_unaccent(t.intro)), 'B'))"""
+
+# Both the typed and the unaccented words, stemmed in both languages.
+_QUERY = """(websearch_to_tsquery('german', :q) || websearch_to_tsquery('english', :q)
+    || websearch_to_tsquery('german', f_unaccent(:q))
+    || websearch_to_tsquery('english', f_unaccent(:q)))"""
+
+_PUBLIC_PLACE = "p.status = 'approved' AND p.hidden_at IS NULL AND p.merged_into_id IS NULL"
+_HAS_AUDIO = """EXISTS (SELECT 1 FROM media m WHERE m.place_id = p.id AND m.kind = 'audio'
+    AND m.status = 'approved' AND m.hidden_at IS NULL)"""
+
+
+@dataclass
+class SearchParams:
+    """What the visitor asked for, checked."""
+
+    q: str = ""
+    theme: str | None = None
+    era: str | None = None
+    has_audio: bool = False
+    step_free: bool = False
+    sort: str = "relevance"
+    near: tuple[float, float] | None = None  # (lon, lat)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.q or self.theme or self.era or self.has_audio or self.step_free)
+
+
+@dataclass
+class SearchResults:
+    places: list[dict] = field(default_factory=list)
+    tours: list[dict] = field(default_factory=list)
+
+
+def parse_near(raw: str | None, field_name: str = "near") -> tuple[float, float] | None:
+    """``"lon,lat"`` as floats in range, or None when empty; anything else is a 422."""
+    if not raw:
+        return None
+    try:
+        lon_s, lat_s = raw.split(",")
+        lon, lat = float(lon_s), float(lat_s)
+    except ValueError as exc:
+        raise ValidationError(
+            _("Give a position as longitude,latitude."), field=field_name
+        ) from exc
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or lon != lon or lat != lat:
+        raise ValidationError(_("That position is outside the map."), field=field_name)
+    return lon, lat
+
+
+def parse_params(args) -> SearchParams:
+    """Search parameters from a query string (a MultiDict); unknown values are refused."""
+    q = " ".join((args.get("q") or "").split())
+    if len(q) > MAX_QUERY:
+        raise ValidationError(
+            _("Please search with at most %(n)d characters.", n=MAX_QUERY), field="q"
+        )
+    era = args.get("era") or None
+    if era is not None and era not in ERA_RANGES:
+        raise ValidationError(_("Unknown period."), field="era")
+    sort = args.get("sort") or "relevance"
+    if sort not in SORTS:
+        raise ValidationError(_("Unknown sort order."), field="sort")
+    near = parse_near(args.get("near"))
+    if sort == "distance" and near is None:
+        # Without a position the nearest cannot be known; relevance is the honest fallback.
+        sort = "relevance"
+    return SearchParams(
+        q=q,
+        theme=args.get("theme") or None,
+        era=era,
+        has_audio=args.get("audio") in ("1", "on", "true"),
+        step_free=args.get("step_free") in ("1", "on", "true"),
+        sort=sort,
+        near=near,
+    )
+
+
+def search(params: SearchParams, place_limit: int = 50, tour_limit: int = 20) -> SearchResults:
+    """Places and tours matching ``params``; empty when nothing was asked."""
+    if params.is_empty:
+        return SearchResults()
+    # Only for this transaction: the trigram operator's threshold (so the index is used).
+    db.session.execute(
+        text("SELECT set_config('pg_trgm.word_similarity_threshold', :t, true)"),
+        {"t": str(WORD_SIMILARITY)},
+    )
+    return SearchResults(
+        places=_search_places(params, place_limit), tours=_search_tours(params, tour_limit)
+    )
+
+
+def _filters(params: SearchParams, values: dict) -> list[str]:
+    where = [_PUBLIC_PLACE]
+    if params.theme:
+        where.append(
+            "EXISTS (SELECT 1 FROM place_themes pt JOIN themes th ON th.id = pt.theme_id "
+            "WHERE pt.place_id = p.id AND th.slug = :theme)"
+        )
+        values["theme"] = params.theme
+    if params.era:
+        lo, hi = ERA_RANGES[params.era]
+        if lo is not None:
+            where.append("p.era_year >= :era_lo")
+            values["era_lo"] = lo
+        if hi is not None:
+            where.append("p.era_year <= :era_hi")
+            values["era_hi"] = hi
+    if params.has_audio:
+        where.append(_HAS_AUDIO)
+    if params.step_free:
+        where.append("p.step_free IS TRUE")
+    return where
+
+
+def _distance_sql(geom: str, params: SearchParams, values: dict) -> str:
+    if params.near is None:
+        return "NULL::float"
+    values["lon"], values["lat"] = params.near
+    return f"ST_Distance({geom}::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)"
+
+
+def _search_places(params: SearchParams, limit: int) -> list[dict]:
+    values: dict = {"limit": limit}
+    where = _filters(params, values)
+    if params.q:
+        values["q"] = params.q
+        values["plain"] = params.q.lower()
+        rank = (
+            f"ts_rank({_PLACE_VECTOR}, {_QUERY}) "
+            "+ word_similarity(f_unaccent(:plain), f_unaccent(lower(p.title)))"
+        )
+        where.append(
+            f"({_PLACE_VECTOR} @@ {_QUERY} "
+            "OR f_unaccent(:plain) <% f_unaccent(lower(p.title)))"
+        )
+    else:
+        rank = "0"
+    distance = _distance_sql("p.geom", params, values)
+    order = (
+        "distance ASC NULLS LAST, p.id"
+        if params.sort == "distance"
+        else "rank DESC, p.published_at DESC NULLS LAST, p.id"
+    )
+    sql = f"""
+        SELECT p.id, p.title, p.summary, p.era_year, p.era_precision, p.step_free,
+               ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+               {_HAS_AUDIO} AS has_audio,
+               {rank} AS rank, {distance} AS distance
+        FROM places p
+        WHERE {" AND ".join(where)}
+        ORDER BY {order}
+        LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
+    return [dict(r._mapping) for r in db.session.execute(text(sql), values)]
+
+
+def _search_tours(params: SearchParams, limit: int) -> list[dict]:
+    values: dict = {"limit": limit}
+    where = ["t.status = 'published'"]
+    if params.q:
+        values["q"] = params.q
+        values["plain"] = params.q.lower()
+        where.append(
+            f"({_TOUR_VECTOR} @@ {_QUERY} "
+            "OR f_unaccent(:plain) <% f_unaccent(lower(t.title)))"
+        )
+        rank = (
+            f"ts_rank({_TOUR_VECTOR}, {_QUERY}) "
+            "+ word_similarity(f_unaccent(:plain), f_unaccent(lower(t.title)))"
+        )
+    else:
+        rank = "0"
+    if params.theme:
+        where.append(
+            "EXISTS (SELECT 1 FROM themes th WHERE th.id = t.theme_id AND th.slug = :theme)"
+        )
+        values["theme"] = params.theme
+    # The place filters hold for a tour when they hold for its stops: some stop of the period,
+    # some stop with a recording, and every stop step-free.
+    stop_filters = []
+    stop_values: dict = {}
+    place_where = _filters(
+        SearchParams(era=params.era, has_audio=params.has_audio), stop_values
+    )[1:]
+    values.update(stop_values)
+    for clause in place_where:
+        stop_filters.append(
+            "EXISTS (SELECT 1 FROM tour_stops s JOIN places p ON p.id = s.place_id "  # noqa: S608
+            f"WHERE s.tour_id = t.id AND {_PUBLIC_PLACE} AND {clause})"
+        )
+    if params.step_free:
+        stop_filters.append(
+            "NOT EXISTS (SELECT 1 FROM tour_stops s JOIN places p ON p.id = s.place_id "
+            "WHERE s.tour_id = t.id AND p.step_free IS NOT TRUE)"
+        )
+    where.extend(stop_filters)
+    distance = _distance_sql("t.route", params, values)
+    order = (
+        "distance ASC NULLS LAST, t.id"
+        if params.sort == "distance"
+        else "rank DESC, t.featured DESC, t.id"
+    )
+    sql = f"""
+        SELECT t.id, t.slug, t.title, t.intro, t.length_m, t.duration_normal_min,
+               (SELECT count(*) FROM tour_stops s WHERE s.tour_id = t.id) AS stop_count,
+               {rank} AS rank, {distance} AS distance
+        FROM tours t
+        WHERE {" AND ".join(where)}
+        ORDER BY {order}
+        LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
+    return [dict(r._mapping) for r in db.session.execute(text(sql), values)]
+
+
+def nearby_places(lon: float, lat: float, limit: int = 12) -> list[dict]:
+    """The public places nearest to a position, nearest first, with their distance in metres
+    (the GiST index on ``geom`` serves the ``<->`` ordering)."""
+    sql = f"""
+        SELECT p.id, p.title, p.summary, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+               ST_Distance(p.geom::geography, here::geography) AS distance
+        FROM places p, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS here
+        WHERE {_PUBLIC_PLACE}
+        ORDER BY p.geom <-> here, p.id
+        LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
+    rows = db.session.execute(text(sql), {"lon": lon, "lat": lat, "limit": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+def nearby_tours(lon: float, lat: float, limit: int = 5) -> list[dict]:
+    """Published tours whose route passes nearest to a position, with that distance."""
+    sql = """
+        SELECT t.slug, t.title, t.intro, t.length_m, t.duration_normal_min,
+               (SELECT count(*) FROM tour_stops s WHERE s.tour_id = t.id) AS stop_count,
+               ST_Distance(t.route::geography, here::geography) AS distance
+        FROM tours t, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS here
+        WHERE t.status = 'published' AND t.route IS NOT NULL
+        ORDER BY t.route <-> here, t.id
+        LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
+    rows = db.session.execute(text(sql), {"lon": lon, "lat": lat, "limit": limit})
+    return [dict(r._mapping) for r in rows]
