@@ -99,5 +99,7 @@ def tokens_create(email: str, name: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (seed_cli, users_cli, tokens_cli):
+    from app.cli_open_data import export_cli
+
+    for group in (seed_cli, users_cli, tokens_cli, export_cli):
         app.cli.add_command(group)
