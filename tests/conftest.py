@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-TEMPLATE_DB = f"stadtspur_test_tpl_{WORKER}"
+# Unique per pytest process: several runs may share one server (developers, CI, xdist).
+TEMPLATE_DB = f"stadtspur_test_tpl_{WORKER}_{os.getpid()}"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
