@@ -288,7 +288,7 @@ function onPosition(pos) {
   if (off && ui.offRoute.hidden) announce(fmt(S.offRoute, { distance: formatDistance(away) }));
   ui.offRoute.hidden = !off;
   ui.offRoute.textContent = off ? fmt(S.offRoute, { distance: formatDistance(away) }) : "";
-  root.dataset.offRoute = off ? "true" : "false";
+  root.dataset.isOffRoute = off ? "true" : "false";
   render();
 }
 

@@ -33,4 +33,4 @@ def test_language_switch_in_browser(page):
     expect(page.locator("html")).to_have_attribute("lang", "de")
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name="Tours")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tours", exact=True)).to_be_visible()
