@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session
+from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_login import current_user
 
 bp = Blueprint("i18n", __name__)
@@ -13,6 +13,8 @@ bp = Blueprint("i18n", __name__)
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # command line, background work
+        return current_app.config["DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
