@@ -187,7 +187,9 @@ def read_gpx(
     except gpxpy.gpx.GPXException as exc:
         raise GpxError(
             "bad_coordinates",
-            f"A point in the file has a value that is not a number: {exc}",
+            "Some points in the file have coordinates or elevations that are not numbers "
+            "(or none at all), so the file cannot be read.",
+            detail=str(exc),
         ) from None
     except Exception as exc:  # noqa: BLE001
         # gpxpy is a third-party parser fed with untrusted data; whatever it trips over is a
