@@ -48,6 +48,12 @@ def stop_media(stops: list[dict]) -> dict[int, list[Media]]:
     return out
 
 
+def public_audio_mime(m: Media) -> str:
+    """The type of a recording's public copy (re-encoded to AAC in MP4), not the upload's."""
+    key = (m.variants or {}).get("public") or m.storage_key
+    return "audio/mp4" if key.endswith((".m4a", ".mp4")) else m.mime
+
+
 def _file_size(key: str | None, fallback: int) -> int:
     try:
         return public_path(key).stat().st_size if key else fallback
@@ -150,7 +156,7 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
             "available": s["available"],
             "url": url_for("visitor.place", place_id=s["place_id"]) if s["available"] else None,
             "audio": media_url(audio) if audio else None,
-            "audioMime": audio.mime if audio else None,
+            "audioMime": public_audio_mime(audio) if audio else None,
             "photo": media_url(photo, "medium") if photo else None,
             "photoAlt": photo.caption if photo else None,
         })

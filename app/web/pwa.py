@@ -34,8 +34,6 @@ PRECACHE_GLOBS = (
     "icons/*.png",
     "manifest.webmanifest",
 )
-# Scripts the service worker imports itself are checked by the browser's update check instead.
-PRECACHE_EXCLUDE = re.compile(r"^js/sw-")
 # The offline page depends on these files; their hash is its revision.
 OFFLINE_INPUTS = ("templates/base.html", "templates/pwa/offline.html", "static/js/offline.js")
 
@@ -54,7 +52,6 @@ def _precache_entries() -> list[dict]:
     entries = [
         {"url": f"/static/{p.relative_to(STATIC).as_posix()}", "revision": _hash([p])}
         for p in files
-        if not PRECACHE_EXCLUDE.match(p.relative_to(STATIC).as_posix())
     ]
     catalogues = sorted((ROOT / "app" / "translations").rglob("*.mo"))
     offline_rev = _hash([ROOT / f for f in OFFLINE_INPUTS] + catalogues)

@@ -110,7 +110,7 @@ def audio_view(m) -> dict:
     return {
         "id": m.id,
         "src": media_url(m),
-        "mime": m.mime,
+        "mime": offline_service.public_audio_mime(m),
         "caption": m.caption,
         "credit": m.credit,
         "licence": m.licence,
