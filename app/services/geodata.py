@@ -59,6 +59,12 @@ _PUBLIC_MEDIA = (
     "AND m.kind IN ('photo', 'audio') AND m.variants ? 'public'"
 )
 
+# Per row an index probe (LIMIT 1 keeps the planner from hashing the whole media table).
+_HAS_AUDIO = (
+    f"coalesce((SELECT true FROM media m WHERE {_PUBLIC_MEDIA} AND m.kind = 'audio' "
+    "LIMIT 1), false)"
+)
+
 _PLACE_PROPERTIES = f"""json_build_object(
     'title', places.title,
     'summary', places.summary,
@@ -69,7 +75,7 @@ _PLACE_PROPERTIES = f"""json_build_object(
                 ELSE json_build_object('year', places.era_year,
                                        'precision', places.era_precision) END,
     'language', places.language,
-    'has_audio', EXISTS (SELECT 1 FROM media m WHERE {_PUBLIC_MEDIA} AND m.kind = 'audio'),
+    'has_audio', {_HAS_AUDIO},
     'step_free', places.step_free,
     'published_at', to_char(places.published_at AT TIME ZONE 'UTC', {_ISO}),
     'updated_at', to_char(places.updated_at AT TIME ZONE 'UTC', {_ISO}),
@@ -99,6 +105,62 @@ _MEDIA_LIST = f"""coalesce((SELECT json_agg(json_build_object(
         'caption', m.caption, 'credit', m.credit, 'licence', m.licence)
         ORDER BY m.position, m.id)
       FROM media m WHERE {_PUBLIC_MEDIA}), '[]'::json)"""
+
+
+# --- one round trip per read -----------------------------------------------------------------
+#
+# Through the ORM session a read costs four round trips to the database (pool ping, BEGIN, the
+# query, ROLLBACK at teardown); under load that, not the query, bounds requests per second.
+# Public reads need no transaction: they run on an autocommit engine of their own without the
+# ping, and a connection found dead is replaced by retrying once. Tests bind the session to
+# an outer transaction (tests/conftest.py); then reads go through the session to see its data.
+
+
+def _read_engine():
+    from flask import current_app
+    from sqlalchemy import create_engine
+
+    app = current_app._get_current_object()
+    engine = app.extensions.get("stadtspur_read_engine")
+    if engine is None:
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        engine = create_engine(
+            app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT", **options
+        )
+        app.extensions["stadtspur_read_engine"] = engine
+    return engine
+
+
+def _fetch(statement, params: dict | None = None) -> list:
+    """All rows of a read-only ``statement``, in one round trip where possible."""
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(db.engines.get(None), Engine):  # a test's outer transaction
+        return db.session.execute(statement, params or {}).all()
+    engine = _read_engine()
+    for attempt in (1, 2):
+        try:
+            with engine.connect() as conn:
+                return conn.execute(statement, params or {}).all()
+        except DBAPIError as exc:
+            if attempt == 1 and exc.connection_invalidated:
+                continue  # the server restarted since this connection was pooled
+            raise
+    raise AssertionError("unreachable")
+
+
+def _one(statement, params: dict | None = None):
+    rows = _fetch(statement, params)
+    if len(rows) != 1:
+        raise RuntimeError(f"expected one row, got {len(rows)}")
+    return rows[0]
+
+
+def _scalar(statement, params: dict | None = None):
+    rows = _fetch(statement, params)
+    return rows[0][0] if rows else None
 
 
 # --- parameters ----------------------------------------------------------------------------
@@ -199,9 +261,7 @@ def decode_cursor(cursor: str, kind: str, types: tuple[type, ...]) -> list:
 
 
 def _theme_ids(slugs: list[str]) -> list[int]:
-    rows = db.session.execute(
-        text("SELECT slug, id FROM themes WHERE slug = ANY(:slugs)"), {"slugs": slugs}
-    ).all()
+    rows = _fetch(text("SELECT slug, id FROM themes WHERE slug = ANY(:slugs)"), {"slugs": slugs})
     found = dict(rows)
     unknown = [s for s in slugs if s not in found]
     if unknown:
@@ -267,7 +327,7 @@ def _page(sql: str, params: dict, limit: int, key_cols: str, kind: str) -> Featu
         FROM page"""
     params["limit"] = limit
     params["limit1"] = limit + 1
-    features, n, last_key = db.session.execute(text(wrapped), params).one()
+    features, n, last_key = _one(text(wrapped), params)
     next_cursor = None
     if n > limit and last_key:
         next_cursor = encode_cursor(kind, *json.loads(last_key))
@@ -335,22 +395,22 @@ def place_feature(place_id: int, site: str, media_url: str) -> str | None:
         ", 'body', places.body, 'author', coalesce(nullif(places.credit_name, ''), "
         "places.author_name), 'media', " + _MEDIA_LIST
     )
-    return db.session.execute(
+    return _scalar(
         text(
             f"SELECT {_place_feature(extra)}::text FROM places "
             f"WHERE places.id = :id AND {PUBLIC}"
         ),
         {"id": place_id, "site": site, "media_url": media_url},
-    ).scalar()
+    )
 
 
 def place_version_tag(place_id: int) -> str | None:
     """A cheap validator of a place's public state, or None when it is not public."""
-    return db.session.execute(
+    return _scalar(
         text(f"SELECT places.version || '-' || extract(epoch FROM places.updated_at) "
              f"FROM places WHERE places.id = :id AND {PUBLIC}"),
         {"id": place_id},
-    ).scalar()
+    )
 
 
 # --- OGC items ----------------------------------------------------------------------------
@@ -381,19 +441,19 @@ def ogc_place(place_id: int, site: str, media_url: str) -> str:
 def places_extent() -> list[float] | None:
     """[minLon, minLat, maxLon, maxLat] of the places table from the planner's statistics
     (cheap at any size; may include not yet public rows), else computed."""
-    row = db.session.execute(
+    row = _one(
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
             "(SELECT ST_EstimatedExtent('places', 'geom')::geometry AS e) s"
         )
-    ).one()
+    )
     if row[0] is None:
-        row = db.session.execute(
+        row = _one(
             text(
                 "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                 f"(SELECT ST_Extent(geom)::geometry AS e FROM places WHERE {PUBLIC}) s"
             )
-        ).one()
+        )
     if row[0] is None:
         return None
     return [round(v, 6) for v in row]
@@ -456,18 +516,18 @@ def ogc_tours(bbox, published, limit: int, offset: int, site: str) -> FeaturePag
 
 
 def tour_feature(slug: str, site: str) -> str | None:
-    return db.session.execute(
+    return _scalar(
         text(f"SELECT {_TOUR_FEATURE}::text FROM tours WHERE tours.slug = :slug "
              "AND tours.status = 'published'"),
         {"slug": slug, "site": site},
-    ).scalar()
+    )
 
 
 def tours_extent() -> list[float] | None:
-    row = db.session.execute(
+    row = _one(
         text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
              "ST_Extent(route)::geometry AS e FROM tours WHERE status = 'published') s")
-    ).one()
+    )
     return None if row[0] is None else [round(v, 6) for v in row]
 
 
@@ -494,8 +554,7 @@ def tile_sql(thin: bool) -> str:
         SELECT places.id, places.title,
                (SELECT t.slug FROM place_themes pt JOIN themes t ON t.id = pt.theme_id
                 WHERE pt.place_id = places.id ORDER BY t.slug LIMIT 1) AS theme,
-               EXISTS (SELECT 1 FROM media m WHERE {_PUBLIC_MEDIA} AND m.kind = 'audio')
-                   AS has_audio,
+               {_HAS_AUDIO} AS has_audio,
                ST_AsMVTGeom(ST_Transform(places.geom, 3857), ST_TileEnvelope(:z, :x, :y),
                             {TILE_EXTENT}, {TILE_BUFFER}, true) AS geom
         FROM places
@@ -518,9 +577,9 @@ def places_tile(z: int, x: int, y: int) -> bytes:
     if not (0 <= z <= 22 and 0 <= x < n and 0 <= y < n):
         raise NotFound("No such tile.")
     cell = tile_cell(z)
-    data = db.session.execute(
+    data = _scalar(
         text(tile_sql(bool(cell))), {"z": z, "x": x, "y": y, "cell": cell}
-    ).scalar()
+    )
     return bytes(data or b"")
 
 
@@ -533,11 +592,13 @@ def themes_with_counts() -> list[dict]:
         .group_by(place_themes.c.theme_id)
         .subquery()
     )
-    rows = db.session.execute(
-        select(Theme, func.coalesce(counts.c.n, 0))
+    rows = _fetch(
+        select(Theme.slug, Theme.name_de, Theme.name_en, Theme.description_de,
+               Theme.description_en, Theme.colour, Theme.icon,
+               func.coalesce(counts.c.n, 0).label("n"))
         .outerjoin(counts, counts.c.theme_id == Theme.id)
         .order_by(Theme.slug)
-    ).all()
+    )
     return [
         {
             "slug": t.slug,
@@ -545,9 +606,9 @@ def themes_with_counts() -> list[dict]:
             "description": {"de": t.description_de, "en": t.description_en},
             "colour": t.colour,
             "icon": t.icon,
-            "places": n,
+            "places": t.n,
         }
-        for t, n in rows
+        for t in rows
     ]
 
 
@@ -564,7 +625,7 @@ def newest_places(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
             "JOIN place_themes tp ON tp.place_id = places.id "
             "JOIN themes th ON th.id = tp.theme_id AND th.slug = :theme"
         )
-    rows = db.session.execute(
+    rows = [dict(r._mapping) for r in _fetch(
         text(f"""
             SELECT places.id, places.title, places.summary, places.body, places.licence,
                    coalesce(nullif(places.credit_name, ''), places.author_name,
@@ -579,14 +640,14 @@ def newest_places(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
             ORDER BY places.published_at DESC NULLS LAST, places.id DESC
             LIMIT :limit"""),
         params,
-    ).mappings()
-    return [dict(r) for r in rows]
+    )]
+    return rows
 
 
 def published_tour_rows(limit: int = 50) -> list[dict]:
     """Published tours, newest first, with their start point (first visible stop, else the
     route's start) as ``lon``/``lat``."""
-    rows = db.session.execute(
+    rows = [dict(r._mapping) for r in _fetch(
         text(f"""
             SELECT tours.slug, tours.title, tours.intro, tours.length_m,
                    tours.duration_normal_min, tours.published_at, tours.updated_at,
@@ -604,8 +665,8 @@ def published_tour_rows(limit: int = 50) -> list[dict]:
             WHERE tours.status = 'published'
             ORDER BY tours.published_at DESC NULLS LAST, tours.id DESC LIMIT :limit"""),
         {"limit": limit},
-    ).mappings()
-    return [dict(r) for r in rows]
+    )]
+    return rows
 
 
 def stream_place_features(site: str, media_url: str, batch: int = 2000) -> Iterator[str]:
