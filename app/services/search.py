@@ -29,7 +29,7 @@ SORTS = ("relevance", "distance")
 MAX_QUERY = 200
 # Below this word similarity a title does not count as "what you meant" (pg_trgm's own
 # default is 0.6, which misses two-letter typos in short words like "Fotomusem").
-WORD_SIMILARITY = 0.45
+WORD_SIMILARITY = 0.4
 
 # The same text a stored search_vector holds, for rows that have none yet.
 _PLACE_VECTOR = """coalesce(p.search_vector,
