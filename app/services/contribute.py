@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 from slugify import slugify
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ from app.models import IdempotencyKey, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.services import media as media_service
 from app.services.places import public_places_filter
+from geo.measure import ServiceArea
 
 MAX_TITLE = 140
 MAX_BODY = 20_000
@@ -182,10 +183,6 @@ def parse_float(value, field_name: str) -> float | None:
 
 def in_service_area(lon: float, lat: float) -> bool:
     """Whether a position lies in the configured service area (SERVICE_AREA, GeoJSON)."""
-    try:
-        from geo.measure import ServiceArea
-    except ImportError:  # geo.measure not there yet: the same test with Shapely directly
-        return bool(shape(current_app.config["SERVICE_AREA"]).covers(Point(lon, lat)))
     return ServiceArea(current_app.config["SERVICE_AREA"]).contains(lon, lat)
 
 

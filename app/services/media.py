@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Media
+from geo.exif import gps_from_exif
 
 pillow_heif.register_heif_opener()
 
@@ -205,13 +206,8 @@ def check_photo(data: bytes, field_name: str = "photo") -> CheckedPhoto:
 
 def _gps_of(exif) -> tuple[float, float] | None:
     """(lon, lat) from EXIF GPS when present and valid; geo.exif knows the pitfalls
-    (0,0 written for "no fix", NaN rationals, malformed IFDs)."""
-    from geo.exif import gps_from_exif
-
-    try:
-        return gps_from_exif(exif)
-    except Exception:  # noqa: BLE001  (unreadable GPS means "no position", never a failed upload)
-        return None
+    (0,0 written for "no fix", NaN rationals, malformed IFDs) and never raises."""
+    return gps_from_exif(exif)
 
 
 def _to_srgb(img: Image.Image) -> Image.Image:

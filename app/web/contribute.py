@@ -89,6 +89,13 @@ def _values_from_request() -> dict:
     return values
 
 
+@bp.after_request
+def _not_for_caches(response):
+    # These pages carry a CSRF token and personal data: no shared or service-worker cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/contribute")
 @login_required
 def form():

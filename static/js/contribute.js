@@ -2,7 +2,9 @@
 // survives a reload, and the offline queue. Without this script the form still posts.
 import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
 import { gps as exifGps } from "/static/vendor/exifr/lite.esm.js";
-import { clearDraft, enqueue, flushQueue, loadDraft, saveDraft } from "/static/js/offline-queue.js";
+import {
+  clearDraft, enqueue, flushQueue, freshCsrfToken, loadDraft, saveDraft, sendRecord,
+} from "/static/js/offline-queue.js";
 import { Recorder, extensionFor, recordingSupported } from "/static/js/recorder.js";
 
 document.documentElement.classList.add("js");
@@ -401,8 +403,13 @@ function buildRecord() {
 function checkBeforeSending() {
   const problems = [];
   if (!$("title").value.trim()) problems.push(["title", M.titleMissing]);
-  if (!$("lat").value || !$("lon").value) {
+  const lat = parseFloat($("lat").value);
+  const lon = parseFloat($("lon").value);
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) {
     if (!state.photos.some((p) => p.gps)) problems.push(["position", M.noPosition]);
+  } else if (!insideArea(lon, lat, config.serviceArea)) {
+    // The server refuses it too; saying so here spares a round trip on a slow network.
+    problems.push(["position", M.outside]);
   }
   if (!$("licence_consent").checked) problems.push(["licence_consent", M.consentMissing]);
   return problems;
@@ -482,8 +489,14 @@ async function submit(event) {
 }
 
 async function sendWithToken(record) {
-  const { sendRecord } = await import("/static/js/offline-queue.js");
-  const token = form.elements.csrf_token.value;
+  // A fresh token rather than the one in the page: the page may be old (restored from a
+  // cache, or the session changed in another tab).
+  let token = form.elements.csrf_token.value;
+  try {
+    token = await freshCsrfToken();
+  } catch (error) {
+    if (error.message === "login") throw error;
+  }
   return sendRecord(record, token);
 }
 

@@ -86,7 +86,7 @@ function formDataOf(record) {
   return data;
 }
 
-async function freshCsrfToken() {
+export async function freshCsrfToken() {
   const response = await fetch(CSRF_URL, { credentials: "same-origin", cache: "no-store" });
   if (!response.ok) {
     const error = new Error(response.status === 401 || response.redirected ? "login" : "csrf");

@@ -15,8 +15,9 @@ PASSWORD = "a long passphrase 42"
 
 
 @pytest.fixture(autouse=True)
-def english(client):
+def english(client, db_session):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.post("/language", data={"lang": "en"})  # an explicit choice beats the account's
 
 
 def _models():

@@ -21,8 +21,9 @@ def media_root(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def english(client):
+def english(client, db_session):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.post("/language", data={"lang": "en"})  # an explicit choice beats the account's
 
 
 def counts(db_session):
@@ -85,10 +86,11 @@ def test_contribution_creates_pending_place_revision_and_clean_media(
     with client.get(medium["url"]) as public:
         assert public.status_code == 200
         assert_no_metadata(public.data)
-    # The pending place is not public, but its author sees it in their list.
-    assert client.application.test_client().get(f"/places/{place.id}").status_code == 404
+    # Its author sees it in their list; it is not public.
     mine = client.get("/me/contributions")
     assert "Die alte Bäckerei".encode() in mine.data and b"Waiting for review" in mine.data
+    with client.application.app_context():  # a fresh `g`: another visitor, not logged in
+        assert client.application.test_client().get(f"/places/{place.id}").status_code == 404
 
 
 def test_position_from_a_photos_gps(client, resident, db_session):
