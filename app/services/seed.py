@@ -13,12 +13,12 @@ from pathlib import Path
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, Tour, TourStop, User
 from app.services.accounts import create_user, get_by_email
+from app.services.tours import generate_straight_route
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
 
@@ -27,14 +27,6 @@ DEMO_ACCOUNTS = {
     "curator": ("curator@demo.stadtspur.ch", "Kurt Kurator"),
     "admin": ("admin@demo.stadtspur.ch", "Ada Admin"),
 }
-NORMAL_KMH = 4.5
-RELAXED_KMH = 3.0
-
-
-def _minutes(length_m: float, kmh: float, dwell: int) -> int:
-    return round(length_m / (kmh * 1000 / 60)) + dwell
-
-
 def place_snapshot(place: Place, lon: float, lat: float, theme_slugs: list[str]) -> dict:
     """The fields of a place that a revision records."""
     return {
@@ -154,27 +146,7 @@ def seed_demo(data_file: Path | None = None) -> dict:
             )
         db.session.add(tour)
         db.session.flush()
-        _generate_straight_route(tour)
+        generate_straight_route(tour)
         created["tours"] += 1
     db.session.flush()
     return created
-
-
-def _generate_straight_route(tour: Tour) -> None:
-    """Straight segments between the stops, until a walked GPX track replaces them."""
-    line = db.session.scalar(
-        select(func.ST_MakeLine(aggregate_order_by(Place.geom, TourStop.position)))
-        .select_from(TourStop)
-        .join(Place, Place.id == TourStop.place_id)
-        .where(TourStop.tour_id == tour.id)
-    )
-    tour.route = line
-    tour.route_source = "generated"
-    db.session.flush()
-    length = db.session.scalar(
-        select(func.ST_Length(func.Geography(Tour.route))).where(Tour.id == tour.id)
-    )
-    dwell = sum(s.dwell_min for s in tour.stops)
-    tour.length_m = round(length or 0.0, 1)
-    tour.duration_normal_min = _minutes(tour.length_m, NORMAL_KMH, dwell)
-    tour.duration_relaxed_min = _minutes(tour.length_m, RELAXED_KMH, dwell)
