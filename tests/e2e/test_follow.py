@@ -8,6 +8,13 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # These pages are checked as served; the service worker (tested in test_offline.py) would
+    # only add its install traffic to every new browser context here.
+    return {**browser_context_args, "service_workers": "block"}
+
 TOUR = "altstadt-erinnerungen"
 
 
