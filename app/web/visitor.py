@@ -224,14 +224,21 @@ def text_size():
 
 @bp.post("/places/<int:place_id>/report")
 def report(place_id: int):
-    """Report a story to the curators (the page's form; share.js sends the same form)."""
-    from app.services import flags as flag_service
-
+    """Report a story to the curators without JavaScript (with JavaScript, share.js posts the
+    same form to POST /api/v1/flags). The flag itself is written by the moderation service:
+    ``app.services.flags.create_flag(user, place_id=, reason=, message=, remote_addr=)``."""
     found = place_service.get_public_place(place_id)
     if found is None:
         abort(404)
+    try:
+        from app.services import flags as flag_service
+    except ImportError:
+        # Moderation (flags) is deployed separately; until it is, say so plainly.
+        return render_template(
+            "errors/error.html", status=503, title=_("Report not sent"),
+            message=_("Reports cannot be received right now. Please try again later."),
+        ), 503
     user = current_user._get_current_object() if current_user.is_authenticated else None
-    wants_json = request.accept_mimetypes.best == "application/json"
     try:
         flag_service.create_flag(
             user,
@@ -241,13 +248,8 @@ def report(place_id: int):
             remote_addr=request.remote_addr or "",
         )
     except ValidationError as exc:
-        if wants_json:
-            return jsonify({"error": {"code": exc.code, "message": exc.message,
-                                      "field": exc.field}}), 422
         return render_template("errors/error.html", status=422, title=_("Report not sent"),
                                message=exc.message), 422
     db.session.commit()
-    if wants_json:
-        return jsonify({"status": "received"}), 201
     flash(_("Thank you. A curator will look at your report."), "success")
     return redirect(url_for("visitor.place", place_id=found.id), code=303)

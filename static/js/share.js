@@ -35,13 +35,22 @@ for (const form of document.querySelectorAll("[data-report]")) {
   const status = form.querySelector("[data-report-status]");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = new FormData(form);
+    const fields = new FormData(form);
     try {
-      const response = await fetch(form.action, {
+      // The curators' flag endpoint (DESIGN.md: POST /api/v1/flags).
+      const response = await fetch(form.dataset.api, {
         method: "POST",
-        body,
+        body: JSON.stringify({
+          place_id: Number(form.dataset.placeId),
+          reason: fields.get("reason"),
+          message: fields.get("message") || "",
+        }),
         credentials: "same-origin",
-        headers: { Accept: "application/json", "X-CSRFToken": body.get("csrf_token") },
+        headers: {
+          Accept: "application/json",
+          "Content-Type": "application/json",
+          "X-CSRFToken": fields.get("csrf_token"),
+        },
       });
       const answer = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(answer?.error?.message || STRINGS.reportFailed);
