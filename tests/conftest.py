@@ -70,6 +70,25 @@ def drop_database(url: str, name: str) -> None:
     conn.close()
 
 
+def _fresh_context_client():
+    from flask.testing import FlaskClient
+
+    class FreshContextClient(FlaskClient):
+        """In production every request has its own app context. Tests hold one open (for the
+        savepoint session), so requests would share ``g``, where Flask-Login and the API cache
+        the caller: empty it before each request so nothing leaks from one into the next."""
+
+        def open(self, *args, **kwargs):
+            from flask import g, has_app_context
+
+            if has_app_context():
+                for name in list(g):
+                    g.pop(name)
+            return super().open(*args, **kwargs)
+
+    return FreshContextClient
+
+
 def make_test_app(db_url: str, **overrides):
     from app import create_app
 
@@ -85,7 +104,9 @@ def make_test_app(db_url: str, **overrides):
         "TILE_URL": "/test-tiles/{z}/{x}/{y}.png",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = _fresh_context_client()
+    return app
 
 
 @pytest.fixture(scope="session")
