@@ -61,3 +61,24 @@ def lonlat(place: Place) -> tuple[float, float]:
 
     point = to_shape(place.geom)
     return point.x, point.y
+
+
+def public_state_token() -> str:
+    """A short validator of everything public about places, for ETags of read endpoints.
+
+    It changes whenever a place or medium becomes visible or leaves (approval, hiding,
+    rejection, removal, merge) or public text changes: moderation stamps ``updated_at`` on
+    every such change, and the counts catch content leaving without a newer stamp. Endpoints
+    whose ETag is not already a hash of their body (lists, tiles, feeds, sitemaps, the
+    service worker's precache list) should mix it in, so no HTTP cache keeps serving content
+    that was just hidden."""
+    count, newest = db.session.execute(
+        select(func.count(Place.id), func.max(Place.updated_at)).where(public_places_filter())
+    ).one()
+    media = db.session.scalar(
+        select(func.count(Media.id))
+        .join(Place, Place.id == Media.place_id)
+        .where(public_places_filter(), Media.status == "approved", Media.hidden_at.is_(None))
+    )
+    stamp = newest.timestamp() if newest else 0
+    return f"{count}-{media}-{stamp:.6f}"

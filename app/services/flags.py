@@ -1,0 +1,254 @@
+"""Reports ("flags") about public places, photos and recordings.
+
+Anyone may report, logged in or not. Reporters are counted by a key: ``user:<id>`` for
+accounts, else an HMAC of the address with the app's SECRET_KEY, so distinct people can be
+counted without storing anyone's IP address (and the key cannot be reversed by whoever reads
+the database without the secret). Anonymous reports are rate limited per key.
+
+When ``FLAG_HIDE_THRESHOLD`` (default 3) different reporters have open reports on the same
+content, it is hidden at once (soft: ``hidden_at``; logged) until a curator resolves the
+reports: dismiss (shown again), edit (shown again once corrected), hide or remove.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from app.errors import DomainError, Forbidden, NotFound, ValidationError
+from app.extensions import db
+from app.models import Flag, Media, Place, User
+from app.models.moderation import FLAG_REASONS
+from app.services import moderation
+from app.services.revisions import FLAGS_EDIT
+
+MAX_MESSAGE = 2000
+RESOLUTIONS = ("dismiss", "edit", "hide", "remove")
+HIDDEN_BY_FLAGS = "flags"
+
+
+class TooManyReports(DomainError):
+    status = 429
+    code = "too_many_reports"
+
+
+def reporter_key(user: User | None, remote_addr: str) -> str:
+    """Who is reporting, as a stable key that stores no address."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.id}"
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, (remote_addr or "unknown").encode(), hashlib.sha256).hexdigest()
+    return digest  # 64 hex characters: fits the column, never a "user:" key
+
+
+def _target(place_id: int | None, media_id: int | None) -> tuple[Place | None, Media | None]:
+    """The reported content, which must be public."""
+    if (place_id is None) == (media_id is None):
+        raise ValidationError(_("Report either a place or a photo or recording."),
+                              field="place_id")
+    if place_id is not None:
+        place = db.session.get(Place, place_id)
+        if place is None or not place.is_public:
+            raise NotFound(_("There is no public place with this id."))
+        return place, None
+    medium = db.session.get(Media, media_id)
+    if (medium is None or medium.kind not in ("photo", "audio") or medium.status != "approved"
+            or medium.hidden_at is not None or medium.place is None
+            or not medium.place.is_public):
+        raise NotFound(_("There is no public photo or recording with this id."))
+    return None, medium
+
+
+def _target_clause(place_id: int | None, media_id: int | None):
+    return (Flag.place_id == place_id) if place_id is not None else (Flag.media_id == media_id)
+
+
+def create_flag(user: User | None, *, place_id: int | None = None, media_id: int | None = None,
+                reason: str = "", message: str = "", remote_addr: str = "") -> Flag:
+    """Record a report. The same person reporting the same content again updates their open
+    report instead of counting twice."""
+    if reason not in FLAG_REASONS:
+        raise ValidationError(_("Choose what is wrong."), field="reason")
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise ValidationError(_("Use at most %(n)d characters.", n=MAX_MESSAGE), field="message")
+    place, medium = _target(place_id, media_id)
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    key = reporter_key(user, remote_addr)
+    if user is None:
+        limit = current_app.config.get("FLAG_ANONYMOUS_PER_HOUR", 10)
+        recent = db.session.scalar(
+            select(func.count(Flag.id)).where(
+                Flag.reporter_key == key,
+                Flag.created_at > datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+        if recent >= limit:
+            raise TooManyReports(
+                _("Too many reports from here in the last hour. Please try again later or "
+                  "log in.")
+            )
+    existing = db.session.scalar(
+        select(Flag).where(_target_clause(place_id, media_id), Flag.reporter_key == key,
+                           Flag.status == "open")
+    )
+    if existing is not None:
+        existing.reason, existing.message = reason, message or existing.message
+        db.session.flush()
+        return existing
+    flag = Flag(place_id=place_id, media_id=media_id, reporter_id=user.id if user else None,
+                reporter_key=key, reason=reason, message=message)
+    db.session.add(flag)
+    db.session.flush()
+    _hide_when_many(place, medium)
+    return flag
+
+
+def open_reporters(place_id: int | None, media_id: int | None) -> int:
+    return db.session.scalar(
+        select(func.count(func.distinct(Flag.reporter_key)))
+        .where(_target_clause(place_id, media_id), Flag.status == "open")
+    )
+
+
+def _hide_when_many(place: Place | None, medium: Media | None) -> None:
+    content = place or medium
+    if content.hidden_at is not None:
+        return
+    threshold = current_app.config.get("FLAG_HIDE_THRESHOLD", 3)
+    reporters = open_reporters(place.id if place else None, medium.id if medium else None)
+    if reporters < threshold:
+        return
+    now = datetime.now(UTC)
+    content.hidden_at = now
+    if place is not None:
+        place.hidden_reason = HIDDEN_BY_FLAGS
+    else:
+        medium.status = "hidden"
+        medium.place.updated_at = now
+    db.session.flush()
+    moderation.log(None, "auto_hide", "place" if place else "media", content.id,
+                   "visible", "hidden",
+                   message=_("%(n)d people reported it", n=reporters))
+
+
+def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") -> dict:
+    """Resolve every open report on the content flag ``flag_id`` is about:
+    - dismiss: nothing is wrong; content hidden by reports is shown again,
+    - edit: the curator corrects the place; shown again once the edit is saved,
+    - hide: hidden until a curator shows it again (soft, reversible),
+    - remove: taken off for good (place archived, medium rejected)."""
+    if curator is None or not curator.is_curator:
+        raise Forbidden(_("Only curators may do this."))
+    if resolution not in RESOLUTIONS:
+        raise ValidationError(_("Choose dismiss, edit, hide or remove."), field="resolution")
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise ValidationError(_("Use at most %(n)d characters.", n=MAX_MESSAGE), field="message")
+    flags = moderation.open_flags_of(flag_id)
+    first = flags[0]
+    place = db.session.get(Place, first.place_id) if first.place_id else None
+    medium = db.session.get(Media, first.media_id) if first.media_id else None
+    if resolution == "edit" and place is None:
+        raise ValidationError(_("Only a place's text can be edited."), field="resolution")
+    now = datetime.now(UTC)
+    content = place or medium
+    before = _state(place, medium)
+    if resolution == "dismiss":
+        if content.hidden_at is not None and (
+            (place is not None and place.hidden_reason in (HIDDEN_BY_FLAGS, FLAGS_EDIT))
+            or (medium is not None and medium.status == "hidden")
+        ):
+            _show(place, medium)
+    elif resolution == "edit":
+        if place.hidden_at is not None and place.hidden_reason == HIDDEN_BY_FLAGS:
+            place.hidden_reason = FLAGS_EDIT
+    elif resolution == "hide":
+        content.hidden_at = content.hidden_at or now
+        if place is not None:
+            place.hidden_reason = "curator"
+        else:
+            medium.status = "hidden"
+    else:  # remove
+        content.hidden_at = content.hidden_at or now
+        if place is not None:
+            place.status = "archived"
+            place.hidden_reason = "removed"
+        else:
+            medium.status = "rejected"
+    (place or medium.place).updated_at = now
+    for flag in flags:
+        flag.status = "dismissed" if resolution == "dismiss" else "resolved"
+        flag.resolution = resolution
+        flag.resolved_by_id = curator.id
+        flag.resolved_at = now
+    db.session.flush()
+    moderation.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
+                   before, _state(place, medium), reason=first.reason, message=message)
+    return {"resolution": resolution, "place_id": place.id if place else medium.place_id,
+            "flags": len(flags)}
+
+
+def _state(place: Place | None, medium: Media | None) -> str:
+    content = place or medium
+    if place is not None and place.status != "approved":
+        return place.status
+    if medium is not None and medium.status not in ("approved", "hidden"):
+        return medium.status
+    return "hidden" if content.hidden_at is not None else "visible"
+
+
+def _show(place: Place | None, medium: Media | None) -> None:
+    if place is not None:
+        place.hidden_at, place.hidden_reason = None, None
+    else:
+        medium.hidden_at = None
+        medium.status = "approved"
+
+
+def unhide(curator: User, target_type: str, target_id: int, *, message: str = "") -> None:
+    """Show hidden content again (a curator's decision; logged)."""
+    if curator is None or not curator.is_curator:
+        raise Forbidden(_("Only curators may do this."))
+    place = db.session.get(Place, target_id) if target_type == "place" else None
+    medium = db.session.get(Media, target_id) if target_type == "media" else None
+    content = place or medium
+    if content is None or content.hidden_at is None:
+        raise NotFound(_("Nothing hidden with this id."))
+    before = _state(place, medium)
+    _show(place, medium)
+    (place or medium.place).updated_at = datetime.now(UTC)
+    db.session.flush()
+    moderation.log(curator, "unhide", target_type, target_id, before, _state(place, medium),
+                   message=message)
+
+
+def hidden_content(limit: int = 200) -> list[dict]:
+    """Places and media currently hidden, newest first (for /curate/flags)."""
+    places = db.session.scalars(
+        select(Place).where(Place.hidden_at.isnot(None), Place.status == "approved",
+                            Place.merged_into_id.is_(None))
+        .order_by(Place.hidden_at.desc()).limit(limit)
+    ).all()
+    media = db.session.scalars(
+        select(Media).where(Media.hidden_at.isnot(None), Media.status == "hidden")
+        .order_by(Media.hidden_at.desc()).limit(limit)
+    ).all()
+    out = [{"type": "place", "id": p.id, "title": p.title, "hidden_at": p.hidden_at,
+            "reason": p.hidden_reason or "", "place_id": p.id} for p in places]
+    out += [{"type": "media", "id": m.id, "title": m.place.title if m.place else "",
+             "hidden_at": m.hidden_at, "reason": m.kind, "place_id": m.place_id} for m in media]
+    out.sort(key=lambda r: r["hidden_at"], reverse=True)
+    return out
+
+
+def recent_resolved(limit: int = 50) -> list[Flag]:
+    return list(db.session.scalars(
+        select(Flag).where(Flag.status != "open").order_by(Flag.resolved_at.desc()).limit(limit)
+    ))

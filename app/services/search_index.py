@@ -1,0 +1,47 @@
+"""The stored full-text vector of a place (``places.search_vector``).
+
+The vector is written from the place row's fields, and the row only ever holds approved text
+once a place is public (pending edits wait in place_revisions). It is refreshed whenever a
+curator approves a place or an edit, restores a revision or merges a duplicate, so search
+follows exactly what visitors can read and never a text still waiting for review.
+
+The title weighs most (A), then the summary and story (B). The place's own language stems
+first; the other configured language is added too because the search box sends the query
+stemmed in both (app/services/search.py ``_QUERY``), and accents are folded with
+``f_unaccent`` like the search's on-the-fly vector for rows without one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import Place
+
+# PostgreSQL text search configurations per place language.
+TS_CONFIGS = {"de": "german", "en": "english"}
+
+_REFRESH_SQL = text(
+    """
+    UPDATE places SET search_vector =
+        setweight(to_tsvector(CAST(:own AS regconfig), f_unaccent(title)), 'A')
+        || setweight(to_tsvector(CAST(:other AS regconfig), f_unaccent(title)), 'A')
+        || setweight(to_tsvector(CAST(:own AS regconfig),
+                                 f_unaccent(summary || ' ' || body)), 'B')
+        || setweight(to_tsvector(CAST(:other AS regconfig),
+                                 f_unaccent(summary || ' ' || body)), 'B')
+    WHERE id = :id
+    """
+)
+
+
+def refresh_search_vector(place: Place) -> None:
+    """Rewrite ``place``'s stored search vector from its (approved) row fields.
+
+    Flushes first so the row holds the fields just set; the UPDATE bypasses the ORM on
+    purpose: the vector is derived data and must not bump the optimistic-locking version."""
+    db.session.flush()
+    own = TS_CONFIGS.get(place.language, "simple")
+    other = next((c for lang, c in TS_CONFIGS.items() if lang != place.language), "simple")
+    db.session.execute(_REFRESH_SQL, {"id": place.id, "own": own, "other": other})
+
