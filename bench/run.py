@@ -142,6 +142,7 @@ def request_pools(url: str, size: int, seed: int) -> dict[str, dict[str, list[st
 def capture_sql(url: str, paths: list[str], workdir: Path, shape: str) -> list[Path]:
     """The statements the app runs for ``paths``, with their parameters, as pgbench scripts."""
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from app import create_app
 
@@ -157,11 +158,13 @@ def capture_sql(url: str, paths: list[str], workdir: Path, shape: str) -> list[P
                 if "places" in statement:
                     seen.append(cursor.mogrify(statement, parameters).decode())
 
-            event.listen(db.engine, "before_cursor_execute", grab)
+            event.listen(Engine, "before_cursor_execute", grab)
             resp = client.get(path, base_url="http://127.0.0.1")
-            event.remove(db.engine, "before_cursor_execute", grab)
+            event.remove(Engine, "before_cursor_execute", grab)
             if resp.status_code not in (200, 204):
                 sys.exit(f"{path}: {resp.status_code} {resp.data[:200]!r}")
+            if not seen:
+                sys.exit(f"{path}: no statement captured")
             script = workdir / f"{shape}-{i}.sql"
             # pgbench reads one statement per line unless continued; collapse whitespace.
             script.write_text("".join(re.sub(r"\s+", " ", s).strip() + ";\n" for s in seen))
@@ -202,7 +205,10 @@ def run_pgbench(url: str, scripts: list[Path], workdir: Path, name: str, clients
     args += ["-h", q.get("host", u.host or "127.0.0.1"), "-p", str(q.get("port", u.port or 5432)),
              "-U", u.username, u.database]
     env = {**os.environ, **({"PGPASSWORD": u.password} if u.password else {})}
-    out = subprocess.run(args, capture_output=True, text=True, check=True, env=env).stdout
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
+    if done.returncode:
+        sys.exit(f"pgbench failed: {done.stderr[-2000:]}")
+    out = done.stdout
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     latencies = []
     for log in logdir.iterdir():
