@@ -45,7 +45,10 @@ export function initMap(el, config) {
     layers.push(route);
   }
   for (const p of data.points || []) {
-    const opts = data.numbered ? { icon: stopIcon(p.number), title: p.title, alt: p.title } : { title: p.title, alt: p.title };
+    // Markers are for touch and mouse; keyboard and screen-reader users get the same places as
+    // the list next to every map (dozens of tab stops on a map would only be in their way).
+    const base = { title: p.title, alt: p.title, keyboard: false };
+    const opts = data.numbered ? { ...base, icon: stopIcon(p.number) } : base;
     const marker = L.marker([p.lat, p.lon], opts).addTo(map);
     const link = document.createElement("a");
     link.href = placeUrl(p.place_id ?? p.id);
