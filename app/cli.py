@@ -103,3 +103,6 @@ def register_cli(app: Flask) -> None:
 
     for group in (seed_cli, users_cli, tokens_cli, export_cli):
         app.cli.add_command(group)
+    from app.cli_moderation import moderation_cli
+
+    app.cli.add_command(moderation_cli)

@@ -20,6 +20,7 @@ API_MODULES: list[str] = [
     "app.api.places",
     "app.api.themes",
     "app.api.contribute",
+    "app.api.moderation",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -6,6 +6,7 @@ from flask import Flask
 def register_web_blueprints(app: Flask) -> None:
     from app.web.account import bp as account_bp
     from app.web.contribute import bp as contribute_bp
+    from app.web.curate import bp as curate_bp
     from app.web.i18n import bp as i18n_bp
     from app.web.pwa import bp as pwa_bp
     from app.web.search import bp as search_bp
@@ -14,5 +15,5 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.visitor import bp as visitor_bp
 
     for bp in (system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp, search_bp,
-               themes_bp):
+               themes_bp, curate_bp):
         app.register_blueprint(bp)

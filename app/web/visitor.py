@@ -122,6 +122,12 @@ def audio_view(m) -> dict:
 def place(place_id: int):
     found = place_service.get_public_place(place_id)
     if found is None:
+        # A duplicate merged by a curator lives on at the place it was merged into.
+        from app.services.moderation import redirect_target
+
+        target = redirect_target(place_id)
+        if target is not None:
+            return redirect(url_for("visitor.place", place_id=target), code=301)
         abort(404)
     lon, lat = place_service.lonlat(found)
     media = place_service.public_media(found)

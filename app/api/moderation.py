@@ -1,0 +1,298 @@
+"""Moderation and editing in the API: the curators' queue and decisions, edits with
+optimistic locking (PATCH carries the version it started from; 409 when stale, with both
+versions), revisions and restore, and reports (flags) from anyone."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_smorest import Blueprint
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from app.api.auth import api_user, require_user
+from app.api.docs import PROBLEM
+from app.api.http import write_limit
+from app.errors import NotFound, problem
+from app.extensions import db, limiter
+from app.models import Place
+from app.models.moderation import FLAG_REASONS
+from app.services import flags as flag_service
+from app.services import moderation, revisions
+
+blp = Blueprint(
+    "api_moderation", __name__, url_prefix="/api/v1",
+    description="Curators: the queue of what waits and decisions on it; everyone: edits "
+    "(with the version they started from) and reports.",
+)
+CURATORS = ("curator", "admin")
+SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+class QueueArgs(Schema):
+    kind = fields.String(validate=validate.OneOf(moderation.KINDS),
+                         metadata={"description": "place, edit, media or flag"})
+    theme = fields.String(metadata={"description": "theme slug"})
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(moderation.DECISIONS))
+    message = fields.String(load_default="", metadata={"description": "to the contributor"})
+    reason = fields.String(validate=validate.OneOf(list(moderation.REASON_CODES)),
+                           metadata={"description": "required for reject"})
+    version = fields.Integer(required=True,
+                             metadata={"description": "the place version you reviewed"})
+    changes = fields.Dict(metadata={"description": "approve only: fields corrected first "
+                                    "(title, summary, body, lon, lat, era, themes, …)"})
+
+
+class MediaReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    message = fields.String(load_default="")
+    reason = fields.String(validate=validate.OneOf(list(moderation.REASON_CODES)))
+
+
+class MergeSchema(Schema):
+    into = fields.Integer(required=True, metadata={"description": "id of the public place"})
+    message = fields.String(load_default="")
+    version = fields.Integer(required=True)
+
+
+class EditSchema(Schema):
+    class Meta:
+        unknown = INCLUDE  # checked by the service, which names the refused field
+
+    version = fields.Integer(required=True, metadata={"description": "the version you edited"})
+    title = fields.String()
+    summary = fields.String()
+    body = fields.String(metadata={"description": "Markdown"})
+    lon = fields.Float()
+    lat = fields.Float()
+    era = fields.String(metadata={"description": "1965, 1960s or empty"})
+    language = fields.String()
+    themes = fields.List(fields.String())
+    step_free = fields.Boolean(allow_none=True)
+    message = fields.String(metadata={"description": "why (shown in the history)"})
+
+
+class RestoreSchema(Schema):
+    version = fields.Integer(required=True)
+    message = fields.String(load_default="")
+
+
+class FlagSchema(Schema):
+    place_id = fields.Integer()
+    media_id = fields.Integer()
+    reason = fields.String(required=True, validate=validate.OneOf(FLAG_REASONS))
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ResolveSchema(Schema):
+    resolution = fields.String(required=True, validate=validate.OneOf(flag_service.RESOLUTIONS))
+    message = fields.String(load_default="")
+
+
+def _stale(exc: revisions.StaleEdit):
+    db.session.rollback()
+    return problem(409, exc.code, exc.message, exc.field,
+                   current=exc.current, yours=exc.mine)
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+@blp.route("/moderation/queue")
+@blp.arguments(QueueArgs, location="query", as_kwargs=True)
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def queue(kind=None, theme=None):
+    """What waits for a curator, oldest first, with the counts per kind."""
+    items = moderation.queue(kind, theme)
+    return jsonify({
+        "counts": moderation.counts(),
+        "items": [{**{k: v for k, v in i.items() if k != "created_at"},
+                   "created_at": _iso(i["created_at"])} for i in items],
+    })
+
+
+def _place_item(place_id: int) -> tuple[str, int]:
+    """The queue item a review of a place decides: the new place, or its waiting edit."""
+    place = db.session.get(Place, place_id)
+    if place is None:
+        raise NotFound("No place with this id.")
+    if place.status == "approved":
+        rev = revisions.open_revision(place)
+        if rev is None or rev.status != "pending":
+            raise NotFound("This place has no edit waiting for review.")
+        return "edit", rev.id
+    return "place", place_id
+
+
+@blp.route("/places/<int:place_id>/review", methods=["POST"])
+@blp.arguments(ReviewSchema)
+@blp.doc(security=SECURITY, responses={
+    "409": {"description": "the place changed since you looked (error.current)"}})
+@write_limit("600 per hour")
+@require_user(*CURATORS)
+def review(data, place_id: int):
+    """Approve, reject (with a reason code) or ask for changes on a new place or on the edit
+    of a public place waiting for review. The contributor gets the message by mail and sees it
+    in their contributions."""
+    kind, item_id = _place_item(place_id)
+    try:
+        result = moderation.decide(
+            api_user(), kind, item_id, data["decision"], message=data["message"],
+            reason=data.get("reason"), version=data["version"], changes=data.get("changes"),
+        )
+    except revisions.StaleEdit as exc:
+        return _stale(exc)
+    db.session.commit()
+    upcoming = moderation.next_item(kind, item_id)
+    result["next"] = ({"kind": upcoming["kind"], "id": upcoming["id"]} if upcoming else None)
+    return jsonify(result)
+
+
+@blp.route("/media/<int:media_id>/review", methods=["POST"])
+@blp.arguments(MediaReviewSchema)
+@blp.doc(security=SECURITY)
+@write_limit("600 per hour")
+@require_user(*CURATORS)
+def review_media(data, media_id: int):
+    """Approve or reject a photo or recording added to a public place."""
+    result = moderation.decide(api_user(), "media", media_id, data["decision"],
+                               message=data["message"], reason=data.get("reason"))
+    db.session.commit()
+    return jsonify(result)
+
+
+@blp.route("/places/<int:place_id>/merge", methods=["POST"])
+@blp.arguments(MergeSchema)
+@blp.doc(security=SECURITY)
+@write_limit("600 per hour")
+@require_user(*CURATORS)
+def merge(data, place_id: int):
+    """Merge this place (a duplicate) into a public place: media and story move there and the
+    duplicate's address redirects."""
+    try:
+        target = moderation.merge(api_user(), place_id, data["into"], message=data["message"],
+                                  version=data["version"])
+    except revisions.StaleEdit as exc:
+        return _stale(exc)
+    db.session.commit()
+    return jsonify({"merged": place_id, "into": target.id, "version": target.version})
+
+
+@blp.route("/places/<int:place_id>", methods=["PATCH"])
+@blp.arguments(EditSchema)
+@blp.doc(security=SECURITY, responses={
+    "409": {"description": "stale version: error.current holds the version now there, "
+            "error.yours your refused edit"},
+    "422": {"description": "a field is not acceptable (error.field names it)"}})
+@write_limit()
+@require_user()
+def edit(data, place_id: int):
+    """Edit a place, naming the `version` the edit started from. Curators edit any place
+    (live at once); authors their own (an edit of a public place waits for review)."""
+    user = api_user()
+    place = revisions.get_editable(user, place_id)
+    base = revisions.working_snapshot(place)
+    version = data.pop("version")
+    inp = revisions.EditInput.from_mapping(data, base)
+    try:
+        rev = revisions.save_edit(user, place_id, inp, base_version=version)
+    except revisions.StaleEdit as exc:
+        return _stale(exc)
+    db.session.commit()
+    place = db.session.get(Place, place_id)
+    return jsonify({"place_id": place_id, "revision": rev.number, "status": rev.status,
+                    "version": place.version})
+
+
+def _revision_dict(r) -> dict:
+    return {"number": r.number, "status": r.status, "author_id": r.author_id,
+            "message": r.message, "review_message": r.review_message,
+            "reviewer_id": r.reviewer_id, "created_at": _iso(r.created_at),
+            "reviewed_at": _iso(r.reviewed_at), "base_version": r.base_version,
+            "snapshot": r.snapshot}
+
+
+@blp.route("/places/<int:place_id>/revisions")
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def list_revisions(place_id: int):
+    """Every revision of a place, newest first, with full snapshots."""
+    if db.session.get(Place, place_id) is None:
+        raise NotFound("No place with this id.")
+    return jsonify({"revisions": [_revision_dict(r) for r in revisions.history(place_id)]})
+
+
+@blp.route("/places/<int:place_id>/revisions/<int:number>/restore", methods=["POST"])
+@blp.arguments(RestoreSchema)
+@blp.doc(security=SECURITY)
+@write_limit("600 per hour")
+@require_user(*CURATORS)
+def restore(data, place_id: int, number: int):
+    """Make an earlier revision current again (as a new revision)."""
+    try:
+        rev = revisions.restore(api_user(), place_id, number, base_version=data["version"],
+                                message=data["message"])
+    except revisions.StaleEdit as exc:
+        return _stale(exc)
+    db.session.commit()
+    return jsonify(_revision_dict(rev)), 201
+
+
+def _anonymous_key() -> str:
+    user = api_user()
+    return f"user:{user.id}" if user else f"addr:{request.remote_addr or 'unknown'}"
+
+
+@blp.route("/flags", methods=["POST"])
+@blp.arguments(FlagSchema)
+@blp.doc(security=[{}, *SECURITY], responses={
+    "404": {"description": "no public place or medium with this id",
+            "content": {PROBLEM: {}}},
+    "429": {"description": "too many reports from this address"}})
+@limiter.limit("20 per hour", key_func=_anonymous_key,
+               exempt_when=lambda: api_user() is not None)
+def create_flag(data):
+    """Report a public place or a photo or recording (no account needed). Content reported by
+    several different people is hidden until a curator has looked at it."""
+    flag = flag_service.create_flag(
+        api_user(), place_id=data.get("place_id"), media_id=data.get("media_id"),
+        reason=data["reason"], message=data["message"], remote_addr=request.remote_addr or "",
+    )
+    db.session.commit()
+    return jsonify({"id": flag.id, "status": flag.status}), 201
+
+
+@blp.route("/flags/<int:flag_id>/resolve", methods=["POST"])
+@blp.arguments(ResolveSchema)
+@blp.doc(security=SECURITY)
+@write_limit("600 per hour")
+@require_user(*CURATORS)
+def resolve_flag(data, flag_id: int):
+    """Resolve every open report on the same content: dismiss, edit, hide or remove."""
+    result = flag_service.resolve(api_user(), flag_id, data["resolution"],
+                                  message=data["message"])
+    db.session.commit()
+    return jsonify(result)
+
+
+@blp.route("/moderation/log")
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def moderation_log():
+    """The newest 200 entries of the moderation log (filters: action, target_type,
+    target_id, actor)."""
+    f = moderation.LogFilter(
+        actor=request.args.get("actor", ""), action=request.args.get("action", ""),
+        target_type=request.args.get("target_type", ""),
+        target_id=request.args.get("target_id", type=int),
+    )
+    return jsonify({"events": [
+        {"id": e.id, "created_at": _iso(e.created_at), "actor_id": e.actor_id,
+         "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
+         "target_id": e.target_id, "before_status": e.before_status,
+         "after_status": e.after_status, "reason": e.reason, "message": e.message}
+        for e in moderation.log_entries(f)
+    ]})
