@@ -173,9 +173,11 @@ def _drop_mail(session: Session) -> None:
 
 
 def _external(endpoint: str, **values) -> str:
-    if has_request_context():
+    """An absolute link for a mail (a path when there is no request, e.g. in a script)."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
         return url_for(endpoint, _external=True, **values)
-    return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
 
 
 def _contributor(place: Place, rev: PlaceRevision | None) -> User | None:
