@@ -11,9 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STADTSPUR_ENV=production \
     LOG_JSON=1 \
     MEDIA_ROOT=/data/media
-# libpq for psycopg2 at run time; the wheels bring GEOS/PROJ/libheif themselves.
+# libpq for psycopg2 at run time; the wheels bring GEOS/PROJ/libheif themselves. Pango and a
+# font for the printable tour sheet (WeasyPrint).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpq5 \
+    && apt-get install -y --no-install-recommends libpq5 libpango-1.0-0 libpangoft2-1.0-0 \
+       fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --uid 10001 stadtspur \
     && mkdir -p /data/media && chown stadtspur /data/media

@@ -21,6 +21,7 @@ API_MODULES: list[str] = [
     "app.api.themes",
     "app.api.contribute",
     "app.api.moderation",
+    "app.api.tours",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -19,7 +19,16 @@ REQUIRED = {
     "npm": "npm",
     "chromium": "chromium",  # end-to-end tests drive the system browser
     "ogrinfo": "gdal-bin",  # the OGC API Features test reads the API with GDAL
+    "fc-list": "fontconfig",  # the printable tour sheet (WeasyPrint) finds fonts with it
 }
+
+# shared library (as ctypes.util.find_library names it) -> Debian package that provides it
+REQUIRED_LIBRARIES = {
+    # WeasyPrint lays out text with Pango; DejaVu is the sheet's font
+    "pango-1.0": "libpango-1.0-0",
+    "pangoft2-1.0": "libpangoft2-1.0-0",
+}
+REQUIRED_FILES = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core"}
 
 
 def _apt_prefix() -> list[str] | None:
@@ -34,7 +43,13 @@ def _apt_prefix() -> list[str] | None:
 
 
 def main() -> int:
-    missing = sorted({pkg for exe, pkg in REQUIRED.items() if shutil.which(exe) is None})
+    from ctypes.util import find_library
+
+    missing = sorted(
+        {pkg for exe, pkg in REQUIRED.items() if shutil.which(exe) is None}
+        | {pkg for lib, pkg in REQUIRED_LIBRARIES.items() if find_library(lib) is None}
+        | {pkg for path, pkg in REQUIRED_FILES.items() if not os.path.exists(path)}
+    )
     if not missing:
         return 0
     prefix = _apt_prefix()

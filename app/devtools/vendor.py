@@ -26,6 +26,9 @@ FILES: dict[str, str] = {
     # contribute: EXIF GPS read on the phone (works offline); IndexedDB for the offline queue
     "exifr/dist/lite.esm.mjs": "exifr/lite.esm.js",
     "idb/build/index.js": "idb/index.js",
+    # tour editor: drawing and editing the route line on the map (expects a global L)
+    "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.js": "leaflet-geoman/leaflet-geoman.js",
+    "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css": "leaflet-geoman/leaflet-geoman.css",
 }
 
 # Workbox for the service worker (static/sw.js), as its own ES modules: a module service worker

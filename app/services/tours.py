@@ -612,16 +612,22 @@ def reorder_stops(user: User, slug: str, place_ids: list[int], version: Any) -> 
 
 
 def propose_order(
-    user: User, slug: str, *, keep_start: bool = False, keep_end: bool = False
+    user: User, slug: str, *, keep_start: bool = False, keep_end: bool = False,
+    place_ids: list[int] | None = None,
 ) -> dict:
-    """A short walking order through the current stops, as a proposal (nothing is stored).
+    """A short walking order through the stops, as a proposal (nothing is stored).
 
-    Returns ``{"order": [place_id, ...], "length_before_m", "length_after_m", "changed"}``;
-    lengths are of straight lines between the stops, in metres."""
+    ``place_ids`` is the order the editor shows (possibly not saved yet); by default the
+    tour's current stops. Returns ``{"order": [place_id, ...], "length_before_m",
+    "length_after_m", "changed"}``; lengths are of straight lines between the stops, metres."""
     tour = get_for_edit(user, slug)
-    stops = working_content(tour)["stops"]
-    ids = [s["place_id"] for s in stops]
+    current = [s["place_id"] for s in working_content(tour)["stops"]]
+    ids = current if place_ids is None else list(place_ids)
     positions = _place_positions(ids)
+    if len(set(ids)) != len(ids) or any(
+        i not in positions or (not positions[i][2] and i not in current) for i in ids
+    ):
+        raise ValidationError(_("A stop refers to an unknown place."), field="order")
     points = [positions[i][:2] for i in ids]
     if len(points) < 3:
         return {"order": ids, "length_before_m": round(path_length_m(points, range(len(ids))), 1),
@@ -990,6 +996,38 @@ def curation_overview() -> dict[str, list[Tour]]:
     for tour in tours:
         groups.setdefault(tour.status, []).append(tour)
     return groups
+
+
+def place_titles(ids: list[int]) -> list[tuple[int, str]]:
+    """``(id, title)`` of the given places, whatever their status (for authors and curators)."""
+    if not ids:
+        return []
+    return [tuple(r) for r in db.session.execute(
+        select(Place.id, Place.title).where(Place.id.in_(set(ids)))).all()]
+
+
+def known_place_ids(ids: list[int]) -> set[int]:
+    """The ids among ``ids`` that name an existing place."""
+    return {pid for pid, _title in place_titles(ids)}
+
+
+def editor_stops(content: dict) -> list[dict]:
+    """The content's stops for the editor: number, texts, the place's title, summary and
+    position, and whether the place is still public."""
+    ids = [s["place_id"] for s in content["stops"]]
+    positions = _place_positions(ids)
+    rows = db.session.execute(
+        select(Place.id, Place.title, Place.summary).where(Place.id.in_(set(ids)))
+    ).all() if ids else []
+    info = {r.id: r for r in rows}
+    out = []
+    for i, s in enumerate(content["stops"], start=1):
+        lon, lat, public = positions.get(s["place_id"], (None, None, False))
+        place = info.get(s["place_id"])
+        out.append({**s, "number": i, "title": place.title if place else "",
+                    "summary": place.summary if place else "", "lon": lon, "lat": lat,
+                    "available": public})
+    return out
 
 
 def place_choices(q: str = "", limit: int = 500) -> list[dict]:

@@ -12,8 +12,9 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.search import bp as search_bp
     from app.web.system import bp as system_bp
     from app.web.themes import bp as themes_bp
+    from app.web.tours import bp as tours_bp
     from app.web.visitor import bp as visitor_bp
 
     for bp in (system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp, search_bp,
-               themes_bp, curate_bp):
+               themes_bp, tours_bp, curate_bp):
         app.register_blueprint(bp)

@@ -168,6 +168,7 @@ def tour(slug: str):
         locale=_locale(),
         offline=offline_service.offline_manifest(found, stops),
         downloads=_downloads(found.slug),
+        related=tour_service.related_tours(found) if found.status == "retired" else [],
     )
 
 

@@ -1,0 +1,395 @@
+"""Tour pages for authors and curators: /tours/new, /tours/<slug>/edit and its actions,
+/me/tours, /curate/tours; and the printable sheet /tours/<slug>.pdf.
+
+Every page works without JavaScript (one form with the stops as rows, buttons for each
+action); static/js/tour-editor.js adds the map picker, search, drag-and-drop and keyboard
+reordering, the order proposal and route drawing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.errors import Conflict, DomainError, Forbidden, ValidationError
+from app.extensions import db
+from app.models import Theme
+from app.services import tour_print
+from app.services import tours as service
+from app.web.context import media_url
+
+bp = Blueprint("tours", __name__)
+
+
+@bp.after_request
+def _not_for_caches(response):
+    # Editor pages carry a CSRF token and unpublished content; the PDF sets its own header.
+    if response.mimetype != "application/pdf":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _themes() -> list[dict]:
+    locale = _locale()
+    return [{"slug": t.slug, "id": t.id, "name": t.name(locale)}
+            for t in db.session.scalars(select(Theme).order_by(Theme.slug))]
+
+
+def _render_editor(tour=None, content=None, errors=None, status=200, proposal=None,
+                   route_report=None):
+    content = content or {"title": "", "intro": "", "theme_id": None, "language": _locale(),
+                          "accessibility": "", "cover_media_id": None, "stops": [],
+                          "route": None, "route_source": None}
+    stops = service.editor_stops(content)
+    themes = _themes()
+    theme_slug = next((t["slug"] for t in themes if t["id"] == content.get("theme_id")), "")
+    covers = [{"id": c["id"], "src": media_url(c["media"], "thumb"), "caption": c["caption"],
+               "place_id": c["place_id"]} for c in service.cover_choices(content["stops"])]
+    user = _user()
+    editor_data = {
+        "stops": [{k: s[k] for k in ("place_id", "title", "lon", "lat", "available")}
+                  for s in stops],
+        "places": service.place_choices(limit=5000),
+        "route": content.get("route"),
+        "routeSource": content.get("route_source"),
+        "serviceArea": current_app.config["SERVICE_AREA"],
+        "suggestUrl": url_for("tours.suggest", slug=tour.slug) if tour else None,
+    }
+    return render_template(
+        "tours/edit.html",
+        tour=tour,
+        v={**content, "theme": theme_slug},
+        stops=stops,
+        themes=themes,
+        covers=covers,
+        languages=current_app.config["LANGUAGES"],
+        errors=errors or {},
+        proposal=proposal,
+        route_report=route_report,
+        off_route=service.off_route_stops(tour) if tour else [],
+        is_curator=user.is_curator,
+        editor_data=editor_data,
+        limits=service.LIMITS,
+        max_dwell=service.MAX_DWELL_MIN,
+    ), status
+
+
+def _form_errors(exc: DomainError) -> dict:
+    return getattr(exc, "errors", None) or {exc.field or "form": exc.message}
+
+
+def _conflict(slug: str, exc: Conflict):
+    """A stale edit: the page is shown again with the current state and the message."""
+    db.session.rollback()
+    tour = service.get_for_edit(_user(), slug)
+    return _render_editor(tour, service.working_content(tour), {"form": exc.message}, 409)
+
+
+# --- author pages -----------------------------------------------------------------------------
+
+
+@bp.get("/tours/new")
+@login_required
+def new():
+    return _render_editor()
+
+
+@bp.post("/tours/new")
+@login_required
+def create():
+    inp = service.input_from_form(request.form)
+    _append_added_place(inp)
+    try:
+        tour = service.create_tour(_user(), inp)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _render_editor(None, _echo(inp), _form_errors(exc), 422)
+    db.session.commit()
+    flash(_("The tour is saved as a draft."), "success")
+    return redirect(url_for("tours.edit", slug=tour.slug), code=303)
+
+
+def _append_added_place(inp: service.TourInput) -> None:
+    """The "add a stop" choice of the page without JavaScript."""
+    added = service._int_or_none(request.form.get("add_place"))  # noqa: SLF001
+    if added is not None:
+        if inp.stops is None:
+            inp.stops = []
+        if added not in [s.place_id for s in inp.stops]:
+            inp.stops.append(service.StopInput(place_id=added))
+
+
+def _echo(inp: service.TourInput) -> dict:
+    """What the person typed, to show the form again after a refusal."""
+    theme_id = db.session.scalar(select(Theme.id).where(Theme.slug == inp.theme))
+    return {
+        "title": inp.title, "intro": inp.intro, "theme_id": theme_id, "language": inp.language,
+        "accessibility": inp.accessibility, "cover_media_id": inp.cover_media_id,
+        "stops": [{"place_id": s.place_id, "transition_note": s.transition_note,
+                   "accessibility": s.accessibility, "dwell_min": s.dwell_min}
+                  for s in (inp.stops or []) if s.place_id in service.known_place_ids(
+                      [x.place_id for x in inp.stops or []])],
+        "route": None, "route_source": None,
+    }
+
+
+@bp.get("/tours/<slug>/edit")
+@login_required
+def edit(slug: str):
+    tour = service.get_for_edit(_user(), slug)
+    return _render_editor(tour, service.working_content(tour))
+
+
+@bp.post("/tours/<slug>/edit")
+@login_required
+def update(slug: str):
+    inp = service.input_from_form(request.form)
+    _append_added_place(inp)
+    try:
+        service.update_tour(_user(), slug, inp, request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    except ValidationError as exc:
+        db.session.rollback()
+        tour = service.get_for_edit(_user(), slug)
+        echo = _echo(inp)
+        echo.update(route=None, route_source=None)
+        return _render_editor(tour, echo, _form_errors(exc), 422)
+    db.session.commit()
+    tour = service.get_for_edit(_user(), slug)
+    if tour.pending_snapshot:
+        flash(_("Your changes are saved. They go live when a curator publishes them."), "success")
+    else:
+        flash(_("The tour is saved."), "success")
+    return redirect(url_for("tours.edit", slug=slug), code=303)
+
+
+@bp.post("/tours/<slug>/suggest-order")
+@login_required
+def suggest(slug: str):
+    """A shorter walking order as a proposal; JSON for the editor script, else a page."""
+    keep_start = bool(request.values.get("keep_start"))
+    keep_end = bool(request.values.get("keep_end"))
+    given = request.values.getlist("place")
+    ids = [service._int_or_none(v) for v in given] if given else None  # noqa: SLF001
+    if ids is not None and None in ids:
+        raise ValidationError(_("A stop refers to an unknown place."), field="order")
+    proposal = service.propose_order(_user(), slug, keep_start=keep_start, keep_end=keep_end,
+                                     place_ids=ids)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(proposal)
+    tour = service.get_for_edit(_user(), slug)
+    content = service.working_content(tour)
+    titles = dict(service.place_titles(proposal["order"]))
+    proposal["titles"] = [titles.get(pid, "") for pid in proposal["order"]]
+    return _render_editor(tour, content, proposal=proposal)
+
+
+@bp.post("/tours/<slug>/order")
+@login_required
+def order(slug: str):
+    """Accept an order (the proposal, or a reordering without the full form)."""
+    ids = [service._int_or_none(v) for v in request.form.getlist("order")]  # noqa: SLF001
+    if None in ids:
+        raise ValidationError(_("The new order must list every stop of the tour exactly once."),
+                              field="order")
+    try:
+        service.reorder_stops(_user(), slug, ids, request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    db.session.commit()
+    flash(_("The stops are in the new order."), "success")
+    return redirect(url_for("tours.edit", slug=slug), code=303)
+
+
+@bp.post("/tours/<slug>/route/gpx")
+@login_required
+def route_gpx(slug: str):
+    upload = request.files.get("file")
+    tour = service.get_for_edit(_user(), slug)
+    if upload is None or not upload.filename:
+        return _render_editor(tour, service.working_content(tour),
+                              {"file": _("Choose a GPX file first.")}, 422)
+    try:
+        report = service.set_route_from_gpx(_user(), slug, upload.read(),
+                                            request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    except ValidationError as exc:
+        db.session.rollback()
+        tour = service.get_for_edit(_user(), slug)
+        return _render_editor(tour, service.working_content(tour), {"file": exc.message}, 422)
+    db.session.commit()
+    return _after_route(slug, report)
+
+
+def _after_route(slug: str, report: service.RouteReport):
+    flash(_("The route is saved: %(length)s, %(points)d points.",
+            length=_distance(report.length_m), points=report.points), "success")
+    for stop in report.off_route:
+        flash(_("Stop %(n)d (%(title)s) is %(m)d m from the route.", n=stop["number"],
+                title=stop["title"], m=stop["distance_m"]), "warning")
+    return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
+
+
+def _distance(metres: float) -> str:
+    from app.web.context import format_distance
+
+    return format_distance(metres)
+
+
+@bp.post("/tours/<slug>/route/drawn")
+@login_required
+def route_drawn(slug: str):
+    try:
+        report = service.set_route_drawn(_user(), slug, request.form.get("route", ""),
+                                         request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    except ValidationError as exc:
+        db.session.rollback()
+        tour = service.get_for_edit(_user(), slug)
+        return _render_editor(tour, service.working_content(tour), {"route": exc.message}, 422)
+    db.session.commit()
+    return _after_route(slug, report)
+
+
+@bp.post("/tours/<slug>/route/reset")
+@login_required
+def route_reset(slug: str):
+    try:
+        service.reset_route(_user(), slug, request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    db.session.commit()
+    flash(_("The route now runs straight from stop to stop."), "success")
+    return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
+
+
+LIFECYCLE = {
+    "submit": (service.submit_for_review, lambda: _("The tour is sent to the curators.")),
+    "publish": (service.publish, lambda: _("The tour is published.")),
+    "retire": (service.retire, lambda: _("The tour is retired. Its page stays with a notice.")),
+    "discard": (service.discard_changes, lambda: _("The waiting changes are discarded.")),
+}
+
+
+@bp.post("/tours/<slug>/<any(submit, publish, retire, discard):action>")
+@login_required
+def lifecycle(slug: str, action: str):
+    fn, message = LIFECYCLE[action]
+    try:
+        tour = fn(_user(), slug, request.form.get("version"))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    except ValidationError as exc:
+        db.session.rollback()
+        tour = service.get_for_edit(_user(), slug)
+        return _render_editor(tour, service.working_content(tour), _form_errors(exc), 422)
+    db.session.commit()
+    flash(message(), "success")
+    if action in ("publish", "retire"):
+        return redirect(url_for("visitor.tour", slug=tour.slug), code=303)
+    return redirect(url_for("tours.edit", slug=tour.slug), code=303)
+
+
+@bp.post("/tours/<slug>/return")
+@login_required
+def return_to_author(slug: str):
+    try:
+        service.return_to_draft(_user(), slug, request.form.get("version"),
+                                request.form.get("message", ""))
+    except Conflict as exc:
+        return _conflict(slug, exc)
+    db.session.commit()
+    flash(_("The tour is back with its author as a draft."), "success")
+    return redirect(url_for("tours.curate"), code=303)
+
+
+@bp.get("/me/tours")
+@login_required
+def mine():
+    return render_template("tours/mine.html", tours=service.my_tours(_user()))
+
+
+@bp.get("/curate/tours")
+@login_required
+def curate():
+    if not _user().is_curator:
+        raise Forbidden(_("Only curators may do this."))
+    return render_template(
+        "tours/curate.html",
+        review=service.tours_awaiting_review(),
+        attention=service.tours_needing_attention(),
+        groups=service.curation_overview(),
+        locale=_locale(),
+    )
+
+
+# --- the printable sheet ----------------------------------------------------------------------
+
+
+@bp.get("/tours/<slug>.pdf")
+def sheet(slug: str):
+    """An A4 sheet for people without a smartphone: map, stops with QR codes, times."""
+    tour = service.get_public_tour(slug, include_retired=True)
+    site = request.url_root.rstrip("/")
+    stops = service.stop_points(tour)
+    available = [s for s in stops if s["available"]]
+    route = service.route_geojson(tour)
+    overview = tour_print.overview_map(
+        route["coordinates"] if route else None, available,
+        tile_url=current_app.config["TILE_URL"],
+        user_agent=f"Stadtspur tour sheet ({site})",
+    )
+    tour_url = url_for("visitor.tour", slug=tour.slug, _external=True)
+    html = render_template(
+        "print/tour.html",
+        tour=tour,
+        stops=[{**s, "qr": tour_print.qr_data_uri(f"{site}/places/{s['place_id']}"),
+                "url": f"{site}/places/{s['place_id']}"} if s["available"] else s
+               for s in stops],
+        map_src=tour_print.svg_data_uri(overview["svg"]) if overview["svg"] else None,
+        map_tiles=overview["tiles"],
+        tile_attribution=_plain_attribution(current_app.config["TILE_ATTRIBUTION"]),
+        tour_url=tour_url,
+        tour_qr=tour_print.qr_data_uri(tour_url),
+        dwell=sum(s["dwell_min"] for s in stops),
+        printed=format_date(datetime.now(UTC), "long"),
+        locale=_locale(),
+    )
+    css = render_template("print/sheet.css")
+    pdf = tour_print.render_pdf(html, css)
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{tour.slug}.pdf"'
+    resp.headers["Cache-Control"] = "public, max-age=300"
+    return resp
+
+
+def _plain_attribution(html: str) -> str:
+    from app.services.text import plain_text
+
+    return plain_text(html).replace("&copy;", "©")
