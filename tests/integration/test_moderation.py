@@ -257,9 +257,9 @@ def test_log_export_csv_is_oldest_first_and_formula_safe(db_session, curator):
 def test_moderation_event_rows_cannot_be_changed(db_session, curator):
     moderation.log(curator, "approve", "place", 1, "pending", "approved")
     db_session.flush()
-    with pytest.raises(Exception):  # noqa: B017  (the trigger raises a database error)
-        with db_session.begin_nested():
-            db_session.execute(text("UPDATE moderation_events SET action = 'x'"))
+    # The trigger raises a database error.
+    with pytest.raises(Exception), db_session.begin_nested():  # noqa: B017
+        db_session.execute(text("UPDATE moderation_events SET action = 'x'"))
 
 
 def test_contributor_summary_on_item(demo, db_session, resident, curator):
