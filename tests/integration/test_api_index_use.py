@@ -10,7 +10,8 @@ import math
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from test_api_places import open_city
+
+from tests.integration.test_api_places import open_city
 
 GIST = "idx_places_geom"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_api_places import open_city
+
+from tests.integration.test_api_places import open_city
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import gpxpy
-from test_api_places import PRIVATE_TITLES, open_city
+
+from tests.integration.test_api_places import PRIVATE_TITLES, open_city
 
 
 def test_export_open_data(runner, db_session, tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import feedparser
 import pytest
-from test_api_places import PRIVATE_TITLES, open_city
+
+from tests.integration.test_api_places import PRIVATE_TITLES, open_city
 
 
 @pytest.fixture

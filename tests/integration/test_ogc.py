@@ -7,9 +7,9 @@ import shutil
 import subprocess
 
 import pytest
-from test_api_places import PRIVATE_TITLES, open_city
 
 from tests.conftest import LiveServer, make_test_app
+from tests.integration.test_api_places import PRIVATE_TITLES, open_city
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 

@@ -8,7 +8,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from test_api_places import open_city
+
+from tests.integration.test_api_places import open_city
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -6,7 +6,8 @@ import math
 
 import mapbox_vector_tile
 import pytest
-from test_api_places import open_city
+
+from tests.integration.test_api_places import open_city
 
 
 def tile_position(lon: float, lat: float, z: int) -> tuple[float, float]:

@@ -9,12 +9,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import CORPUS, create_user, login
 from lxml import etree
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ModerationEvent, Place, Tour, TourStop
+from tests.conftest import CORPUS, create_user, login
 
 WORLD = {"type": "Polygon",
          "coordinates": [[[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]]}
