@@ -244,6 +244,7 @@ def _lonlat(geom_col):
 
 def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -> list[dict]:
     """Everything waiting for a curator, oldest first, as plain dicts for lists and maps."""
+    kind, theme = kind or None, theme or None  # empty form fields mean "all"
     if kind and kind not in KINDS:
         raise ValidationError(_("Unknown kind of item."), field="kind")
     items: list[dict] = []

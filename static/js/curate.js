@@ -17,6 +17,8 @@ function circlePoint(latlng, colour, radius = 9) {
 function queueMap(el, config) {
   const data = readJson(`${el.id}-data`) || { items: [] };
   const map = baseMap(el, config);
+  // A view first: vector layers need the map's projection when they are added.
+  map.setView([config.centre[1], config.centre[0]], config.zoom);
   const layers = [];
   for (const item of data.items) {
     const marker = circlePoint([item.lat, item.lon], item.kind === "flag" ? COLOURS.similar : COLOURS.item);
@@ -28,8 +30,6 @@ function queueMap(el, config) {
   }
   if (layers.length) {
     map.fitBounds(L.featureGroup(layers).getBounds(), { padding: [24, 24], maxZoom: 17 });
-  } else {
-    map.setView([config.centre[1], config.centre[0]], config.zoom);
   }
   el.dataset.ready = "true";
   el.dataset.markers = String(layers.length);
@@ -39,6 +39,7 @@ function itemMap(el, config) {
   const data = readJson(`${el.id}-data`) || {};
   const map = baseMap(el, config);
   const here = [data.item.lat, data.item.lon];
+  map.setView(here, 17);
   const layers = [];
   if (data.radius) {
     layers.push(L.circle(here, { radius: data.radius, color: COLOURS.item, weight: 1, fill: false }).addTo(map));
