@@ -22,6 +22,7 @@ function formatDate(ms) {
 }
 
 // --- service worker and updates --------------------------------------------------------------
+let updateAccepted = false;
 
 function showUpdate(registration) {
   if (document.querySelector("[data-update-banner]")) return;
@@ -38,6 +39,7 @@ function showUpdate(registration) {
   button.addEventListener("click", () => {
     // The waiting worker takes over only now; the page reloads as soon as it has, so no
     // page ever runs with files from two versions.
+    updateAccepted = true;
     registration.waiting?.postMessage({ type: "SKIP_WAITING" });
   });
   banner.append(text, " ", button);
@@ -50,7 +52,7 @@ async function registerWorker() {
   let reloading = false;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     // Only an accepted update reloads; the first install just starts controlling the page.
-    if (hadController && !reloading) {
+    if (updateAccepted && !reloading) {
       reloading = true;
       window.location.reload();
     }

@@ -48,7 +48,7 @@ def _login(page, email, password):
     page.goto(page.base_url + "/login")
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.locator("form [type=submit]").last.click()
+    page.locator("main form [type=submit]").first.click()
     page.wait_for_load_state()
 
 

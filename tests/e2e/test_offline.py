@@ -139,3 +139,33 @@ def test_remove_a_saved_tour(page, tour_with_media):
         "caches.open('stadtspur-saved-v1').then(c => c.keys()).then(k => k.length)"
     )
     assert left == 0
+
+
+def test_a_new_version_waits_until_the_visitor_reloads(page, e2e_app, monkeypatch):
+    """An update never switches files under an open page: the new worker waits, the page
+    offers to reload, and only then takes the new version."""
+    from app.web import pwa
+
+    page.goto(page.base_url + "/")
+    _sw_ready(page)
+    assert page.locator("[data-update-banner]").count() == 0
+    original = pwa._build_service_worker
+    monkeypatch.setattr(pwa, "_build_service_worker", lambda base: original(base) + "\n// v2\n")
+    pwa._service_worker_cached.cache_clear()
+    try:
+        page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+        banner = page.locator("[data-update-banner]")
+        expect(banner).to_be_visible(timeout=15_000)
+        # Still the old worker in control while the visitor has not agreed.
+        assert page.evaluate(
+            "navigator.serviceWorker.getRegistration().then(r => Boolean(r.waiting))"
+        )
+        with page.expect_navigation():
+            banner.get_by_role("button").click()
+        _sw_ready(page)
+        assert page.evaluate(
+            "navigator.serviceWorker.getRegistration().then(r => r.waiting === null)"
+        )
+        expect(page.locator("[data-update-banner]")).to_have_count(0)
+    finally:
+        pwa._service_worker_cached.cache_clear()

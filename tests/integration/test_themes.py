@@ -23,7 +23,7 @@ def test_theme_page_lists_its_places_and_tours(client, demo):
 
 def test_theme_index_and_unknown_theme(client, demo):
     html = client.get("/themes", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert "Familiengärten" in html
+    assert "Gärten und Grünräume" in html
     assert client.get("/themes/no-such-theme").status_code == 404
 
 
@@ -37,6 +37,7 @@ def test_hidden_places_stay_off_theme_pages(client, demo, db_session):
 def test_follow_and_unfollow_a_theme(client, demo, db_session):
     user = create_user("walker@example.org")
     login(client, "walker@example.org")
+    client.post("/language", data={"lang": "en", "next": "/"})  # the account's language is German
     resp = client.post("/themes/fotografie/follow", data={"action": "follow"})
     assert resp.status_code == 303
     theme = db_session.scalar(select(Theme).where(Theme.slug == "fotografie"))
@@ -62,22 +63,23 @@ def test_following_needs_an_account_and_a_real_theme(client, demo, db_session):
 
 def test_new_stories_of_followed_themes_come_first_on_home(client, demo, db_session):
     user = create_user("walker@example.org")
-    theme = db_session.scalar(select(Theme).where(Theme.slug == "familiengaerten"))
+    theme = db_session.scalar(select(Theme).where(Theme.slug == "gaerten"))
     theme_service.follow(user, theme)
-    fresh = db_session.scalar(select(Place).where(Place.title == "Familiengärten Schlosstal"))
+    fresh = db_session.scalar(select(Place).where(Place.title == "Schloss Hegi"))
     fresh.published_at = datetime.now(UTC) + timedelta(minutes=1)
-    old = db_session.scalar(select(Place).where(Place.title == "Rosengarten"))
+    old = db_session.scalar(select(Place).where(Place.title == "Swiss Science Center Technorama"))
     old.published_at = datetime.now(UTC) - timedelta(days=400)
     db_session.flush()
     login(client, "walker@example.org")
-    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": "/"})
+    html = client.get("/").get_data(as_text=True)
     followed = html.index("New in the themes you follow")
     assert followed < html.index('id="home-map"')
     section = html[followed: html.index('id="home-map"')]
-    assert "Familiengärten Schlosstal" in section
-    assert "Rosengarten" not in section  # too old to be new
+    assert "Schloss Hegi" in section
+    assert "Technorama" not in section  # too old to be new
     assert "Waaghaus" not in section  # not in a followed theme
-    assert section.index("Familiengärten Schlosstal") < section.index("Familiengärten Zelgli")
+    assert section.index("Schloss Hegi") < section.index("Stadtgarten")
 
 
 def test_anonymous_home_has_no_followed_section(client, demo):
