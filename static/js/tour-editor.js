@@ -259,6 +259,11 @@ suggestForm?.addEventListener("submit", async (event) => {
 const draw = document.getElementById("draw");
 if (draw) {
   draw.hidden = false;
+  // leaflet-geoman is a classic script that extends a global L; the ES module namespace is
+  // read-only, so it gets a copy whose classes are the same objects the maps use. It must run
+  // before the map is made: it adds itself to maps in a constructor hook.
+  window.L = { ...L };
+  await import("/static/vendor/leaflet-geoman/leaflet-geoman.js");
   const routeMap = baseMap(document.getElementById("route-map"), config);
   const drawn = document.getElementById("drawn-route");
   const save = document.getElementById("draw-save");
@@ -283,10 +288,6 @@ if (draw) {
     drawStatus.textContent = fill(strings.drawn, { n: geometry.coordinates.length });
   };
 
-  // leaflet-geoman is a classic script that extends a global L; the ES module namespace is
-  // read-only, so it gets a copy whose classes are the same objects the maps use.
-  window.L = { ...L };
-  await import("/static/vendor/leaflet-geoman/leaflet-geoman.js");
   routeMap.pm.setLang(document.documentElement.lang === "de" ? "de" : "en");
 
   if (data.route) {
