@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.services import flags as flag_service
 from app.services import offline as offline_service
 from app.services import places as place_service
 from app.services import search as search_service
@@ -232,19 +233,10 @@ def text_size():
 @bp.post("/places/<int:place_id>/report")
 def report(place_id: int):
     """Report a story to the curators without JavaScript (with JavaScript, share.js posts the
-    same form to POST /api/v1/flags). The flag itself is written by the moderation service:
-    ``app.services.flags.create_flag(user, place_id=, reason=, message=, remote_addr=)``."""
+    same form to POST /api/v1/flags). The moderation service records it."""
     found = place_service.get_public_place(place_id)
     if found is None:
         abort(404)
-    try:
-        from app.services import flags as flag_service
-    except ImportError:
-        # Moderation (flags) is deployed separately; until it is, say so plainly.
-        return render_template(
-            "errors/error.html", status=503, title=_("Report not sent"),
-            message=_("Reports cannot be received right now. Please try again later."),
-        ), 503
     user = current_user._get_current_object() if current_user.is_authenticated else None
     try:
         flag_service.create_flag(

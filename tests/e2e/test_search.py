@@ -43,3 +43,28 @@ def test_near_me_list_on_home(page):
     page.get_by_role("button", name="Meinen Standort verwenden").click()
     expect(page.locator("#nearby-origin")).to_have_text("Am nächsten bei Ihrer Position")
     expect(page.locator(".nearby-list a").first).to_have_text("Schloss Kyburg")
+
+
+def test_from_a_result_to_the_story_copy_its_link_and_report_it(page, e2e_app):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(page.base_url + "/search?q=Waaghaus")
+    page.locator("#place-results a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Waaghaus")
+    page.get_by_role("button", name="Link kopieren").click()
+    expect(page.locator("[data-share-status]")).to_have_text("Link kopiert.")
+    assert page.evaluate("navigator.clipboard.readText()") == page.url
+    page.locator("details.report summary").click()
+    page.get_by_label("Es zeigt private Angaben").check()
+    page.get_by_label("Erzählen Sie uns mehr (freiwillig)").fill("Eine Hausnummer ist zu sehen.")
+    page.get_by_role("button", name="Meldung senden").click()
+    expect(page.locator("[data-report-status]")).to_have_text(
+        "Danke. Eine Kuratorin oder ein Kurator schaut sich Ihre Meldung an."
+    )
+    with e2e_app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Flag
+
+        flag = db.session.scalar(select(Flag).order_by(Flag.id.desc()))
+        assert flag.reason == "private" and flag.message == "Eine Hausnummer ist zu sehen."
