@@ -27,7 +27,15 @@ function placeUrl(id) {
 }
 
 export function baseMap(el, config) {
-  const map = L.map(el, { scrollWheelZoom: false, keyboard: true });
+  // No sliding and fading for people who asked their system for less motion.
+  const calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  const map = L.map(el, {
+    scrollWheelZoom: false,
+    keyboard: true,
+    zoomAnimation: !calm,
+    fadeAnimation: !calm,
+    markerZoomAnimation: !calm,
+  });
   // CORS tiles: the service worker can then cache them at their real size (an opaque
   // response would count as megabytes against the phone's storage quota).
   L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19, crossOrigin: "anonymous" }).addTo(map);
