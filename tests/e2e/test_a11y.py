@@ -120,3 +120,18 @@ def test_larger_text_setting_from_the_footer(page):
     assert page.url.endswith("/search")
     page.get_by_role("button", name="Normale Schriftgrösse").click()
     expect(page.locator("html")).not_to_have_class("large-text")
+
+
+@pytest.mark.parametrize("path", ["/", "/tours/altstadt-erinnerungen", "/search?q=Schloss"])
+def test_dark_mode_and_reduced_motion_have_no_violations(page, path):
+    page.emulate_media(color_scheme="dark", reduced_motion="reduce")
+    page.goto(page.base_url + path)
+    if page.locator("[data-map]").count():
+        expect(page.locator("[data-map][data-ready='true']").first).to_be_visible()
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 20, 23)"  # the dark palette is in use
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+    )
+    assert [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]] == []
