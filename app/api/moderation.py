@@ -90,6 +90,105 @@ class ResolveSchema(Schema):
     message = fields.String(load_default="")
 
 
+class QueueItemSchema(Schema):
+    kind = fields.String(metadata={"description": "place, edit, media or flag"})
+    id = fields.Integer(metadata={"description": "place id, revision id, media id or the "
+                                  "first open flag's id"})
+    place_id = fields.Integer()
+    title = fields.String()
+    created_at = fields.String(metadata={"format": "date-time"})
+    who = fields.String(metadata={"description": "the contributor"})
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    detail = fields.String()
+
+
+class QueueSchema(Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    items = fields.List(fields.Nested(QueueItemSchema))
+
+
+class NextSchema(Schema):
+    kind = fields.String()
+    id = fields.Integer()
+
+
+class DecisionSchema(Schema):
+    decision = fields.String()
+    place_id = fields.Integer()
+    status = fields.String()
+    version = fields.Integer()
+    next = fields.Nested(NextSchema, allow_none=True)
+
+
+class MergedSchema(Schema):
+    merged = fields.Integer()
+    into = fields.Integer()
+    version = fields.Integer()
+
+
+class EditResultSchema(Schema):
+    place_id = fields.Integer()
+    revision = fields.Integer(metadata={"description": "number of the new revision"})
+    status = fields.String(metadata={"description": "approved (live) or pending (waits)"})
+    version = fields.Integer(metadata={"description": "send this with the next edit"})
+
+
+class RevisionSchema(Schema):
+    number = fields.Integer()
+    status = fields.String()
+    author_id = fields.Integer(allow_none=True)
+    message = fields.String()
+    review_message = fields.String(allow_none=True)
+    reviewer_id = fields.Integer(allow_none=True)
+    created_at = fields.String(metadata={"format": "date-time"})
+    reviewed_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    base_version = fields.Integer()
+    snapshot = fields.Dict()
+
+
+class RevisionListSchema(Schema):
+    revisions = fields.List(fields.Nested(RevisionSchema))
+
+
+class FlagCreatedSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+
+
+class ResolvedSchema(Schema):
+    resolution = fields.String()
+    place_id = fields.Integer()
+    flags = fields.Integer(metadata={"description": "reports closed"})
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.String(metadata={"format": "date-time"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.String()
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.Integer()
+    before_status = fields.String(allow_none=True)
+    after_status = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class LogSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema))
+
+
+SNAPSHOT_EXAMPLE = {"title": "Waaghaus", "summary": "", "body": "…", "lon": 8.7296,
+                    "lat": 47.4998, "era_year": 1503, "era_precision": "year", "language": "de",
+                    "themes": ["altstadt"], "step_free": True}
+REVISION_EXAMPLE = {"number": 2, "status": "approved", "author_id": 3, "message": "Jahr",
+                    "review_message": "", "reviewer_id": 2, "created_at": "2026-05-01T10:00:00Z",
+                    "reviewed_at": "2026-05-01T10:05:00Z", "base_version": 3,
+                    "snapshot": SNAPSHOT_EXAMPLE}
+
+
 def _stale(exc: revisions.StaleEdit):
     db.session.rollback()
     return problem(409, exc.code, exc.message, exc.field,
@@ -102,6 +201,11 @@ def _iso(value):
 
 @blp.route("/moderation/queue")
 @blp.arguments(QueueArgs, location="query", as_kwargs=True)
+@blp.response(200, QueueSchema, example={
+    "counts": {"place": 1, "edit": 0, "media": 0, "flag": 0, "total": 1},
+    "items": [{"kind": "place", "id": 41, "place_id": 41, "title": "Alte Mühle",
+               "created_at": "2026-05-01T10:00:00+00:00", "who": "Rosa", "lon": 8.729,
+               "lat": 47.4995, "detail": ""}]})
 @blp.doc(security=SECURITY)
 @require_user(*CURATORS)
 def queue(kind=None, theme=None):
@@ -129,6 +233,9 @@ def _place_item(place_id: int) -> tuple[str, int]:
 
 @blp.route("/places/<int:place_id>/review", methods=["POST"])
 @blp.arguments(ReviewSchema)
+@blp.response(200, DecisionSchema, example={"decision": "approve", "place_id": 41,
+                                           "status": "approved", "version": 3,
+                                           "next": {"kind": "edit", "id": 77}})
 @blp.doc(security=SECURITY, responses={
     "409": {"description": "the place changed since you looked (error.current)"}})
 @write_limit("600 per hour")
@@ -153,6 +260,8 @@ def review(data, place_id: int):
 
 @blp.route("/media/<int:media_id>/review", methods=["POST"])
 @blp.arguments(MediaReviewSchema)
+@blp.response(200, DecisionSchema, example={"decision": "approve", "place_id": 12,
+                                           "status": "approved"})
 @blp.doc(security=SECURITY)
 @write_limit("600 per hour")
 @require_user(*CURATORS)
@@ -166,6 +275,7 @@ def review_media(data, media_id: int):
 
 @blp.route("/places/<int:place_id>/merge", methods=["POST"])
 @blp.arguments(MergeSchema)
+@blp.response(200, MergedSchema, example={"merged": 41, "into": 12, "version": 5})
 @blp.doc(security=SECURITY)
 @write_limit("600 per hour")
 @require_user(*CURATORS)
@@ -183,6 +293,8 @@ def merge(data, place_id: int):
 
 @blp.route("/places/<int:place_id>", methods=["PATCH"])
 @blp.arguments(EditSchema)
+@blp.response(200, EditResultSchema, example={"place_id": 12, "revision": 4,
+                                             "status": "pending", "version": 6})
 @blp.doc(security=SECURITY, responses={
     "409": {"description": "stale version: error.current holds the version now there, "
             "error.yours your refused edit"},
@@ -216,6 +328,7 @@ def _revision_dict(r) -> dict:
 
 
 @blp.route("/places/<int:place_id>/revisions")
+@blp.response(200, RevisionListSchema, example={"revisions": [REVISION_EXAMPLE]})
 @blp.doc(security=SECURITY)
 @require_user(*CURATORS)
 def list_revisions(place_id: int):
@@ -227,6 +340,7 @@ def list_revisions(place_id: int):
 
 @blp.route("/places/<int:place_id>/revisions/<int:number>/restore", methods=["POST"])
 @blp.arguments(RestoreSchema)
+@blp.response(201, RevisionSchema, example=REVISION_EXAMPLE)
 @blp.doc(security=SECURITY)
 @write_limit("600 per hour")
 @require_user(*CURATORS)
@@ -248,6 +362,7 @@ def _anonymous_key() -> str:
 
 @blp.route("/flags", methods=["POST"])
 @blp.arguments(FlagSchema)
+@blp.response(201, FlagCreatedSchema, example={"id": 9, "status": "open"})
 @blp.doc(security=[{}, *SECURITY], responses={
     "404": {"description": "no public place or medium with this id",
             "content": {PROBLEM: {}}},
@@ -267,6 +382,8 @@ def create_flag(data):
 
 @blp.route("/flags/<int:flag_id>/resolve", methods=["POST"])
 @blp.arguments(ResolveSchema)
+@blp.response(200, ResolvedSchema, example={"resolution": "dismiss", "place_id": 12,
+                                           "flags": 3})
 @blp.doc(security=SECURITY)
 @write_limit("600 per hour")
 @require_user(*CURATORS)
@@ -279,6 +396,10 @@ def resolve_flag(data, flag_id: int):
 
 
 @blp.route("/moderation/log")
+@blp.response(200, LogSchema, example={"events": [{
+    "id": 1, "created_at": "2026-05-01T10:05:00+00:00", "actor_id": 2, "actor_name": "Kurt",
+    "action": "approve", "target_type": "place", "target_id": 41, "before_status": "pending",
+    "after_status": "approved", "reason": None, "message": ""}]})
 @blp.doc(security=SECURITY)
 @require_user(*CURATORS)
 def moderation_log():

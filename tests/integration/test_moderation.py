@@ -31,8 +31,9 @@ def events(db_session, action=None):
 def test_queue_lists_every_kind_oldest_first_and_filters(demo, db_session, resident, curator):
     first = pending_place(resident, "Erste Mühle")
     public = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    public.author_id = resident.id  # the author proposes an edit of their public place
     photo = add_media(public, resident)
-    edit = revisions.save_edit(public.author, public.id, revisions.EditInput.from_mapping(
+    edit = revisions.save_edit(resident, public.id, revisions.EditInput.from_mapping(
         {"body": "Neu"}, revisions.working_snapshot(public)), base_version=public.version)
     db_session.add(Flag(place_id=public.id, reporter_key="k1", reason="wrong"))
     db_session.flush()
@@ -132,9 +133,10 @@ def test_stale_version_on_review_is_refused(demo, db_session, resident, curator)
     assert place.status == "pending"
 
 
-def test_pending_edit_keeps_public_text_until_approved(demo, db_session, curator):
+def test_pending_edit_keeps_public_text_until_approved(demo, db_session, curator, resident):
     place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
-    author = place.author
+    place.author_id = resident.id
+    author = resident
     old_body = place.body
     moderation.refresh_search_vector(place)
     rev = revisions.save_edit(author, place.id, revisions.EditInput.from_mapping(
@@ -158,10 +160,11 @@ def test_pending_edit_keeps_public_text_until_approved(demo, db_session, curator
     assert vector_has("Quarantänestation")
 
 
-def test_reject_edit_keeps_public_place(demo, db_session, curator):
+def test_reject_edit_keeps_public_place(demo, db_session, curator, resident):
     place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    place.author_id = resident.id
     old = place.body
-    rev = revisions.save_edit(place.author, place.id, revisions.EditInput.from_mapping(
+    rev = revisions.save_edit(resident, place.id, revisions.EditInput.from_mapping(
         {"body": "Unsinn"}, revisions.working_snapshot(place)), base_version=place.version)
     moderation.decide(curator, "edit", rev.id, "reject", reason="inaccurate")
     assert rev.status == "rejected" and place.body == old and place.is_public

@@ -12,8 +12,9 @@ from tests.integration.test_moderation_factory import LAT, LON, pending_place
 
 
 @pytest.fixture(autouse=True)
-def english(client):
+def english(client, db_session):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.post("/language", data={"lang": "en"})  # an explicit choice beats the account's
 
 
 @pytest.fixture
