@@ -50,9 +50,9 @@ TILE_PATH = "/bench-tiles/"
 
 
 def _tile_png() -> bytes:
-    from PIL import Image
-
     import io
+
+    from PIL import Image
 
     buf = io.BytesIO()
     Image.new("RGB", (256, 256), (230, 230, 225)).save(buf, "PNG")
