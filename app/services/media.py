@@ -85,6 +85,16 @@ def public_path(key: str) -> Path:
     return _inside(media_root() / "public", key)
 
 
+def public_url(media: Media, variant: str | None = None) -> str:
+    """URL of a medium's public file: the named re-encoded variant, else its public copy.
+    Never the private original, whose key is not under the public tree."""
+    variants = media.variants or {}
+    key = (variants.get(variant) if variant else None) or variants.get("public")
+    if not key:
+        return ""
+    return current_app.config["MEDIA_URL"].rstrip("/") + "/" + key
+
+
 def _inside(root: Path, key: str) -> Path:
     path = (root / key).resolve()
     if not path.is_relative_to(root.resolve()):

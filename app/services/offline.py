@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Media, Tour
 from app.services.media import public_path
-from app.web.context import media_url
+from app.services.media import public_url as media_url
 
 # A rendered page is roughly this large before compression (measured on the demo tours);
 # used only for the size shown before saving.

@@ -7,6 +7,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from app.services.media import public_url as media_url
 from app.services.text import plain_text, render_markdown
 
 LICENCE_NAMES = {
@@ -40,13 +41,6 @@ def format_era(year: int | None, precision: str | None) -> str:
     if precision == "decade":
         return _("the %(decade)ds", decade=year - year % 10)
     return str(year)
-
-
-def media_url(media, variant: str | None = None) -> str:
-    """Public URL of a medium's file (a re-encoded variant, never the original)."""
-    key = (media.variants or {}).get(variant) if variant else None
-    key = key or (media.variants or {}).get("public") or media.storage_key
-    return current_app.config["MEDIA_URL"].rstrip("/") + "/" + key
 
 
 def register_template_helpers(app: Flask) -> None:
