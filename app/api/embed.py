@@ -48,11 +48,7 @@ def tour_embed(slug: str):
     found = tour_service.get_visible_tour(slug)
     if found is None:
         abort(404)
-    # A hidden or withdrawn stop keeps its number but shows nothing of the place.
-    stops = [
-        s if s["available"] else {**s, "title": "", "summary": "", "note": ""}
-        for s in tour_service.stop_points(found)
-    ]
+    stops = tour_service.stop_points(found)
     return render_template(
         "embed/tour.html",
         tour=found,

@@ -102,12 +102,14 @@ def stop_points(tour: Tour) -> list[dict]:
     """The tour's stops with position and availability (a hidden place is unavailable)."""
     ids = [s.place_id for s in tour.stops]
     coords = _place_positions(ids)
+    # A hidden, rejected or withdrawn stop keeps its number and position on the route but
+    # shows nothing of the place: its text must leave every surface with it.
     return [
         {
             "number": s.position,
             "place_id": s.place_id,
-            "title": s.place.title,
-            "summary": s.place.summary,
+            "title": s.place.title if coords[s.place_id][2] else "",
+            "summary": s.place.summary if coords[s.place_id][2] else "",
             "note": s.transition_note,
             "accessibility": s.accessibility,
             "dwell_min": s.dwell_min,

@@ -84,3 +84,22 @@ def test_demo_content_is_rich_enough(demo, db_session):
     assert set(demo["accounts"]) == {
         "resident@demo.stadtspur.ch", "curator@demo.stadtspur.ch", "admin@demo.stadtspur.ch"
     }
+
+
+def test_hidden_stop_leaves_no_trace_of_its_place_on_the_tour_page(client, demo, db_session):
+    from datetime import UTC, datetime
+
+    tour = _first_tour(db_session)
+    hidden = tour.stops[1].place
+    hidden.hidden_at = datetime.now(UTC)
+    # Unique words: the real title may appear in the tour author's own transition notes.
+    hidden.title = "Hausnummer Geheimweg"
+    hidden.summary = "Summary that must not leak"
+    db_session.flush()
+    html = client.get(f"/tours/{tour.slug}").get_data(as_text=True)
+    assert hidden.title not in html
+    assert "Summary that must not leak" not in html
+    follow = client.get(f"/tours/{tour.slug}/follow").get_data(as_text=True)
+    assert hidden.title not in follow
+    embed = client.get(f"/embed/tours/{tour.slug}").get_data(as_text=True)
+    assert hidden.title not in embed
