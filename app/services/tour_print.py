@@ -184,8 +184,12 @@ def qr_data_uri(url: str) -> str:
 
 def render_pdf(html: str, css: str) -> bytes:
     """The sheet's HTML and CSS as PDF bytes (A4 via the CSS @page rule)."""
+    from PIL import ImageFile
     from weasyprint import CSS, HTML, URLFetcher
 
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, after which the
+    # upload pipeline would accept damaged photos. Our sheet embeds only images we made.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     fetcher = URLFetcher(allowed_protocols={"data"})
     return HTML(string=html, url_fetcher=fetcher).write_pdf(
         stylesheets=[CSS(string=css, url_fetcher=fetcher)]

@@ -245,3 +245,15 @@ def test_recordings_too_long_or_not_audio_are_refused(media, app, monkeypatch):
     with pytest.raises(ValidationError) as info:
         media.check_audio(make_audio("ogg", "libopus", seconds=3.0))
     assert info.value.code == "too_long"
+
+
+def test_truncated_photo_is_refused_even_after_a_pdf_was_rendered(app):
+    """WeasyPrint flips a Pillow global on import; rendering a sheet must not make the upload
+    pipeline accept damaged photos."""
+    from app.errors import ValidationError
+    from app.services.media import check_photo
+    from app.services.tour_print import render_pdf
+
+    render_pdf("<p>x</p>", "@page { size: A4 }")
+    with app.app_context(), pytest.raises(ValidationError):
+        check_photo((PHOTOS / "pillow__truncated_jpeg.jpg").read_bytes())
