@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import Place, Theme, place_themes
 from app.services.places import public_places_filter
+from app.services.themes import all_themes
 
 # Place data (position, title, facts) is CC0; the story text and media carry their own licence.
 DATA_LICENCE = "CC0-1.0"
@@ -609,31 +609,17 @@ def places_tile(z: int, x: int, y: int) -> bytes:
 
 
 def themes_with_counts() -> list[dict]:
-    """Every theme with the number of its approved places, by slug."""
-    counts = (
-        select(place_themes.c.theme_id, func.count().label("n"))
-        .join(Place, Place.id == place_themes.c.place_id)
-        .where(public_places_filter())
-        .group_by(place_themes.c.theme_id)
-        .subquery()
-    )
-    rows = _fetch(
-        select(Theme.slug, Theme.name_de, Theme.name_en, Theme.description_de,
-               Theme.description_en, Theme.colour, Theme.icon,
-               func.coalesce(counts.c.n, 0).label("n"))
-        .outerjoin(counts, counts.c.theme_id == Theme.id)
-        .order_by(Theme.slug)
-    )
+    """Every theme with the number of its approved places, by slug, as API dicts."""
     return [
         {
-            "slug": t.slug,
-            "name": {"de": t.name_de, "en": t.name_en},
-            "description": {"de": t.description_de, "en": t.description_en},
-            "colour": t.colour,
-            "icon": t.icon,
-            "places": t.n,
+            "slug": row["theme"].slug,
+            "name": {"de": row["theme"].name_de, "en": row["theme"].name_en},
+            "description": {"de": row["theme"].description_de, "en": row["theme"].description_en},
+            "colour": row["theme"].colour,
+            "icon": row["theme"].icon,
+            "places": row["place_count"],
         }
-        for t in rows
+        for row in all_themes()
     ]
 
 
