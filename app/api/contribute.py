@@ -10,7 +10,7 @@ from app.api.auth import api_user, require_user
 from app.errors import problem
 from app.extensions import db, limiter
 from app.services import contribute as service
-from app.web.context import media_url
+from app.services.media import public_url as media_url
 
 blp = Blueprint(
     "api_contribute", __name__, url_prefix="/api/v1", description="Contribute places"
@@ -58,6 +58,34 @@ class ContributionForm(Schema):
     consent_scan = fields.Raw(metadata={"type": "string", "format": "binary"})
 
 
+class ContributionFeatureSchema(Schema):
+    """The contributed place as a GeoJSON Feature (RFC 7946) with its review state."""
+
+    type = fields.String(required=True, metadata={"example": "Feature"})
+    id = fields.Integer(required=True)
+    geometry = fields.Dict(required=True)
+    properties = fields.Dict(required=True)
+
+
+CONTRIBUTION_EXAMPLE = {
+    "type": "Feature",
+    "id": 412,
+    "geometry": {"type": "Point", "coordinates": [8.72403, 47.49957]},
+    "properties": {
+        "title": "Das Kino am Graben",
+        "status": "pending",
+        "version": 1,
+        "licence": "CC-BY-SA-4.0",
+        "data_licence": "CC0-1.0",
+        "media": [{"kind": "photo", "url": "https://example.org/media/p/4f/4f2a.jpg",
+                   "licence": "CC-BY-4.0"}],
+    },
+}
+_FEATURE_CONTENT = {
+    "application/json": {"schema": ContributionFeatureSchema, "example": CONTRIBUTION_EXAMPLE}
+}
+
+
 def _api_user_key() -> str:
     user = api_user()
     return f"user:{user.id}" if user else request.remote_addr or "unknown"
@@ -77,8 +105,10 @@ def _api_user_key() -> str:
         "answers with the place created the first time; different content gives 409.",
     }],
     responses={
-        "201": {"description": "the pending place as a GeoJSON Feature"},
-        "200": {"description": "a retry: the place created the first time"},
+        "201": {"description": "the pending place as a GeoJSON Feature",
+                "content": _FEATURE_CONTENT},
+        "200": {"description": "a retry: the place created the first time",
+                "content": _FEATURE_CONTENT},
         "409": {"description": "idempotency key reused, or a possible duplicate "
                 "(error.candidates lists similar places within 50 m)"},
         "413": {"description": "the upload is too large"},
