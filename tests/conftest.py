@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -107,6 +108,27 @@ def make_test_app(db_url: str, **overrides):
     app = create_app(config)
     app.test_client_class = _fresh_context_client()
     return app
+
+
+@contextmanager
+def rate_limited_app(db_url: str, **overrides):
+    """An app with rate limits switched on, for the tests of those limits.
+
+    Flask-Limiter keeps one `enabled` flag and one counter storage on the Limiter object that
+    every app of this process shares: start from empty counters, and leave the limiter off and
+    empty again, or later tests of other apps would be limited by these counts.
+    """
+    from app.extensions import db, limiter
+
+    app = make_test_app(db_url, RATELIMIT_ENABLED=True, **overrides)
+    limiter.reset()
+    try:
+        yield app
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import create_user, login, make_test_app
+from tests.conftest import create_user, login, rate_limited_app
 
 PASSWORD = "a long passphrase 42"
 
@@ -258,12 +258,10 @@ def test_delete_account_needs_the_password(client, resident):
 
 def test_rate_limited_login_answers_429_with_a_clear_message(clone_db):
     """Too many attempts on one account: 429, even from several addresses."""
-    from app.extensions import db, limiter
+    from app.extensions import db
 
-    rl_app = make_test_app(clone_db("ratelimit"), RATELIMIT_ENABLED=True,
-                           RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes",
-                           RATELIMIT_LOGIN="5 per minute")
-    try:
+    with rate_limited_app(clone_db("ratelimit"), RATELIMIT_LOGIN_ACCOUNT="3 per 15 minutes",
+                          RATELIMIT_LOGIN="5 per minute") as rl_app:
         with rl_app.app_context():
             create_user("target@example.org")
             db.session.commit()
@@ -290,8 +288,3 @@ def test_rate_limited_login_answers_429_with_a_clear_message(clone_db):
                           headers={"Accept": "application/json"})
         assert api.status_code == 429
         assert api.get_json()["error"]["message"].startswith("Too many attempts")
-    finally:
-        # The limiter object is shared by every app in this process: leave it as found.
-        limiter.enabled = False
-        with rl_app.app_context():
-            db.engine.dispose()
