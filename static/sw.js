@@ -134,6 +134,9 @@ const media = new CacheFirst({
   cacheName: CACHES.media,
   plugins: [
     new CacheableResponsePlugin({ statuses: [200] }),
+    // A photo still waiting for review is sent no-store to its author or a curator: kept
+    // here, it would outlive a rejection and show to the next person using this phone.
+    respectNoStore,
     new ExpirationPlugin({ maxEntries: 120, maxAgeSeconds: 60 * 24 * 3600, purgeOnQuotaError: true }),
     // <audio> asks for byte ranges; answer them from the cached whole file.
     new RangeRequestsPlugin(),

@@ -25,8 +25,8 @@ import pillow_heif
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, joinedload
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -93,6 +93,50 @@ def public_url(media: Media, variant: str | None = None) -> str:
     if not key:
         return ""
     return current_app.config["MEDIA_URL"].rstrip("/") + "/" + key
+
+
+def _all_extensions() -> tuple[str, ...]:
+    return tuple(sorted(set(PHOTO_EXT.values()) | {ext for _, ext in AUDIO_CONTAINERS.values()}))
+
+
+def medium_for_public_key(key: str) -> Media | None:
+    """The medium whose public variant is stored under ``key``, with its place, or None.
+
+    A public key is its original's key without the extension plus ``-<variant>.<ext>``
+    (see ``store_photo``/``store_audio``), so the row is found through the unique index on
+    ``storage_key`` instead of a scan of every medium's variants."""
+    stem, dash, _rest = key.rpartition("-")
+    if not dash or not stem:
+        return None
+    candidates = [f"{stem}.{ext}" for ext in _all_extensions()]
+    medium = db.session.scalar(
+        select(Media).where(Media.storage_key.in_(candidates)).options(joinedload(Media.place))
+    )
+    if medium is None or key not in (medium.variants or {}).values():
+        return None
+    return medium
+
+
+def is_public_medium(medium: Media) -> bool:
+    """Whether everyone may see ``medium``: approved, not hidden, of a public place."""
+    return (
+        medium.status == "approved"
+        and medium.hidden_at is None
+        and medium.kind in ("photo", "audio")
+        and medium.place is not None
+        and medium.place.is_public
+    )
+
+
+def may_see_medium(user, medium: Media) -> bool:
+    """Public media for everyone; anything else (pending, rejected, hidden, of a place not
+    public) only for the person who uploaded it and for curators."""
+    if is_public_medium(medium):
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_curator or (medium.uploader_id is not None
+                                    and medium.uploader_id == user.id))
 
 
 def _inside(root: Path, key: str) -> Path:

@@ -2,10 +2,12 @@
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, send_from_directory
+from flask import Blueprint, abort, current_app, jsonify, send_from_directory
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.extensions import csrf, db, limiter
+from app.services import media as media_service
 
 bp = Blueprint("system", __name__)
 
@@ -32,8 +34,24 @@ def healthz():
 @bp.get("/media/<path:key>")
 def media_file(key: str):
     """Public media files. Only the public/ subtree is reachable; originals never are.
-    In production a web server or object storage serves MEDIA_URL instead."""
+
+    A photo or recording that is not public yet (pending, rejected, hidden, or of a place
+    that is not public) is served only to its uploader and to curators, and nobody may
+    store it; everyone else gets 404, as if it did not exist. So MEDIA_URL must point here
+    (a CDN in front is fine: only public files are marked cacheable), never straight at
+    the public folder."""
+    medium = media_service.medium_for_public_key(key)
+    if medium is None:
+        abort(404)
     root = Path(current_app.config["MEDIA_ROOT"]) / "public"
-    resp = send_from_directory(root, key, max_age=31536000)
+    # Public files, by far the most requests, need no lookup of the caller.
+    if media_service.is_public_medium(medium):
+        resp = send_from_directory(root, key, max_age=31536000)
+    else:
+        user = current_user if current_user.is_authenticated else None
+        if not media_service.may_see_medium(user, medium):
+            abort(404)
+        resp = send_from_directory(root, key)
+        resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
