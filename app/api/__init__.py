@@ -22,6 +22,7 @@ API_MODULES: list[str] = [
     "app.api.contribute",
     "app.api.moderation",
     "app.api.tours",
+    "app.api.tokens",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from zxcvbn import zxcvbn
 
-from app.errors import Conflict, Forbidden, ValidationError
+from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models.user import ROLES, ApiToken, User, new_session_token
 
@@ -149,15 +149,29 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+TOKEN_NAME_MAX = 80
+
+
+def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a personal API token; returns its row and the token itself, which exists only
+    in this answer (only its hash is stored)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Give the token a name."), field="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationError(
+            _("Use at most %(n)d characters.", n=TOKEN_NAME_MAX), field="name"
+        )
+    token = "sts_" + secrets.token_urlsafe(32)
+    row = ApiToken(user=user, name=name, token_hash=_token_hash(token))
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
 def create_api_token(user: User, name: str) -> str:
     """Create a personal API token and return it; only its hash is stored."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("Give the token a name.", field="name")
-    token = "sts_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, name=name[:80], token_hash=_token_hash(token)))
-    db.session.flush()
-    return token
+    return issue_api_token(user, name)[1]
 
 
 def user_for_api_token(token: str) -> User | None:
@@ -174,10 +188,13 @@ def user_for_api_token(token: str) -> User | None:
 
 
 def revoke_api_token(user: User, token_id: int) -> None:
+    """Revoke one of ``user``'s tokens (again is fine: the first revocation time stays).
+    Someone else's token is NotFound, as if it did not exist."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise Forbidden("This token is not yours.")
-    row.revoked_at = datetime.now(UTC)
+        raise NotFound(_("You have no token with this id."))
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
     db.session.flush()
 
 

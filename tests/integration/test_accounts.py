@@ -223,7 +223,7 @@ def test_cannot_revoke_someone_elses_token(client, resident, db_session):
     ApiToken, _, _ = _models()
     row = db_session.scalar(select(ApiToken).where(ApiToken.user_id == other.id))
     login(client, resident.email)
-    assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 403
+    assert client.post(f"/account/tokens/{row.id}/revoke").status_code == 404
     assert row.revoked_at is None
 
 
