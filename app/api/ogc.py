@@ -268,16 +268,26 @@ def items(cid: str):
 @bp.get("/collections/<cid>/items/<fid>")
 @public_read(max_age=60)
 def item(cid: str, fid: str):
-    """One feature with links to itself and its collection."""
+    """One feature with links to itself and its collection; a place merged into another
+    answers 308 with the other's URL."""
     _meta(cid)
     _check_f()
     site = request.url_root.rstrip("/")
     if cid == "places":
         if not fid.isdigit():
             raise NotFound("Place ids are numbers.")
-        from app.api.places import media_root
+        from app.api.places import media_root, merged_redirect
 
-        feature = geodata.ogc_place(int(fid), site, media_root())
+        try:
+            feature = geodata.ogc_place(int(fid), site, media_root())
+        except NotFound:
+            # A duplicate merged by curators lives on as the place it was merged into.
+            moved = merged_redirect(
+                int(fid), lambda target: f"{_root()}/collections/places/items/{target}"
+            )
+            if moved is None:
+                raise
+            return moved
     else:
         feature = geodata.tour_feature(fid, site)
         if feature is None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Response, current_app, request
+from flask import Response, current_app, redirect, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -20,6 +21,7 @@ from app.api.geojson import (
 from app.api.http import public_read
 from app.errors import NotFound, ValidationError
 from app.services import geodata
+from app.services.moderation import redirect_target
 
 blp = Blueprint(
     "api_places",
@@ -158,14 +160,45 @@ def list_places(**args):
     return geojson_response(collection_body(page, links, next_cursor=page.next_cursor))
 
 
+MERGED_REDIRECT = {
+    "description": "A duplicate that curators merged into another place: the surviving "
+    "place's URL is in `Location` (permanent; the method is kept)",
+    "headers": {"Location": {"description": "URL of the place it was merged into",
+                             "schema": {"type": "string", "format": "uri"}}},
+}
+
+
+def merged_redirect(place_id: int, url_of: Callable[[int], str]) -> Response | None:
+    """308 to ``url_of(target)`` when ``place_id`` is a duplicate merged into the public
+    place ``target``, else None. The query string is kept."""
+    target = redirect_target(place_id)
+    if target is None:
+        return None
+    url = url_of(target)
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    resp = redirect(url, code=308)
+    # Kept no longer than the answer it stands for: the target may be merged or hidden later.
+    resp.headers["Cache-Control"] = "public, max-age=60, s-maxage=60"
+    return resp
+
+
 @blp.route("/places/<int:place_id>")
 @blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=PLACE_FEATURE_EXAMPLE)
+@blp.alt_response(308, success=True, **MERGED_REDIRECT)
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
                   description="No approved place with this id")
 @public_read(max_age=60)
 def get_place(place_id: int):
-    """One approved place as a GeoJSON Feature with its story (Markdown) and public media."""
+    """One approved place as a GeoJSON Feature with its story (Markdown) and public media.
+
+    A duplicate merged into another place answers 308 with the other place's URL."""
     feature = geodata.place_feature(place_id, site_root(), media_root())
     if feature is None:
+        moved = merged_redirect(
+            place_id, lambda target: site_root() + url_for("api_places.get_place", place_id=target)
+        )
+        if moved is not None:
+            return moved
         raise NotFound("No approved place with this id.")
     return geojson_response(feature)

@@ -250,6 +250,39 @@ def test_merge_redirects_the_duplicate(client, waaghaus, db_session, resident, c
     assert redirect.headers["Location"].endswith(f"/places/{waaghaus.id}")
 
 
+def test_api_and_ogc_answer_308_for_a_merged_duplicate(client, waaghaus, db_session, resident,
+                                                       curator):
+    from app.services import moderation
+
+    dup = pending_place(resident, "Waaghaus Winterthur", lon=LON, lat=LAT)
+    # Before the merge the pending duplicate is simply not public.
+    assert client.get(f"/api/v1/places/{dup.id}").status_code == 404
+    assert client.get(f"/ogc/collections/places/items/{dup.id}").status_code == 404
+    moderation.merge(curator, dup.id, waaghaus.id)
+    db_session.flush()
+
+    api = client.get(f"/api/v1/places/{dup.id}")
+    assert api.status_code == 308
+    assert api.headers["Location"] == f"http://localhost/api/v1/places/{waaghaus.id}"
+    assert api.headers["Access-Control-Allow-Origin"] == "*"
+    followed = client.get(f"/api/v1/places/{dup.id}", follow_redirects=True)
+    assert followed.status_code == 200 and followed.json["id"] == waaghaus.id
+
+    ogc = client.get(f"/ogc/collections/places/items/{dup.id}?f=json")
+    assert ogc.status_code == 308
+    assert ogc.headers["Location"] == (
+        f"http://localhost/ogc/collections/places/items/{waaghaus.id}?f=json")
+    followed = client.get(f"/ogc/collections/places/items/{dup.id}", follow_redirects=True)
+    assert followed.status_code == 200 and followed.json["id"] == waaghaus.id
+
+    # Once the surviving place is not public either, the duplicate leads nowhere.
+    waaghaus.status = "archived"
+    db_session.flush()
+    assert client.get(f"/api/v1/places/{dup.id}").status_code == 404
+    assert client.get(f"/ogc/collections/places/items/{dup.id}").status_code == 404
+    assert client.get("/api/v1/places/987654321").status_code == 404
+
+
 def test_history_diff_and_restore(client, waaghaus, db_session, curator):
     login(client, curator.email)
     original = waaghaus.body
