@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.errors import DomainError, Forbidden, NotFound, ValidationError
@@ -30,6 +31,14 @@ from app.services.revisions import FLAGS_EDIT
 MAX_MESSAGE = 2000
 RESOLUTIONS = ("dismiss", "edit", "hide", "remove")
 HIDDEN_BY_FLAGS = "flags"
+# As the report form words them (templates/visitor/_report.html), for the contributor's mail.
+REASON_LABELS = {
+    "wrong": _l("Something is wrong or outdated"),
+    "offensive": _l("It is offensive"),
+    "private": _l("It shows private information"),
+    "copyright": _l("It breaks copyright"),
+    "other": _l("Something else"),
+}
 
 
 class TooManyReports(DomainError):
@@ -143,7 +152,8 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     - dismiss: nothing is wrong; content hidden by reports is shown again,
     - edit: the curator corrects the place; shown again once the edit is saved,
     - hide: hidden until a curator shows it again (soft, reversible),
-    - remove: taken off for good (place archived, medium rejected)."""
+    - remove: taken off for good (place archived, medium rejected).
+    Hide and remove are mailed to the contributor once the transaction commits."""
     if curator is None or not curator.is_curator:
         raise Forbidden(_("Only curators may do this."))
     if resolution not in RESOLUTIONS:
@@ -191,6 +201,12 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     db.session.flush()
     moderation.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
                    before, _state(place, medium), reason=first.reason, message=message)
+    if resolution in ("hide", "remove"):
+        reported = {f.reason for f in flags}
+        moderation.notify_report_decision(
+            place, medium, resolution,
+            [REASON_LABELS.get(r, r) for r in FLAG_REASONS if r in reported],
+        )
     return {"resolution": resolution, "place_id": place.id if place else medium.place_id,
             "flags": len(flags)}
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, or_, select, text
+from sqlalchemy import event, func, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -180,14 +180,28 @@ def _external(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
 
 
+def _active_user(user_id: int | None) -> User | None:
+    user = db.session.get(User, user_id) if user_id else None
+    return user if user is not None and user.active else None
+
+
 def _contributor(place: Place, rev: PlaceRevision | None) -> User | None:
     """Whom a decision is told to: the revision's author, else the place's author/helper."""
     for user_id in ((rev.author_id if rev else None), place.author_id, place.helper_id):
-        if user_id:
-            user = db.session.get(User, user_id)
-            if user is not None and user.active:
-                return user
+        user = _active_user(user_id)
+        if user is not None:
+            return user
     return None
+
+
+def _queue_decision_mail(user: User, subject: str, body: str, message: str = "") -> None:
+    """Queue ``body`` with the curators' message and the link to the contributor's own list
+    (called inside ``force_locale(user.locale)``, so all of it is in their language)."""
+    mine = _external("contribute.mine")
+    if message:
+        body += "\n" + _("Message from the curators:") + "\n" + message + "\n"
+    body += "\n" + _("All your contributions: %(url)s", url=mine) + "\n"
+    _queue_mail(user.email, subject, body)
 
 
 def _notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
@@ -197,7 +211,6 @@ def _notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
         return
     with force_locale(user.locale):
         title = place.title
-        mine = _external("contribute.mine")
         if action == "approve":
             subject = _("Published: “%(title)s”", title=title)
             body = _("Hello %(name)s,\n\na curator approved “%(title)s”. It is public now:\n"
@@ -211,7 +224,7 @@ def _notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
             subject = _("Please change “%(title)s”", title=title)
             body = _("Hello %(name)s,\n\na curator asks you to change “%(title)s” before it "
                      "can be published. You can edit it here:\n%(url)s\n",
-                     name=user.display_name, title=title, url=mine)
+                     name=user.display_name, title=title, url=_external("contribute.mine"))
         else:  # merge
             subject = _("Merged: “%(title)s”", title=title)
             body = _("Hello %(name)s,\n\n“%(title)s” describes the same place as "
@@ -219,10 +232,87 @@ def _notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
                      "part of it:\n%(url)s\n", name=user.display_name, title=title,
                      target=target.title if target else "",
                      url=_external("visitor.place", place_id=target.id if target else 0))
-        if message:
-            body += "\n" + _("Message from the curators:") + "\n" + message + "\n"
-        body += "\n" + _("All your contributions: %(url)s", url=mine) + "\n"
-    _queue_mail(user.email, subject, body)
+        _queue_decision_mail(user, subject, body, message)
+
+
+def _notify_media(medium: Media, decision: str, message: str, reason: str | None) -> None:
+    """Tell whoever uploaded a photo or recording that a curator approved or rejected it."""
+    user = _active_user(medium.uploader_id)
+    place = medium.place
+    if user is None or place is None:
+        return
+    photo = medium.kind == "photo"
+    with force_locale(user.locale):
+        values = {"name": user.display_name, "title": place.title}
+        if decision == "approve":
+            url = _external("visitor.place", place_id=place.id)
+            if photo:
+                subject = _("Your photo of “%(title)s” is public", **values)
+                body = _("Hello %(name)s,\n\na curator approved your photo of “%(title)s”. "
+                         "It is public now:\n%(url)s\n", url=url, **values)
+            else:
+                subject = _("Your recording about “%(title)s” is public", **values)
+                body = _("Hello %(name)s,\n\na curator approved your recording about "
+                         "“%(title)s”. It is public now:\n%(url)s\n", url=url, **values)
+        elif photo:
+            subject = _("Your photo of “%(title)s” was not published", **values)
+            body = _("Hello %(name)s,\n\na curator decided not to publish your photo of "
+                     "“%(title)s”.\n", **values)
+        else:
+            subject = _("Your recording about “%(title)s” was not published", **values)
+            body = _("Hello %(name)s,\n\na curator decided not to publish your recording "
+                     "about “%(title)s”.\n", **values)
+        _queue_decision_mail(user, subject, body, message or _reason_label(reason))
+
+
+def notify_report_decision(place: Place | None, medium: Media | None, resolution: str,
+                           reasons: list) -> None:
+    """Tell the contributor that after reports a curator hid (``resolution`` "hide") or
+    removed ("remove") their place, or the photo or recording they uploaded. ``reasons``
+    are the reports' reasons as (lazy) labels; who reported is never told, nor the
+    curator's note, which is for the log."""
+    if medium is not None:
+        user = _active_user(medium.uploader_id)
+        title = medium.place.title if medium.place is not None else None
+    else:
+        user, title = _contributor(place, None), place.title
+    if user is None or title is None:
+        return
+    kind = "place" if medium is None else medium.kind
+    with force_locale(user.locale):
+        values = {"name": user.display_name, "title": title}
+        if (kind, resolution) == ("place", "hide"):
+            subject = _("Hidden for now: “%(title)s”", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported “%(title)s”, and a curator has "
+                     "hidden it for now. It is not public while the curators look into it.\n",
+                     **values)
+        elif kind == "place":
+            subject = _("Taken down: “%(title)s”", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported “%(title)s”, and a curator has "
+                     "taken it down. It is no longer public.\n", **values)
+        elif (kind, resolution) == ("photo", "hide"):
+            subject = _("Your photo of “%(title)s” is hidden for now", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported your photo of “%(title)s”, and a "
+                     "curator has hidden it for now. It is not public while the curators look "
+                     "into it.\n", **values)
+        elif kind == "photo":
+            subject = _("Your photo of “%(title)s” was taken down", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported your photo of “%(title)s”, and a "
+                     "curator has taken it down. It is no longer public.\n", **values)
+        elif resolution == "hide":
+            subject = _("Your recording about “%(title)s” is hidden for now", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported your recording about "
+                     "“%(title)s”, and a curator has hidden it for now. It is not public while "
+                     "the curators look into it.\n", **values)
+        else:
+            subject = _("Your recording about “%(title)s” was taken down", **values)
+            body = _("Hello %(name)s,\n\nvisitors reported your recording about "
+                     "“%(title)s”, and a curator has taken it down. It is no longer public.\n",
+                     **values)
+        if reasons:
+            body += "\n" + _("What the reports said: %(reasons)s",
+                             reasons="; ".join(str(r) for r in reasons)) + "\n"
+        _queue_decision_mail(user, subject, body)
 
 
 # --- the queue --------------------------------------------------------------------------------
@@ -625,14 +715,16 @@ def _decide_media(curator: User, media_id: int, decision: str, message: str,
     db.session.flush()
     log(curator, decision, "media", medium.id, before, medium.status, reason=reason,
         message=message)
+    _notify_media(medium, decision, message, reason)
     return {"decision": decision, "place_id": medium.place_id, "status": medium.status}
 
 
 def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = "",
           version: int | None = None) -> Place:
     """Merge a duplicate into an existing public place: its photos and recordings and its
-    story move to the target (as a new approved revision there), tour stops follow, and the
-    duplicate's address redirects to the target from now on."""
+    story move to the target (as a new approved revision there), tour stops follow, open
+    reports on the duplicate become reports on the target (those on its media follow the
+    media), and the duplicate's address redirects to the target from now on."""
     _require_curator(curator)
     message = _clean_message(message)
     if duplicate_id == target_id:
@@ -655,6 +747,13 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     db.session.execute(
         TourStop.__table__.update().where(TourStop.place_id == dup.id).values(place_id=target.id)
     )
+    # Left for a curator to resolve on the target. Moving them hides nothing by itself:
+    # reports saying "this is a duplicate" are answered by the merge.
+    moved_flags = db.session.execute(
+        update(Flag)
+        .where(Flag.place_id == dup.id, Flag.status == "open")
+        .values(place_id=target.id)
+    ).rowcount
     # The story moves as a new approved revision of the target, credited to its author.
     dup_rev = revisions.open_revision(dup)
     dup_snap = dup_rev.snapshot if dup_rev is not None else revisions.row_snapshot(dup)
@@ -694,6 +793,11 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     refresh_search_vector(target)
     log(curator, "merge", "place", dup.id, before, "merged",
         message=_("into #%(id)d", id=target.id) + (f": {message}" if message else ""))
+    if moved_flags:
+        log(curator, "flags_move", "place", dup.id, None, None,
+            message=ngettext("%(num)d open report moved to #%(id)d",
+                             "%(num)d open reports moved to #%(id)d", moved_flags,
+                             id=target.id))
     _notify(dup, dup_rev, "merge", message, target=target)
     return target
 
@@ -832,6 +936,6 @@ def change_role(actor: User, user_id: int, role: str) -> User:
 __all__ = [
     "DECISIONS", "KINDS", "REASON_CODES", "LogFilter", "change_role", "counts",
     "create_template", "decide", "delete_template", "export_log_csv", "item", "latest_reviews",
-    "log", "log_entries", "merge", "next_item", "queue", "redirect_target", "templates",
-    "update_template",
+    "log", "log_entries", "merge", "next_item", "notify_report_decision", "queue",
+    "redirect_target", "templates", "update_template",
 ]

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.errors import Forbidden, NotFound, ValidationError
-from app.models import Flag, ModerationEvent, Place
+from app.models import Flag, ModerationEvent, Place, User
 from app.services import flags
+from app.services.mail import sent_messages
 from app.services.places import public_state_token
 from tests.conftest import create_user, login
 from tests.integration.test_moderation_factory import add_media, pending_place
@@ -137,3 +138,72 @@ def test_flag_page_resolves_and_edit_resolution_keeps_hidden_until_edited(
     assert resp.status_code == 200
     db_session.refresh(waaghaus)
     assert waaghaus.is_public and waaghaus.body == "Korrigiert."
+
+
+@pytest.fixture
+def outbox(app, db_session):
+    sent_messages().clear()
+    return sent_messages()
+
+
+def test_hiding_a_place_after_reports_is_mailed_to_its_author(waaghaus, db_session, curator,
+                                                             outbox):
+    author = db_session.get(User, waaghaus.author_id)
+    author.locale = "de"
+    first = flags.create_flag(None, place_id=waaghaus.id, reason="offensive", remote_addr="a",
+                              message="Reporter's own words")
+    flags.create_flag(None, place_id=waaghaus.id, reason="wrong", remote_addr="b")
+    flags.resolve(curator, first.id, "hide", message="Note for the log only")
+    assert outbox == []
+    db_session.commit()
+    [mail] = outbox
+    assert mail["To"] == author.email
+    assert mail["Subject"] == "Vorläufig verborgen: «Waaghaus»"
+    body = mail.get_content()
+    assert "eine Kuratorin oder ein Kurator hat es vorläufig verborgen" in body
+    # The reasons as the report form words them; never the reporters' words or the note.
+    assert "Etwas ist falsch oder veraltet; Es ist beleidigend" in body
+    assert "Reporter's own words" not in body and "Note for the log only" not in body
+
+
+def test_removing_a_photo_after_reports_is_mailed_to_its_uploader(waaghaus, db_session,
+                                                                 curator, outbox):
+    uploader = create_user("photographer@example.org")
+    uploader.locale = "en"
+    photo = add_media(waaghaus, uploader, status="approved")
+    flag = flags.create_flag(None, media_id=photo.id, reason="copyright", remote_addr="a")
+    flags.resolve(curator, flag.id, "remove")
+    db_session.commit()
+    [mail] = outbox
+    assert mail["To"] == uploader.email
+    assert mail["Subject"] == "Your photo of “Waaghaus” was taken down"
+    body = mail.get_content()
+    assert "visitors reported your photo of “Waaghaus”, and a curator has taken it down" in body
+    assert "What the reports said: It breaks copyright" in body
+
+
+@pytest.mark.parametrize(("target", "resolution", "subject"), [
+    ("place", "remove", "Taken down: “Waaghaus”"),
+    ("audio", "hide", "Your recording about “Waaghaus” is hidden for now"),
+])
+def test_every_hide_and_remove_is_mailed(waaghaus, db_session, curator, resident, outbox,
+                                         target, resolution, subject):
+    resident.locale = "en"
+    if target == "place":
+        waaghaus.author_id = resident.id
+        flag = flags.create_flag(None, place_id=waaghaus.id, reason="other", remote_addr="a")
+    else:
+        recording = add_media(waaghaus, resident, kind="audio", status="approved")
+        flag = flags.create_flag(None, media_id=recording.id, reason="other", remote_addr="a")
+    flags.resolve(curator, flag.id, resolution)
+    db_session.commit()
+    [mail] = outbox
+    assert mail["To"] == resident.email and mail["Subject"] == subject
+
+
+def test_dismiss_and_edit_mail_nobody(waaghaus, db_session, curator, outbox):
+    for resolution in ("dismiss", "edit"):
+        flag = flags.create_flag(None, place_id=waaghaus.id, reason="wrong", remote_addr="a")
+        flags.resolve(curator, flag.id, resolution)
+    db_session.commit()
+    assert outbox == []

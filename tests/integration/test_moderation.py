@@ -271,3 +271,97 @@ def test_contributor_summary_on_item(demo, db_session, resident, curator):
     found = moderation.item("place", place.id)
     assert found["contributor"]["name"] == other.display_name
     assert found["version"] == place.version
+
+
+def test_merge_moves_open_reports_to_the_surviving_place(demo, db_session, resident, curator):
+    target = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    dup = pending_place(resident, "Waaghaus am Markt", media=1)
+    dup.status = "approved"  # published twice, then reported as a duplicate
+    db_session.flush()
+    photo = dup.media[0]
+    photo.status = "approved"
+    open_reports = [Flag(place_id=dup.id, reporter_key=f"k{i}", reason="other")
+                    for i in range(3)]
+    done = Flag(place_id=dup.id, reporter_key="k9", reason="wrong", status="dismissed",
+                resolution="dismiss")
+    on_photo = Flag(media_id=photo.id, reporter_key="k1", reason="private")
+    db_session.add_all([*open_reports, done, on_photo])
+    db_session.flush()
+
+    moderation.merge(curator, dup.id, target.id)
+    db_session.commit()
+
+    assert {f.place_id for f in open_reports} == {target.id}
+    assert all(f.status == "open" for f in open_reports)
+    assert done.place_id == dup.id  # the closed record stays where it happened
+    assert on_photo.media_id == photo.id and photo.place_id == target.id
+    [moved] = events(db_session, "flags_move")
+    assert (moved.actor_id, moved.target_type, moved.target_id) == (curator.id, "place", dup.id)
+    assert f"#{target.id}" in moved.message and "3" in moved.message
+    # Waiting for a curator on the surviving place; nothing hidden by the move itself.
+    flag_items = [i for i in moderation.queue("flag") if i["place_id"] == target.id]
+    assert {i["target"] for i in flag_items} == {"place", "media"}
+    assert target.is_public and target.hidden_at is None
+    assert moderation.counts()["flag"] == 2
+
+
+def test_merge_without_open_reports_logs_no_move(demo, db_session, resident, curator):
+    target = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    dup = pending_place(resident, "Waaghaus am Markt")
+    moderation.merge(curator, dup.id, target.id)
+    assert events(db_session, "flags_move") == []
+
+
+def _set_locale(user, locale):
+    user.locale = locale
+    return user
+
+
+@pytest.mark.parametrize(("locale", "subject", "line"), [
+    ("en", "Your photo of “Waaghaus” is public",
+     "a curator approved your photo of “Waaghaus”. It is public now:"),
+    ("de", "Ihr Foto von «Waaghaus» ist öffentlich",
+     "Eine Kuratorin oder ein Kurator hat Ihr Foto von «Waaghaus» freigegeben."),
+])
+def test_approved_photo_is_mailed_to_its_uploader_in_their_language(
+        demo, db_session, curator, outbox, locale, subject, line):
+    target = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    uploader = _set_locale(create_user("photographer@example.org", name="Foto Grafin"), locale)
+    photo = add_media(target, uploader)
+    moderation.decide(curator, "media", photo.id, "approve", message="Danke!")
+    assert outbox == []  # only once the decision is committed
+    db_session.commit()
+    [mail] = outbox
+    assert mail["To"] == uploader.email and mail["Subject"] == subject
+    body = mail.get_content()
+    assert line in body and f"/places/{target.id}" in body
+    assert "Danke!" in body and "/me/contributions" in body
+
+
+@pytest.mark.parametrize(("locale", "subject", "reason"), [
+    ("en", "Your recording about “Waaghaus” was not published", "Private information"),
+    ("de", "Ihre Aufnahme zu «Waaghaus» wurde nicht veröffentlicht", "Private Informationen"),
+])
+def test_rejected_recording_is_mailed_with_the_reason(demo, db_session, curator, outbox,
+                                                      locale, subject, reason):
+    target = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    uploader = _set_locale(create_user("voice@example.org"), locale)
+    recording = add_media(target, uploader, kind="audio")
+    moderation.decide(curator, "media", recording.id, "reject", reason="private")
+    db_session.commit()
+    assert recording.status == "rejected"
+    [mail] = outbox
+    assert mail["To"] == uploader.email and mail["Subject"] == subject
+    assert reason in mail.get_content()
+
+
+def test_media_decision_mails_nobody_without_an_active_uploader(demo, db_session, curator,
+                                                                outbox):
+    target = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    gone = create_user("gone@example.org")
+    gone.active = False
+    for uploader in (None, gone):
+        photo = add_media(target, uploader)
+        moderation.decide(curator, "media", photo.id, "approve")
+    db_session.commit()
+    assert outbox == []
