@@ -10,11 +10,12 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.i18n import bp as i18n_bp
     from app.web.pwa import bp as pwa_bp
     from app.web.search import bp as search_bp
+    from app.web.sitemap import bp as sitemap_bp
     from app.web.system import bp as system_bp
     from app.web.themes import bp as themes_bp
     from app.web.tours import bp as tours_bp
     from app.web.visitor import bp as visitor_bp
 
     for bp in (system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp, search_bp,
-               themes_bp, tours_bp, curate_bp):
+               themes_bp, tours_bp, curate_bp, sitemap_bp):
         app.register_blueprint(bp)

@@ -1,0 +1,55 @@
+"""What the sitemaps list: public places, published tours and the theme pages.
+
+Places are split into files by id range (``CHUNK`` ids each; the sitemap protocol allows
+50 000 URLs per file), so a file is one index range scan and stays the same size as the
+city grows. Only ranges holding a public place are listed: a sitemap file may not be empty.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Place, Theme, Tour
+from app.services.places import public_places_filter
+
+CHUNK = 50_000
+
+
+def _lastmod():
+    return func.greatest(Place.updated_at, Place.published_at)
+
+
+def place_chunks() -> list[int]:
+    """Numbers of the id ranges that hold at least one public place, ascending."""
+    chunk = (Place.id // CHUNK).label("chunk")
+    return list(db.session.scalars(
+        select(chunk).where(public_places_filter()).group_by(chunk).order_by(chunk)
+    ))
+
+
+def places_in_chunk(chunk: int) -> list[tuple[int, datetime | None]]:
+    """(id, last change) of the public places with ids in range ``chunk``, by id."""
+    lo = chunk * CHUNK
+    rows = db.session.execute(
+        select(Place.id, _lastmod())
+        .where(public_places_filter(), Place.id >= lo, Place.id < lo + CHUNK)
+        .order_by(Place.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def published_tours() -> list[tuple[str, datetime | None]]:
+    """(slug, last change) of every published tour (retired ones are not promoted)."""
+    rows = db.session.execute(
+        select(Tour.slug, func.greatest(Tour.updated_at, Tour.published_at))
+        .where(Tour.status == "published")
+        .order_by(Tour.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def theme_slugs() -> list[str]:
+    return list(db.session.scalars(select(Theme.slug).order_by(Theme.slug)))
