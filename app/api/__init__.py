@@ -22,6 +22,7 @@ API_MODULES: list[str] = [
     "app.api.contribute",
     "app.api.moderation",
     "app.api.tours",
+    "app.api.tour_authoring",
     "app.api.tokens",
 ]
 

@@ -1,0 +1,347 @@
+"""Writing tours through the API: everything the tour editor pages do, for scripts and other
+apps — create, edit (with the version the edit started from; 409 when stale), reorder, ask
+for a walking order, and the lifecycle draft → review → published → retired.
+
+The rules live in app/services/tours.py; this module only translates JSON to its inputs and
+its tours back to JSON. Reading a published tour stays in app/api/tours.py."""
+
+from __future__ import annotations
+
+from flask import jsonify, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from app.api.auth import api_user, require_user
+from app.api.docs import PROBLEM
+from app.api.http import write_limit
+from app.errors import Conflict, problem
+from app.extensions import db
+from app.models import Theme, Tour
+from app.services import tours as service
+
+blp = Blueprint(
+    "api_tour_authoring", __name__, url_prefix="/api/v1",
+    description="Assembling tours: any logged-in person drafts a tour and sends it for "
+    "review; curators publish and retire. Every write names the `version` it started from.",
+)
+SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+ACTIONS = ("submit", "publish", "retire", "discard", "return")
+
+
+class StopSchema(Schema):
+    place_id = fields.Integer(required=True, metadata={"description": "an approved place"})
+    transition_note = fields.String(load_default="", metadata={
+        "description": "how to walk here from the previous stop"})
+    accessibility = fields.String(load_default="", metadata={
+        "description": "step-free, stairs, benches, toilets, shade …"})
+    dwell_min = fields.Integer(load_default=service.DEFAULT_DWELL_MIN,
+                               validate=validate.Range(0, service.MAX_DWELL_MIN),
+                               metadata={"description": "minutes spent at the stop"})
+
+
+class TourFieldsSchema(Schema):
+    intro = fields.String(metadata={"description": "Markdown"})
+    theme = fields.String(allow_none=True, metadata={"description": "theme slug, or null"})
+    language = fields.String(metadata={"description": "de or en"})
+    accessibility = fields.String(metadata={"description": "notes for the whole tour"})
+    cover_media_id = fields.Integer(allow_none=True, metadata={
+        "description": "a published photo of one of the stops"})
+    stops = fields.List(fields.Nested(StopSchema), metadata={
+        "description": "all stops in walking order (replaces the stops)"})
+
+
+class TourCreateSchema(TourFieldsSchema):
+    title = fields.String(required=True)
+
+
+class TourEditSchema(TourFieldsSchema):
+    version = fields.Integer(required=True, metadata={"description": "the version you edited"})
+    title = fields.String()
+
+
+class OrderSchema(Schema):
+    version = fields.Integer(required=True)
+    order = fields.List(fields.Integer(), required=True, metadata={
+        "description": "every stop's place id, each once, in the new order"})
+
+
+class SuggestSchema(Schema):
+    keep_start = fields.Boolean(load_default=False)
+    keep_end = fields.Boolean(load_default=False)
+    order = fields.List(fields.Integer(), metadata={
+        "description": "the order to improve (default: the tour's stops as saved)"})
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS), metadata={
+        "description": "submit (author: ask for review), publish (curator; also publishes "
+        "waiting changes of a published tour), retire (curator), discard (drop waiting "
+        "changes), return (curator: send a tour in review back to its author)"})
+    version = fields.Integer(required=True)
+    message = fields.String(load_default="", metadata={
+        "description": "for return: what the author should change"})
+
+
+class DraftStopSchema(StopSchema):
+    number = fields.Integer()
+    title = fields.String()
+    available = fields.Boolean(metadata={"description": "false once the place is hidden"})
+    lon = fields.Float(allow_none=True)
+    lat = fields.Float(allow_none=True)
+
+
+class DraftSchema(Schema):
+    slug = fields.String()
+    status = fields.String(metadata={"description": "draft, review, published or retired"})
+    version = fields.Integer()
+    pending_changes = fields.Boolean(metadata={
+        "description": "a published tour's edit waits for a curator"})
+    url = fields.String(metadata={"description": "the public page (once published)"})
+    title = fields.String()
+    intro = fields.String()
+    theme = fields.String(allow_none=True)
+    language = fields.String()
+    accessibility = fields.String()
+    cover_media_id = fields.Integer(allow_none=True)
+    stops = fields.List(fields.Nested(DraftStopSchema))
+    route = fields.Dict(allow_none=True, metadata={"description": "GeoJSON LineString"})
+    route_source = fields.String(allow_none=True)
+    length_m = fields.Float(allow_none=True)
+    elevation_gain_m = fields.Float(allow_none=True)
+    elevation_loss_m = fields.Float(allow_none=True)
+    duration_normal_min = fields.Integer(allow_none=True)
+    duration_relaxed_min = fields.Integer(allow_none=True)
+
+
+class ProposalSchema(Schema):
+    order = fields.List(fields.Integer())
+    length_before_m = fields.Float()
+    length_after_m = fields.Float()
+    changed = fields.Boolean()
+
+
+DRAFT_EXAMPLE = {
+    "slug": "mein-lieblingsweg", "status": "draft", "version": 1, "pending_changes": False,
+    "url": "https://stadtspur.example/tours/mein-lieblingsweg", "title": "Mein Lieblingsweg",
+    "intro": "Vom Bahnhof in die Altstadt.", "theme": "altstadt", "language": "de",
+    "accessibility": "", "cover_media_id": None,
+    "stops": [
+        {"number": 1, "place_id": 3, "title": "Hauptbahnhof", "transition_note": "",
+         "accessibility": "", "dwell_min": 5, "available": True, "lon": 8.7237, "lat": 47.5003},
+        {"number": 2, "place_id": 7, "title": "Stadthaus",
+         "transition_note": "Durch die Stadthausstrasse.", "accessibility": "step-free",
+         "dwell_min": 10, "available": True, "lon": 8.7262, "lat": 47.4998},
+    ],
+    "route": {"type": "LineString", "coordinates": [[8.7237, 47.5003], [8.7262, 47.4998]]},
+    "route_source": "generated", "length_m": 196.4, "elevation_gain_m": None,
+    "elevation_loss_m": None, "duration_normal_min": 18, "duration_relaxed_min": 19,
+}
+ERRORS = {
+    401: "not logged in (send a personal API token)",
+    403: "not the tour's author or a curator, or an action for curators",
+    404: "no such tour (others' drafts are not revealed)",
+    409: "stale version (error.current holds the version now there), or the tour's status "
+         "does not allow this (error.code wrong_status)",
+    422: "a field is not acceptable: error.field names the first, error.fields all of them",
+}
+
+
+def _errors(*codes: int):
+    """Document the problem+json answers a write can give."""
+
+    def decorator(view):
+        for code in codes:
+            view = blp.alt_response(code, schema="Problem", content_type=PROBLEM,
+                                    description=ERRORS[code])(view)
+        return view
+
+    return decorator
+
+
+ALL_ERRORS = (401, 403, 404, 409, 422)
+
+
+def _theme_slug(theme_id: int | None) -> str | None:
+    if theme_id is None:
+        return None
+    return db.session.scalar(select(Theme.slug).where(Theme.id == theme_id))
+
+
+def _draft(tour: Tour) -> dict:
+    content = service.working_content(tour)
+    stops = [
+        {key: stop[key] for key in ("number", "place_id", "title", "transition_note",
+                                    "accessibility", "dwell_min", "available", "lon", "lat")}
+        for stop in service.editor_stops(content)
+    ]
+    out = {
+        "slug": tour.slug, "status": tour.status, "version": tour.version,
+        "pending_changes": bool(tour.pending_snapshot),
+        "url": url_for("visitor.tour", slug=tour.slug, _external=True),
+        "title": content["title"], "intro": content.get("intro") or "",
+        "theme": _theme_slug(content.get("theme_id")),
+        "language": content.get("language") or "",
+        "accessibility": content.get("accessibility") or "",
+        "cover_media_id": content.get("cover_media_id"),
+        "stops": stops, "route": content.get("route"),
+        "route_source": content.get("route_source"),
+    }
+    for name in service.METRIC_FIELDS:
+        out[name] = content.get(name)
+    return out
+
+
+def _input(data: dict, current: dict | None) -> service.TourInput:
+    """A TourInput from JSON; fields left out keep their ``current`` value (PATCH)."""
+    current = current or {}
+
+    def pick(name: str, default=""):
+        return data[name] if name in data else current.get(name, default)
+
+    theme = data["theme"] if "theme" in data else _theme_slug(current.get("theme_id"))
+    stops = None
+    if "stops" in data:
+        stops = [service.StopInput(**stop) for stop in data["stops"]]
+    return service.TourInput(
+        title=pick("title"), intro=pick("intro"), theme=theme or "",
+        language=pick("language"), accessibility=pick("accessibility"),
+        cover_media_id=pick("cover_media_id", None), stops=stops,
+    )
+
+
+def _refused(exc: Exception):
+    """The problem answer for a refused write; nothing of it stays in the session."""
+    db.session.rollback()
+    if isinstance(exc, service.FormErrors):
+        return problem(422, exc.code, exc.message, exc.field, fields=exc.errors)
+    assert isinstance(exc, Conflict)
+    extra = {"current": exc.current} if exc.current is not None else {}
+    return problem(409, exc.code, exc.message, exc.field, **extra)
+
+
+def _saved(tour: Tour, status: int = 200):
+    db.session.commit()
+    tour = service.get_for_edit(api_user(), tour.slug)
+    resp = jsonify(_draft(tour))
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@blp.route("/tours", methods=["POST"])
+@blp.arguments(TourCreateSchema, example={
+    "title": "Mein Lieblingsweg", "theme": "altstadt", "intro": "Vom Bahnhof in die Altstadt.",
+    "stops": [{"place_id": 3}, {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."}],
+})
+@blp.response(201, DraftSchema, example=DRAFT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(401, 422)
+@write_limit()
+@require_user()
+def create_tour(data):
+    """Start a tour (any logged-in person): a draft with its stops and, until a route is
+    uploaded or drawn, straight lines between them."""
+    try:
+        tour = service.create_tour(api_user(), _input(data, None))
+    except (service.FormErrors, Conflict) as exc:
+        return _refused(exc)
+    resp = _saved(tour, 201)
+    resp.headers["Location"] = url_for("api_tour_authoring.get_draft", slug=tour.slug)
+    return resp
+
+
+@blp.route("/tours/<slug>/draft")
+@blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(401, 403, 404)
+@require_user()
+def get_draft(slug: str):
+    """What the editor shows (the tour's author or a curator): a draft as it is, or a
+    published tour with the changes that wait for a curator."""
+    resp = jsonify(_draft(service.get_for_edit(api_user(), slug)))
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@blp.route("/tours/<slug>", methods=["PATCH"])
+@blp.arguments(TourEditSchema, example={"version": 3, "title": "Mein liebster Weg"})
+@blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(*ALL_ERRORS)
+@write_limit()
+@require_user()
+def edit_tour(data, slug: str):
+    """Change a tour, naming the `version` you started from; fields left out stay as they
+    are, `stops` replaces all stops. A published tour's edit waits for a curator."""
+    user = api_user()
+    version = data.pop("version")
+    try:
+        current = service.working_content(service.get_for_edit(user, slug))
+        tour = service.update_tour(user, slug, _input(data, current), version)
+    except (service.FormErrors, Conflict) as exc:
+        return _refused(exc)
+    return _saved(tour)
+
+
+@blp.route("/tours/<slug>/order", methods=["POST"])
+@blp.arguments(OrderSchema, example={"version": 3, "order": [7, 3, 12]})
+@blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(*ALL_ERRORS)
+@write_limit()
+@require_user()
+def reorder(data, slug: str):
+    """Put the stops in a new order (every stop's place id, each once)."""
+    try:
+        tour = service.reorder_stops(api_user(), slug, data["order"], data["version"])
+    except (service.FormErrors, Conflict) as exc:
+        return _refused(exc)
+    return _saved(tour)
+
+
+@blp.route("/tours/<slug>/suggest-order", methods=["POST"])
+@blp.arguments(SuggestSchema, example={"keep_start": True})
+@blp.response(200, ProposalSchema, example={
+    "order": [3, 12, 7], "length_before_m": 1840.2, "length_after_m": 1210.7, "changed": True})
+@blp.doc(security=SECURITY)
+@_errors(401, 403, 404, 422)
+@write_limit()
+@require_user()
+def suggest_order(data, slug: str):
+    """A short walking order through the stops, as a proposal: nothing is stored (send it
+    to `order` to accept it). Optionally keep the first and/or last stop in place."""
+    proposal = service.propose_order(api_user(), slug, keep_start=data["keep_start"],
+                                     keep_end=data["keep_end"], place_ids=data.get("order"))
+    resp = jsonify(proposal)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@blp.route("/tours/<slug>/transition", methods=["POST"])
+@blp.arguments(TransitionSchema, example={"action": "submit", "version": 4})
+@blp.response(200, DraftSchema, example={**DRAFT_EXAMPLE, "status": "review", "version": 5})
+@blp.doc(security=SECURITY)
+@_errors(*ALL_ERRORS)
+@write_limit()
+@require_user()
+def transition(data, slug: str):
+    """Move a tour through its lifecycle. Publishing needs a curator and at least two
+    published places as stops; a retired tour keeps its address with a notice."""
+    user, version = api_user(), data["version"]
+    action = data["action"]
+    try:
+        if action == "submit":
+            tour = service.submit_for_review(user, slug, version)
+        elif action == "publish":
+            tour = service.publish(user, slug, version)
+        elif action == "retire":
+            tour = service.retire(user, slug, version)
+        elif action == "discard":
+            tour = service.discard_changes(user, slug, version)
+        else:
+            tour = service.return_to_draft(user, slug, version, data["message"])
+    except Conflict as exc:
+        return _refused(exc)
+    return _saved(tour)
+
