@@ -92,6 +92,26 @@ const respectNoStore = {
       : null,
 };
 
+// Content that curators hide, remove or merge leaves the phone with the server's next answer:
+// a page or API read that is now gone (404, 410) or elsewhere (a redirect) is dropped from
+// every cache that could serve it later, and a saved-tour page seen again online is replaced
+// by the fresh copy (a hidden stop then leaves the saved tour too).
+const FORGETFUL = [CACHES.pages, CACHES.saved, CACHES.api];
+const followServer = {
+  fetchDidSucceed: async ({ request, response }) => {
+    const moved = response.type === "opaqueredirect" || response.redirected;
+    if (response.status === 404 || response.status === 410 || moved) {
+      await Promise.all(
+        FORGETFUL.map(async (name) => (await caches.open(name)).delete(request.url, { ignoreVary: true })),
+      );
+    } else if (request.mode === "navigate" && (await respectNoStore.cacheWillUpdate({ response }))) {
+      const saved = await caches.open(CACHES.saved);
+      if (await saved.match(request.url, { ignoreVary: true })) await saved.put(request.url, response.clone());
+    }
+    return response;
+  },
+};
+
 // --- pages: fresh when the network answers within a few seconds, else the saved copy -----
 const pages = new NetworkFirst({
   cacheName: CACHES.pages,
@@ -99,6 +119,7 @@ const pages = new NetworkFirst({
   matchOptions: { ignoreVary: true },
   plugins: [
     respectNoStore,
+    followServer,
     new ExpirationPlugin({ maxEntries: 80, maxAgeSeconds: 30 * 24 * 3600, purgeOnQuotaError: true }),
   ],
 });
@@ -120,6 +141,30 @@ registerRoute(
     }
     return (await fromSaved(options.request)) || offlinePage();
   },
+);
+
+// --- API reads: the network whenever there is one, the last answer only when offline --------
+// No timeout, and the browser's HTTP cache must revalidate (the API's max-age would let it
+// answer alone for a minute), so an online reader never gets what was just hidden. Only
+// answers marked public are kept: never one that depends on who asked.
+const apiReads = new NetworkFirst({
+  cacheName: CACHES.api,
+  fetchOptions: { cache: "no-cache" },
+  plugins: [
+    {
+      cacheWillUpdate: async ({ response }) =>
+        response && response.status === 200 && /\bpublic\b/.test(response.headers.get("Cache-Control") || "")
+          ? response
+          : null,
+    },
+    followServer,
+    new ExpirationPlugin({ maxEntries: 60, maxAgeSeconds: 7 * 24 * 3600, purgeOnQuotaError: true }),
+  ],
+});
+registerRoute(
+  ({ request, url }) =>
+    request.mode !== "navigate" && url.origin === self.location.origin && url.pathname.startsWith("/api/"),
+  apiReads,
 );
 
 // Any other page: the network, and the offline page when there is none.

@@ -14,6 +14,7 @@ export const CACHES = {
   static: "stadtspur-static-v1",
   saved: "stadtspur-saved-v1",
   meta: "stadtspur-meta-v1",
+  api: "stadtspur-api-v1",
 };
 export const SAVED_PREFIX = "/__offline/tours/";
 export const META_LOCALE = "/__offline/meta/locale";
