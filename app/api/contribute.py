@@ -27,7 +27,10 @@ def _refuse_oversized_body():
 
 
 class ContributionForm(Schema):
-    """multipart/form-data fields (files: ``photo`` repeatable, ``audio``, ``consent_scan``)."""
+    """multipart/form-data fields (files: ``photo`` repeatable, ``audio``, ``consent_scan``).
+
+    Each photo may carry its own licence: repeat ``photo_licences`` once per photo, in the
+    order of the ``photo`` parts; without it ``photo_licence`` applies to every photo."""
 
     title = fields.String(required=True, metadata={"description": "1 to 140 characters"})
     body = fields.String(metadata={"description": "the story, Markdown"})
@@ -45,7 +48,15 @@ class ContributionForm(Schema):
         metadata={"description": "place data CC0, story CC BY-SA 4.0, media as chosen"},
     )
     credit_name = fields.String(metadata={"description": "name to credit (default: yours)"})
-    photo_licence = fields.String(metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
+    photo_licence = fields.String(metadata={
+        "description": "licence of every photo without one of its own: CC-BY-SA-4.0, "
+        "CC-BY-4.0 or CC0-1.0 (default: the site's default media licence)",
+        "example": "CC-BY-SA-4.0"})
+    photo_licences = fields.List(fields.String(), metadata={
+        "description": "one licence per photo, in the order of the photo parts (repeat the "
+        "field; an empty value takes photo_licence). A different count than photos, or a "
+        "licence not offered, is refused with 422 and nothing is stored.",
+        "example": ["CC-BY-4.0", "CC0-1.0"]})
     audio_licence = fields.String(metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
     not_duplicate = fields.Boolean(
         metadata={"description": "confirm a place with a similar title within 50 m is another"}
@@ -53,7 +64,10 @@ class ContributionForm(Schema):
     author_name = fields.String(metadata={"description": "curators/helpers: the storyteller"})
     consent_method = fields.String(metadata={"description": "paper_form, spoken or email"})
     consent_date = fields.Date()
-    photo = fields.Raw(metadata={"type": "string", "format": "binary"})
+    photo = fields.List(
+        fields.Raw(metadata={"type": "string", "format": "binary"}),
+        metadata={"description": "photos (repeat the part), up to MAX_PHOTOS (8 by default)"},
+    )
     audio = fields.Raw(metadata={"type": "string", "format": "binary"})
     consent_scan = fields.Raw(metadata={"type": "string", "format": "binary"})
 
@@ -77,8 +91,12 @@ CONTRIBUTION_EXAMPLE = {
         "version": 1,
         "licence": "CC-BY-SA-4.0",
         "data_licence": "CC0-1.0",
-        "media": [{"kind": "photo", "url": "https://example.org/media/p/4f/4f2a.jpg",
-                   "licence": "CC-BY-4.0"}],
+        "media": [
+            {"kind": "photo", "status": "pending", "licence": "CC-BY-4.0", "credit": "Rosa",
+             "url": "https://example.org/media/4f/4f2a-large.jpg"},
+            {"kind": "photo", "status": "pending", "licence": "CC0-1.0", "credit": "Rosa",
+             "url": "https://example.org/media/9c/9c1e-large.jpg"},
+        ],
     },
 }
 _FEATURE_CONTENT = {

@@ -67,7 +67,10 @@ class ContributionInput:
     licence_consent: bool = False
     credit_name: str = ""
     photos: list[Upload] = field(default_factory=list)
+    # The default licence of the photos, and optionally one per photo in their order (an
+    # empty entry takes the default); old clients send only the default.
     photo_licence: str = ""
+    photo_licences: list[str] = field(default_factory=list)
     photo_caption: str = ""
     audio: Upload | None = None
     audio_licence: str = ""
@@ -135,6 +138,7 @@ def input_from_form(form, files) -> ContributionInput:
         credit_name=form.get("credit_name", ""),
         photos=[upload(f) for f in files.getlist("photo") if f and f.filename],
         photo_licence=form.get("photo_licence", ""),
+        photo_licences=[v.strip() for v in form.getlist("photo_licences")],
         photo_caption=form.get("photo_caption", ""),
         audio=one("audio"),
         audio_licence=form.get("audio_licence", ""),
@@ -253,6 +257,9 @@ def request_fingerprint(inp: ContributionInput) -> str:
         "photos": [hashlib.sha256(p.data).hexdigest() for p in inp.photos],
         "audio": hashlib.sha256(inp.audio.data).hexdigest() if inp.audio else None,
     }
+    # Only when given, so keys of contributions from clients without it keep their hash.
+    if inp.photo_licences:
+        payload["photo_licences"] = inp.photo_licences
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -327,6 +334,21 @@ def _validated(user: User, inp: ContributionInput, *, editing: bool = False) -> 
     attempt("licence_consent", consent)
     check_licence = media_service.check_licence
     attempt("photo_licence", lambda: check_licence(inp.photo_licence, "photo_licence"))
+
+    def photo_licences():
+        default = clean.get("photo_licence") or current_app.config["DEFAULT_MEDIA_LICENCE"]
+        chosen = inp.photo_licences
+        if not chosen:
+            return [default] * len(inp.photos)
+        if len(chosen) != len(inp.photos):
+            raise ValidationError(
+                _("Give one licence for each photo, in the order of the photos (or none, "
+                  "and the photos' licence applies to all of them)."),
+                field="photo_licences",
+            )
+        return [check_licence(code, "photo_licences") if code else default for code in chosen]
+
+    attempt("photo_licences", photo_licences)
     attempt("audio_licence", lambda: check_licence(inp.audio_licence, "audio_licence"))
     clean["credit_name"] = " ".join((inp.credit_name or "").split())[:120]
 
@@ -483,7 +505,7 @@ def _store_media(user, place, clean, inp, credit, lon, lat, first_position: int 
         )
         media_service.store_photo(
             checked, uploader=user, place=place, keep_gps=keep, caption=inp.photo_caption,
-            credit=credit, licence=clean["photo_licence"], position=first_position + i,
+            credit=credit, licence=clean["photo_licences"][i], position=first_position + i,
         )
     if clean["audio"] is not None:
         media_service.store_audio(

@@ -159,6 +159,11 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
             "audioMime": public_audio_mime(audio) if audio else None,
             "photo": media_url(photo, "medium") if photo else None,
             "photoAlt": photo.caption if photo else None,
+            # Shown with the photo and the recording, as on the place page.
+            "photoCredit": photo.credit if photo else None,
+            "photoLicence": photo.licence if photo else None,
+            "audioCredit": audio.credit if audio else None,
+            "audioLicence": audio.licence if audio else None,
         })
     return {
         "slug": tour.slug,

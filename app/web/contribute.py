@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Theme
 from app.services import contribute as service
 from app.services.media import setting
+from app.web.context import LICENCE_NAMES
 
 bp = Blueprint("contribute", __name__)
 
@@ -38,6 +39,12 @@ def _themes() -> list[dict]:
         {"slug": t.slug, "name": t.name(locale)}
         for t in db.session.scalars(select(Theme).order_by(Theme.slug))
     ]
+
+
+def _licence_options() -> list[dict]:
+    """The offered media licences with their names, for the per-photo choice in the page."""
+    return [{"code": code, "name": LICENCE_NAMES.get(code, (code, None))[0]}
+            for code in setting("MEDIA_LICENCES")]
 
 
 def _page_values(values: dict | None = None) -> dict:
@@ -65,6 +72,7 @@ def _render_form(values=None, errors=None, candidates=None, status=200):
         themes=_themes(),
         can_act_on_behalf=user.is_curator or user.is_helper,
         licences=setting("MEDIA_LICENCES"),
+        licence_options=_licence_options(),
         consent_methods=service.ON_BEHALF_METHODS,
         languages=current_app.config["LANGUAGES"],
         limits={
@@ -185,6 +193,7 @@ def _render_edit(place, values, errors=None, status=200):
         themes=_themes(),
         languages=current_app.config["LANGUAGES"],
         licences=setting("MEDIA_LICENCES"),
+        licence_options=_licence_options(),
         media=[m for m in place.media if m.kind != "consent_scan"],
         limits={"maxPhotos": setting("MAX_PHOTOS")},
         service_area=current_app.config["SERVICE_AREA"],

@@ -137,7 +137,9 @@ function collectDraft() {
   values.not_duplicate = !!$("not_duplicate")?.checked;
   return {
     values,
-    photos: state.photos.map((p) => ({ blob: p.file, name: p.file.name, type: p.file.type })),
+    photos: state.photos.map((p) => ({
+      blob: p.file, name: p.file.name, type: p.file.type, licence: p.licence,
+    })),
     recording: state.recording,
     savedAt: Date.now(),
   };
@@ -161,13 +163,55 @@ async function restoreDraft() {
   if ($("licence_consent")) $("licence_consent").checked = !!v.licence_consent;
   if ($("not_duplicate")) $("not_duplicate").checked = !!v.not_duplicate;
   for (const p of draft.photos || []) {
-    addPhoto(new File([p.blob], p.name, { type: p.type || p.blob.type }), { quiet: true });
+    addPhoto(new File([p.blob], p.name, { type: p.type || p.blob.type }), {
+      quiet: true, licence: p.licence || null,
+    });
   }
   if (draft.recording) setRecording(draft.recording);
   return true;
 }
 
 // --- photos ---------------------------------------------------------------------------------
+
+// Each photo has its own licence select (name "photo_licences", in the order of the photos,
+// so the API and the offline queue get one value per photo). A photo whose licence was not
+// chosen by hand (licence null) follows the general "photo_licence" select.
+const generalLicence = () => form.elements.photo_licence?.value || "";
+
+function licenceField(entry, index) {
+  const wrap = document.createElement("div");
+  wrap.className = "field photo-licence";
+  const label = document.createElement("label");
+  const select = document.createElement("select");
+  select.id = `photo-licence-${index}`;
+  select.name = "photo_licences";
+  select.setAttribute("aria-label", fmt(M.photoLicence, { name: entry.file.name }));
+  label.htmlFor = select.id;
+  label.textContent = M.licence;
+  for (const { code, name } of config.licences || []) select.append(new Option(name, code));
+  select.value = entry.licence || generalLicence();
+  select.addEventListener("change", () => {
+    entry.licence = select.value;
+    changed();
+  });
+  entry.select = select;
+  wrap.append(label, select);
+  return wrap;
+}
+
+function followGeneralLicence() {
+  const list = isNew ? state.photos : editPhotos;
+  for (const entry of list) {
+    if (!entry.licence && entry.select) entry.select.value = generalLicence();
+  }
+}
+
+function initLicences() {
+  if (!(config.licences || []).length) return;
+  const hint = $("photo-licence-hint");
+  if (hint) hint.hidden = false;
+  form.elements.photo_licence?.addEventListener("change", followGeneralLicence);
+}
 
 function renderPhotos() {
   const list = $("photo-list");
@@ -190,15 +234,15 @@ function renderPhotos() {
       renderPhotos();
       changed();
     });
-    li.append(img, remove);
+    li.append(img, licenceField(p, index), remove);
     list.append(li);
   });
 }
 
-async function addPhoto(file, { quiet = false } = {}) {
+async function addPhoto(file, { quiet = false, licence = null } = {}) {
   const max = config.limits?.maxPhotos || 8;
   if (state.photos.length >= max) return;
-  const entry = { file, url: URL.createObjectURL(file), gps: null };
+  const entry = { file, url: URL.createObjectURL(file), gps: null, licence };
   state.photos.push(entry);
   renderPhotos();
   try {
@@ -230,6 +274,26 @@ function photoPositionHint(entry) {
     status.classList.add("warn");
     button.hidden = true;
   }
+}
+
+// The edit page posts the form itself: the files stay in their input, and one licence
+// select per chosen file follows it in the same order.
+let editPhotos = [];
+
+function initEditPhotos() {
+  const input = $("photo");
+  const list = $("photo-list");
+  if (!input || !list) return;
+  input.addEventListener("change", () => {
+    editPhotos = [...input.files].map((file) => ({ file, licence: null }));
+    list.replaceChildren(...editPhotos.map((entry, index) => {
+      const li = document.createElement("li");
+      const name = document.createElement("span");
+      name.textContent = entry.file.name;
+      li.append(name, licenceField(entry, index));
+      return li;
+    }));
+  });
 }
 
 function initPhotos() {
@@ -351,7 +415,7 @@ function clearErrors() {
 }
 
 const FIELD_TARGETS = {
-  position: "position", photo: "photos", audio: "recording", Title: "title",
+  position: "position", photo: "photos", photo_licences: "photos", audio: "recording", Title: "title",
   licence_consent: "licence_consent", "Idempotency-Key": "submit",
 };
 
@@ -505,7 +569,11 @@ async function sendWithToken(record) {
 async function main() {
   if (!form) return;
   position.init();
-  if (!isNew) return; // the edit page uses the map only
+  initLicences();
+  if (!isNew) {
+    initEditPhotos(); // the edit page posts itself: map and per-photo licences only
+    return;
+  }
   initPhotos();
   initRecorder();
   if (await restoreDraft()) {

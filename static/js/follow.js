@@ -33,8 +33,10 @@ const ui = {
   stopNumber: $("stop-number"),
   stopTitle: $("stop-title"),
   stopPhoto: $("stop-photo"),
+  stopPhotoCredit: $("stop-photo-credit"),
   stopSummary: $("stop-summary"),
   stopAudio: $("stop-audio"),
+  stopAudioCredit: $("stop-audio-credit"),
   stopLink: $("stop-link"),
   stopNote: $("stop-note"),
   announcer: $("announcer"),
@@ -201,6 +203,26 @@ function render() {
   drawAhead();
 }
 
+// "© Name · Licence" under a photo or recording, the licence linked as on the place page.
+function showCredit(el, credit, code) {
+  el.replaceChildren();
+  el.hidden = !code;
+  if (!code) return;
+  const [name, url] = (S.licences || {})[code] || [code, null];
+  const small = document.createElement("small");
+  if (credit) small.append(`© ${credit} · `);
+  if (url) {
+    const link = document.createElement("a");
+    link.href = url;
+    link.rel = "license";
+    link.textContent = name;
+    small.append(link);
+  } else {
+    small.append(name);
+  }
+  el.append(small);
+}
+
 function openStop(i, { by }) {
   if (i < 0 || i >= stops.length) return;
   state.current = i;
@@ -219,7 +241,9 @@ function openStop(i, { by }) {
     ui.stopPhoto.src = stop.photo;
     ui.stopPhoto.alt = stop.photoAlt || "";
   }
+  showCredit(ui.stopPhotoCredit, stop.photoCredit, stop.photo ? stop.photoLicence : null);
   ui.stopAudio.hidden = !stop.audio;
+  showCredit(ui.stopAudioCredit, stop.audioCredit, stop.audio ? stop.audioLicence : null);
   ui.stopAudio.pause();
   if (stop.audio) {
     ui.stopAudio.src = stop.audio;
