@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.test_a11y import AXE, TAGS
 from tests.e2e.test_contribute_flow import register
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +49,13 @@ def chosen(page) -> list[str]:
         "els => els.map((el) => el.value)")
 
 
+def axe_problems(page) -> list[str]:
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
+
+
 def poll(fn, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,6 +85,7 @@ def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app
     # The photos' licence moves the photos that follow it, not one chosen by hand.
     page.select_option("#photo_licence", "CC-BY-SA-4.0")
     assert chosen(page) == ["CC-BY-SA-4.0", "CC0-1.0"]
+    assert axe_problems(page) == []
 
     # The draft keeps the choices across a reload.
     page.wait_for_timeout(800)
@@ -149,6 +158,7 @@ def test_follow_mode_credits_the_photo_and_the_recording_of_a_stop(page, e2e_app
     expect(photo_credit.get_by_role("link", name="CC0 1.0")).to_have_attribute(
         "href", "https://creativecommons.org/publicdomain/zero/1.0/")
     expect(page.locator("[data-stop-audio-credit]")).to_have_text("© Hans · CC BY 4.0")
+    assert axe_problems(page) == []
     # A stop without media shows no credit.
     page.locator("[data-follow-next]").click()
     expect(page.locator("[data-stop-photo-credit]")).to_be_hidden()
