@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
-from app.errors import Conflict, problem
+from app.api.tours import REPORT_EXAMPLE, RouteReportSchema, report_body
+from app.errors import Conflict, DomainError, problem
 from app.extensions import db
 from app.models import Theme, Tour
 from app.services import tours as service
@@ -81,6 +82,16 @@ class TransitionSchema(Schema):
     version = fields.Integer(required=True)
     message = fields.String(load_default="", metadata={
         "description": "for return: what the author should change"})
+
+
+class DrawnRouteSchema(Schema):
+    version = fields.Integer(required=True)
+    geometry = fields.Dict(required=True, metadata={
+        "description": "a GeoJSON LineString (lon, lat) inside the service area"})
+
+
+class RouteResetArgs(Schema):
+    version = fields.Integer(required=True)
 
 
 class DraftStopSchema(StopSchema):
@@ -210,14 +221,15 @@ def _input(data: dict, current: dict | None) -> service.TourInput:
     )
 
 
-def _refused(exc: Exception):
+def _refused(exc: DomainError):
     """The problem answer for a refused write; nothing of it stays in the session."""
     db.session.rollback()
+    extra = {}
     if isinstance(exc, service.FormErrors):
-        return problem(422, exc.code, exc.message, exc.field, fields=exc.errors)
-    assert isinstance(exc, Conflict)
-    extra = {"current": exc.current} if exc.current is not None else {}
-    return problem(409, exc.code, exc.message, exc.field, **extra)
+        extra["fields"] = exc.errors
+    if isinstance(exc, Conflict) and exc.current is not None:
+        extra["current"] = exc.current
+    return problem(exc.status, exc.code, exc.message, exc.field, **extra)
 
 
 def _saved(tour: Tour, status: int = 200):
@@ -244,7 +256,7 @@ def create_tour(data):
     uploaded or drawn, straight lines between them."""
     try:
         tour = service.create_tour(api_user(), _input(data, None))
-    except (service.FormErrors, Conflict) as exc:
+    except DomainError as exc:
         return _refused(exc)
     resp = _saved(tour, 201)
     resp.headers["Location"] = url_for("api_tour_authoring.get_draft", slug=tour.slug)
@@ -279,7 +291,7 @@ def edit_tour(data, slug: str):
     try:
         current = service.working_content(service.get_for_edit(user, slug))
         tour = service.update_tour(user, slug, _input(data, current), version)
-    except (service.FormErrors, Conflict) as exc:
+    except DomainError as exc:
         return _refused(exc)
     return _saved(tour)
 
@@ -295,7 +307,7 @@ def reorder(data, slug: str):
     """Put the stops in a new order (every stop's place id, each once)."""
     try:
         tour = service.reorder_stops(api_user(), slug, data["order"], data["version"])
-    except (service.FormErrors, Conflict) as exc:
+    except DomainError as exc:
         return _refused(exc)
     return _saved(tour)
 
@@ -341,7 +353,46 @@ def transition(data, slug: str):
             tour = service.discard_changes(user, slug, version)
         else:
             tour = service.return_to_draft(user, slug, version, data["message"])
-    except Conflict as exc:
+    except DomainError as exc:
         return _refused(exc)
     return _saved(tour)
 
+
+
+@blp.route("/tours/<slug>/route", methods=["PUT"])
+@blp.arguments(DrawnRouteSchema, example={"version": 4, "geometry": {
+    "type": "LineString", "coordinates": [[8.7237, 47.5003], [8.7250, 47.5001],
+                                          [8.7262, 47.4998]]}})
+@blp.response(200, RouteReportSchema, example=REPORT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(*ALL_ERRORS)
+@write_limit()
+@require_user()
+def put_route(data, slug: str):
+    """A route drawn on a map (a GeoJSON LineString) becomes the tour's route; the answer
+    lists stops more than 50 m from it. (A GPX file goes to POST on this address.)"""
+    user = api_user()
+    try:
+        report = service.set_route_drawn(user, slug, data["geometry"], data["version"])
+    except DomainError as exc:
+        return _refused(exc)
+    db.session.commit()
+    resp = jsonify(report_body(service.get_for_edit(user, slug), report))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@blp.route("/tours/<slug>/route", methods=["DELETE"])
+@blp.arguments(RouteResetArgs, location="query")
+@blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
+@blp.doc(security=SECURITY)
+@_errors(*ALL_ERRORS)
+@write_limit()
+@require_user()
+def delete_route(data, slug: str):
+    """Drop an uploaded or drawn route: the tour runs in straight lines from stop to stop."""
+    try:
+        tour = service.reset_route(api_user(), slug, data["version"])
+    except DomainError as exc:
+        return _refused(exc)
+    return _saved(tour)

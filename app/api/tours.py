@@ -275,7 +275,11 @@ def upload_route(slug: str):
         db.session.rollback()
         raise
     db.session.commit()
-    tour = service.get_for_edit(user, slug)
+    return report_body(service.get_for_edit(user, slug), report)
+
+
+def report_body(tour, report: service.RouteReport) -> dict:
+    """The answer to a new route: the tour's version now and what happened to the route."""
     return {
         "slug": tour.slug, "version": tour.version, "pending": bool(tour.pending_snapshot),
         "points": report.points, "length_m": report.length_m,

@@ -188,3 +188,35 @@ def test_unknown_action_and_missing_version_are_422(client, demo):
     assert wrong.status_code == 422
     no_version = client.patch(f"/api/v1/tours/{slug}", headers=author, json={"title": "x"})
     assert no_version.status_code == 422
+
+
+def test_draw_a_route_then_go_back_to_straight_lines(client, demo):
+    author = bearer(create_user("walker@example.org"))
+    draft = new_tour(client, author, places(2)).get_json()
+    slug = draft["slug"]
+    (lon1, lat1), (lon2, lat2) = draft["route"]["coordinates"][0], draft["route"]["coordinates"][-1]
+    bend = [lon1, lat2]
+    line = {"type": "LineString", "coordinates": [[lon1, lat1], bend, [lon2, lat2]]}
+    drawn = client.put(f"/api/v1/tours/{slug}/route", headers=author,
+                       json={"version": draft["version"], "geometry": line})
+    assert drawn.status_code == 200, drawn.get_json()
+    assert drawn.get_json()["points"] == 3
+    after = client.get(f"/api/v1/tours/{slug}/draft", headers=author).get_json()
+    assert after["route_source"] == "drawn" and len(after["route"]["coordinates"]) == 3
+
+    # Outside the service area, or not a line: 422 and the drawn route stays.
+    rome = {"type": "LineString", "coordinates": [[12.49, 41.89], [12.50, 41.90]]}
+    for bad in (rome, {"type": "Point", "coordinates": [lon1, lat1]}):
+        refused = client.put(f"/api/v1/tours/{slug}/route", headers=author,
+                             json={"version": after["version"], "geometry": bad})
+        assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "route"
+    assert client.get(f"/api/v1/tours/{slug}/draft",
+                      headers=author).get_json()["route_source"] == "drawn"
+    stale = client.delete(f"/api/v1/tours/{slug}/route?version={draft['version']}",
+                          headers=author)
+    assert stale.status_code == 409
+    reset = client.delete(f"/api/v1/tours/{slug}/route?version={after['version']}",
+                          headers=author)
+    assert reset.status_code == 200
+    assert reset.get_json()["route_source"] == "generated"
+    assert len(reset.get_json()["route"]["coordinates"]) == 2
