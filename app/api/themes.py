@@ -1,12 +1,16 @@
-"""GET /api/v1/themes: the themes places and tours belong to."""
+"""The themes places and tours belong to, and the themes a logged-in person follows."""
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.http import public_read
+from app.api.auth import api_user, require_user
+from app.api.docs import PROBLEM
+from app.api.http import public_read, write_limit
+from app.extensions import db
+from app.services import themes as theme_service
 from app.services.geodata import themes_with_counts
 
 blp = Blueprint("api_themes", __name__, url_prefix="/api/v1", description="Themes")
@@ -47,3 +51,46 @@ def list_themes():
         {**row, "feed": url_for("feeds.theme_feed", slug=row["slug"], _external=True)}
         for row in themes_with_counts()
     ]
+
+
+class FollowedSchema(Schema):
+    following = fields.List(fields.String(), required=True,
+                            metadata={"description": "slugs of the themes I follow"})
+
+
+SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+
+
+def _followed():
+    resp = jsonify({"following": theme_service.followed_theme_slugs(api_user())})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@blp.route("/themes/following")
+@blp.response(200, FollowedSchema, example={"following": ["fotografie", "gaerten"]})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.doc(security=SECURITY)
+@require_user()
+def following():
+    """The themes I follow: their new stories come first for me."""
+    return _followed()
+
+
+@blp.route("/themes/<slug>/follow", methods=["PUT", "DELETE"])
+@blp.response(200, FollowedSchema, example={"following": ["fotografie", "gaerten"]})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such theme")
+@blp.doc(security=SECURITY)
+@write_limit()
+@require_user()
+def follow(slug: str):
+    """PUT follows a theme, DELETE stops following it (both may be repeated safely); the
+    answer lists the themes I follow now."""
+    theme = theme_service.get_theme(slug)
+    if request.method == "PUT":
+        theme_service.follow(api_user(), theme)
+    else:
+        theme_service.unfollow(api_user(), theme)
+    db.session.commit()
+    return _followed()

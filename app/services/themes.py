@@ -84,6 +84,16 @@ def followed_theme_ids(user) -> set[int]:
     )
 
 
+def followed_theme_slugs(user) -> list[str]:
+    """Slugs of the themes ``user`` follows, in slug order."""
+    return list(db.session.scalars(
+        select(Theme.slug)
+        .join(theme_follows, theme_follows.c.theme_id == Theme.id)
+        .where(theme_follows.c.user_id == user.id)
+        .order_by(Theme.slug)
+    ))
+
+
 def follow(user, theme: Theme) -> bool:
     """``user`` follows ``theme``; True if this is new. Following twice is harmless."""
     if theme.id in followed_theme_ids(user):
