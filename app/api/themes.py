@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -77,20 +77,33 @@ def following():
     return _followed()
 
 
-@blp.route("/themes/<slug>/follow", methods=["PUT", "DELETE"])
+@blp.route("/themes/<slug>/follow", methods=["PUT"])
 @blp.response(200, FollowedSchema, example={"following": ["fotografie", "gaerten"]})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such theme")
+@blp.doc(security=SECURITY, requestBody={
+    "required": False, "description": "nothing to send",
+    "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}})
+@write_limit()
+@require_user()
+def follow(slug: str):
+    """Follow a theme (repeating it is harmless): its new stories come first for me. The
+    answer lists the themes I follow now."""
+    theme_service.follow(api_user(), theme_service.get_theme(slug))
+    db.session.commit()
+    return _followed()
+
+
+@blp.route("/themes/<slug>/follow", methods=["DELETE"])
+@blp.response(200, FollowedSchema, example={"following": ["fotografie"]})
 @blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such theme")
 @blp.doc(security=SECURITY)
 @write_limit()
 @require_user()
-def follow(slug: str):
-    """PUT follows a theme, DELETE stops following it (both may be repeated safely); the
-    answer lists the themes I follow now."""
-    theme = theme_service.get_theme(slug)
-    if request.method == "PUT":
-        theme_service.follow(api_user(), theme)
-    else:
-        theme_service.unfollow(api_user(), theme)
+def unfollow(slug: str):
+    """Stop following a theme (repeating it is harmless). The answer lists the themes I
+    follow now."""
+    theme_service.unfollow(api_user(), theme_service.get_theme(slug))
     db.session.commit()
     return _followed()
