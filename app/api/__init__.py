@@ -23,6 +23,7 @@ API_MODULES: list[str] = [
     "app.api.moderation",
     "app.api.tours",
     "app.api.tour_authoring",
+    "app.api.me",
     "app.api.tokens",
 ]
 
