@@ -146,6 +146,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), True),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox")),
         "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
+        # The short list a contributor picks each photo's and recording's licence from.
+        "MEDIA_LICENCES": tuple(
+            code.strip()
+            for code in os.environ.get("MEDIA_LICENCES", "CC-BY-SA-4.0,CC-BY-4.0,CC0-1.0")
+            .split(",")
+            if code.strip()
+        ),
         "DEFAULT_MEDIA_LICENCE": os.environ.get("DEFAULT_MEDIA_LICENCE", "CC-BY-SA-4.0"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
@@ -172,4 +179,9 @@ def load_config(overrides: dict | None = None) -> dict:
         },
     }
     cfg.update(overrides)
+    if cfg["DEFAULT_MEDIA_LICENCE"] not in cfg["MEDIA_LICENCES"]:
+        raise ConfigError(
+            f"DEFAULT_MEDIA_LICENCE {cfg['DEFAULT_MEDIA_LICENCE']!r} must be one of "
+            f"MEDIA_LICENCES {','.join(cfg['MEDIA_LICENCES'])!r}"
+        )
     return cfg

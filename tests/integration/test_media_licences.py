@@ -245,3 +245,19 @@ def test_openapi_documents_per_photo_licences(client):
     prop = schema["properties"]["photo_licences"]
     assert prop["type"] == "array" and prop["items"]["type"] == "string"
     assert "order" in prop["description"]
+
+
+def test_the_short_list_and_its_default_come_from_the_environment(monkeypatch):
+    from app.config import ConfigError, load_config
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://x@localhost/x")
+    monkeypatch.setenv("MEDIA_LICENCES", "CC0-1.0, CC-BY-4.0")
+    monkeypatch.setenv("DEFAULT_MEDIA_LICENCE", "CC0-1.0")
+    cfg = load_config()
+    assert cfg["MEDIA_LICENCES"] == ("CC0-1.0", "CC-BY-4.0")
+    assert cfg["DEFAULT_MEDIA_LICENCE"] == "CC0-1.0"
+    # A default that is not on the list would preselect a licence the server refuses.
+    monkeypatch.setenv("DEFAULT_MEDIA_LICENCE", "CC-BY-SA-4.0")
+    with pytest.raises(ConfigError, match="DEFAULT_MEDIA_LICENCE"):
+        load_config()
