@@ -158,14 +158,18 @@ ERRORS = {
 }
 
 
-def _errors(*codes: int):
-    """Document the problem+json answers a write can give."""
+def _authoring(*codes: int, write: bool = True):
+    """The caller must be logged in; document the problem+json answers ``codes`` (all by
+    default) and, for writes, apply the API's write rate limit."""
 
     def decorator(view):
-        for code in codes:
+        view = require_user()(view)
+        if write:
+            view = write_limit()(view)
+        for code in codes or ALL_ERRORS:
             view = blp.alt_response(code, schema="Problem", content_type=PROBLEM,
                                     description=ERRORS[code])(view)
-        return view
+        return blp.doc(security=SECURITY)(view)
 
     return decorator
 
@@ -247,10 +251,7 @@ def _saved(tour: Tour, status: int = 200):
     "stops": [{"place_id": 3}, {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."}],
 })
 @blp.response(201, DraftSchema, example=DRAFT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(401, 422)
-@write_limit()
-@require_user()
+@_authoring(401, 422)
 def create_tour(data):
     """Start a tour (any logged-in person): a draft with its stops and, until a route is
     uploaded or drawn, straight lines between them."""
@@ -265,9 +266,7 @@ def create_tour(data):
 
 @blp.route("/tours/<slug>/draft")
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(401, 403, 404)
-@require_user()
+@_authoring(401, 403, 404, write=False)
 def get_draft(slug: str):
     """What the editor shows (the tour's author or a curator): a draft as it is, or a
     published tour with the changes that wait for a curator."""
@@ -279,10 +278,7 @@ def get_draft(slug: str):
 @blp.route("/tours/<slug>", methods=["PATCH"])
 @blp.arguments(TourEditSchema, example={"version": 3, "title": "Mein liebster Weg"})
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(*ALL_ERRORS)
-@write_limit()
-@require_user()
+@_authoring()
 def edit_tour(data, slug: str):
     """Change a tour, naming the `version` you started from; fields left out stay as they
     are, `stops` replaces all stops. A published tour's edit waits for a curator."""
@@ -299,10 +295,7 @@ def edit_tour(data, slug: str):
 @blp.route("/tours/<slug>/order", methods=["POST"])
 @blp.arguments(OrderSchema, example={"version": 3, "order": [7, 3, 12]})
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(*ALL_ERRORS)
-@write_limit()
-@require_user()
+@_authoring()
 def reorder(data, slug: str):
     """Put the stops in a new order (every stop's place id, each once)."""
     try:
@@ -316,10 +309,7 @@ def reorder(data, slug: str):
 @blp.arguments(SuggestSchema, example={"keep_start": True})
 @blp.response(200, ProposalSchema, example={
     "order": [3, 12, 7], "length_before_m": 1840.2, "length_after_m": 1210.7, "changed": True})
-@blp.doc(security=SECURITY)
-@_errors(401, 403, 404, 422)
-@write_limit()
-@require_user()
+@_authoring(401, 403, 404, 422)
 def suggest_order(data, slug: str):
     """A short walking order through the stops, as a proposal: nothing is stored (send it
     to `order` to accept it). Optionally keep the first and/or last stop in place."""
@@ -333,10 +323,7 @@ def suggest_order(data, slug: str):
 @blp.route("/tours/<slug>/transition", methods=["POST"])
 @blp.arguments(TransitionSchema, example={"action": "submit", "version": 4})
 @blp.response(200, DraftSchema, example={**DRAFT_EXAMPLE, "status": "review", "version": 5})
-@blp.doc(security=SECURITY)
-@_errors(*ALL_ERRORS)
-@write_limit()
-@require_user()
+@_authoring()
 def transition(data, slug: str):
     """Move a tour through its lifecycle. Publishing needs a curator and at least two
     published places as stops; a retired tour keeps its address with a notice."""
@@ -364,10 +351,7 @@ def transition(data, slug: str):
     "type": "LineString", "coordinates": [[8.7237, 47.5003], [8.7250, 47.5001],
                                           [8.7262, 47.4998]]}})
 @blp.response(200, RouteReportSchema, example=REPORT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(*ALL_ERRORS)
-@write_limit()
-@require_user()
+@_authoring()
 def put_route(data, slug: str):
     """A route drawn on a map (a GeoJSON LineString) becomes the tour's route; the answer
     lists stops more than 50 m from it. (A GPX file goes to POST on this address.)"""
@@ -385,10 +369,7 @@ def put_route(data, slug: str):
 @blp.route("/tours/<slug>/route", methods=["DELETE"])
 @blp.arguments(RouteResetArgs, location="query")
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
-@blp.doc(security=SECURITY)
-@_errors(*ALL_ERRORS)
-@write_limit()
-@require_user()
+@_authoring()
 def delete_route(data, slug: str):
     """Drop an uploaded or drawn route: the tour runs in straight lines from stop to stop."""
     try:
