@@ -3,13 +3,14 @@ only), revoke one. The same service functions as the account page do the work.""
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
+from app.errors import Forbidden
 from app.extensions import db
 from app.services import accounts
 
@@ -80,7 +81,9 @@ def list_tokens():
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema, example={"name": "my photo uploader"})
 @blp.response(201, NewTokenSchema, example=NEW_TOKEN_EXAMPLE)
-@blp.doc(security=SECURITY)
+@blp.alt_response(403, schema="Problem", content_type=PROBLEM,
+                  description="called with a token: tokens are made with a logged-in session")
+@blp.doc(security=[{"cookieAuth": []}])
 @write_limit()
 @require_user()
 def create_token(data):
@@ -88,6 +91,10 @@ def create_token(data):
 
     The answer is the only place its secret (`token`) ever appears: only a hash of it is
     stored."""
+    if request.headers.get("Authorization"):
+        # Otherwise a leaked token could mint a successor that outlives its revocation.
+        raise Forbidden("A token cannot create tokens: make new ones while logged in "
+                        "(the account page, or this endpoint with the session).")
     row, token = accounts.issue_api_token(api_user(), data["name"])
     db.session.commit()
     resp = jsonify({**_token_dict(row), "token": token})

@@ -31,6 +31,9 @@ def healthz():
     return resp
 
 
+PUBLIC_MEDIA_MAX_AGE = 60
+
+
 @bp.get("/media/<path:key>")
 def media_file(key: str):
     """Public media files. Only the public/ subtree is reachable; originals never are.
@@ -44,9 +47,11 @@ def media_file(key: str):
     if medium is None:
         abort(404)
     root = Path(current_app.config["MEDIA_ROOT"]) / "public"
-    # Public files, by far the most requests, need no lookup of the caller.
+    # Public files, by far the most requests, need no lookup of the caller. They are kept a
+    # minute, like the API's reads, then revalidated by ETag (a cheap 304): a photo that
+    # curators hide must leave browser and CDN caches as quickly as the text around it.
     if media_service.is_public_medium(medium):
-        resp = send_from_directory(root, key, max_age=31536000)
+        resp = send_from_directory(root, key, max_age=PUBLIC_MEDIA_MAX_AGE)
     else:
         user = current_user if current_user.is_authenticated else None
         if not media_service.may_see_medium(user, medium):

@@ -148,11 +148,14 @@ def test_cookie_sessions_need_the_csrf_header_bearer_tokens_do_not(clone_db):
         assert browser.delete(f"{TOKENS}/{new_id}").status_code == 401
         assert browser.delete(f"{TOKENS}/{new_id}",
                               headers={"X-CSRFToken": csrf}).status_code == 204
-        # A script with a bearer token has no session and needs no CSRF token.
+        # A script with a bearer token has no session and needs no CSRF token, but it
+        # cannot mint tokens: a leaked one could otherwise outlive its revocation.
         script = strict.test_client()
-        assert script.post(TOKENS, json={"name": "rotated"},
-                           headers=bearer(script_token)).status_code == 201
-        assert token_rows(db.session, user) == 3
+        assert script.get(TOKENS, headers=bearer(script_token)).status_code == 200
+        minted = script.post(TOKENS, json={"name": "rotated"}, headers=bearer(script_token))
+        assert minted.status_code == 403 and "token cannot create" in minted.get_json()[
+            "error"]["message"]
+        assert token_rows(db.session, user) == 2
     with strict.app_context():
         db.engine.dispose()
 
@@ -167,8 +170,8 @@ def test_token_writes_are_rate_limited(clone_db):
             token = create_api_token(user, "script")
             db.session.commit()
         script = app.test_client()
-        for _ in range(2):
-            assert script.post(TOKENS, json={"name": "n"}, headers=bearer(token)).status_code == 201
+        for _ in range(2):  # refused (a token cannot mint tokens), but counted
+            assert script.post(TOKENS, json={"name": "n"}, headers=bearer(token)).status_code == 403
         over = script.post(TOKENS, json={"name": "n"}, headers=bearer(token))
         assert over.status_code == 429 and int(over.headers["Retry-After"]) > 0
         # Each write endpoint counts on its own.
