@@ -110,6 +110,19 @@ def make_test_app(db_url: str, **overrides):
     return app
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_left_off():
+    """Any app built with rate limits on (a test of the factory's defaults, say) switches on
+    the one Limiter every app of this process shares: switch it off and forget its counts
+    after each test, so no later test is limited by them."""
+    yield
+    from app.extensions import limiter
+
+    limiter.enabled = False
+    if getattr(limiter, "_storage", None) is not None:
+        limiter.reset()
+
+
 @contextmanager
 def rate_limited_app(db_url: str, **overrides):
     """An app with rate limits switched on, for the tests of those limits.
