@@ -20,9 +20,11 @@ SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
 
 
 class MyContributionSchema(ContributionFeatureSchema):
-    review = fields.Dict(metadata={"description": "`status` of the latest revision "
-                                   "(pending, approved, rejected, changes_requested …), the "
-                                   "curators' `message`, and whether I may still `edit` it"})
+    review = fields.Dict(metadata={"description": "`status`: the latest revision's (pending, "
+                                   "approved, rejected, changes_requested …) unless the place "
+                                   "itself was merged, hidden or removed (merged, hidden, "
+                                   "archived); the curators' `message`; whether I may still "
+                                   "`edit` it"})
 
 
 class MyContributionsSchema(Schema):
@@ -62,7 +64,7 @@ def my_contributions():
     features = []
     for item in contributions.my_contributions(api_user()):
         feature = contributions.place_feature(item["place"], media_url)
-        feature["review"] = {"status": item["revision_status"], "message": item["message"],
+        feature["review"] = {"status": item["state"], "message": item["message"],
                              "edit": item["editable"]}
         features.append(feature)
     return _private({"type": "FeatureCollection", "features": features})

@@ -559,14 +559,29 @@ def my_contributions(user: User) -> list[dict]:
     out = []
     for p in places:
         rev = latest.get(p.id)
+        revision_status = rev.status if rev else p.status
         out.append({
             "place": p,
-            "revision_status": rev.status if rev else p.status,
+            "revision_status": revision_status,
+            "state": contribution_state(p, revision_status),
             "message": (rev.review_message if rev else None) or "",
             "editable": p.status in EDITABLE_STATUSES and p.merged_into_id is None,
             "media": [m for m in p.media if m.kind != "consent_scan"],
         })
     return out
+
+
+def contribution_state(place: Place, revision_status: str) -> str:
+    """What the contributor should read as the state of their place: a decision on the place
+    itself (merged into another, removed, hidden after reports or by a curator) outranks the
+    state of its latest revision, which may still say "approved"."""
+    if place.merged_into_id is not None:
+        return "merged"
+    if place.status == "archived":
+        return "archived"
+    if place.hidden_at is not None:
+        return "hidden"
+    return revision_status
 
 
 def get_own(user: User, place_id: int) -> Place:
