@@ -71,20 +71,36 @@ def drop_database(url: str, name: str) -> None:
     conn.close()
 
 
+def _empty_g() -> None:
+    """In production every request has its own app context. Tests hold one open (for the
+    savepoint session), so requests would share ``g``, where Flask-Login and the API cache
+    the caller: empty it before each request so nothing leaks from one into the next."""
+    from flask import g, has_app_context
+
+    if has_app_context():
+        for name in list(g):
+            g.pop(name)
+
+
+def per_request_g(app):
+    """``app`` as a WSGI callable that starts every request with an empty ``g``, for
+    clients other than the test client (schemathesis over WSGI)."""
+
+    def wsgi(environ, start_response):
+        _empty_g()
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def _fresh_context_client():
     from flask.testing import FlaskClient
 
     class FreshContextClient(FlaskClient):
-        """In production every request has its own app context. Tests hold one open (for the
-        savepoint session), so requests would share ``g``, where Flask-Login and the API cache
-        the caller: empty it before each request so nothing leaks from one into the next."""
+        """A test client whose requests each start with an empty ``g`` (see _empty_g)."""
 
         def open(self, *args, **kwargs):
-            from flask import g, has_app_context
-
-            if has_app_context():
-                for name in list(g):
-                    g.pop(name)
+            _empty_g()
             return super().open(*args, **kwargs)
 
     return FreshContextClient

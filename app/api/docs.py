@@ -21,6 +21,16 @@ class ErrorDetailSchema(Schema):
     code = fields.String(required=True, metadata={"example": "invalid"})
     message = fields.String(required=True, metadata={"example": "bbox must be four numbers."})
     field = fields.String(metadata={"example": "bbox"})
+    refused_fields = fields.Dict(
+        keys=fields.String(), values=fields.String(), data_key="fields",
+        metadata={"description": "422 on a form-like write: every refused field with its "
+                  "message (`field` names the first)"})
+    current = fields.Raw(metadata={
+        "description": "409 on a stale write: what is there now (the tour's version; the "
+        "place's current snapshot for place edits)"})
+    yours = fields.Dict(metadata={"description": "409 on a stale place edit: your refused edit"})
+    candidates = fields.List(fields.Dict(), metadata={
+        "description": "409 on a contribution: similar published places within 50 m"})
 
 
 class ProblemSchema(Schema):
