@@ -29,6 +29,8 @@ FILES: dict[str, str] = {
     # tour editor: drawing and editing the route line on the map (expects a global L)
     "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.js": "leaflet-geoman/leaflet-geoman.js",
     "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css": "leaflet-geoman/leaflet-geoman.css",
+    # tour editor: reordering stops by touch, pen or mouse (ES module with auto-scroll built in)
+    "sortablejs/modular/sortable.esm.js": "sortablejs/sortable.esm.js",
 }
 
 # Workbox for the service worker (static/sw.js), as its own ES modules: a module service worker

@@ -598,6 +598,57 @@ def add_stop(user: User, slug: str, place_id: int, version: Any) -> Tour:
     return tour
 
 
+@dataclass
+class StopChange:
+    """What one stop button of the editor did (the page without JavaScript), for its message:
+    ``position`` is the stop's number afterwards (0 once removed), ``total`` the stop count."""
+
+    action: str
+    place_id: int
+    title: str
+    position: int
+    total: int
+
+
+STOP_ACTIONS = ("add", "up", "down", "remove")
+
+
+def apply_stop_button(inp: TourInput, value: str) -> StopChange:
+    """Apply a stop button of the editor's form to the stops in ``inp``: ``"up:<place id>"``,
+    ``"down:…"``, ``"remove:…"`` or ``"add:…"``. Nothing is stored here: the save that follows
+    checks the version and the stops as usual. A button that does not fit the stops sent with
+    it is a ValidationError (field ``stops``), so nothing is half done."""
+    action, _sep, raw_id = (value or "").partition(":")
+    place_id = _int_or_none(raw_id)
+    if action not in STOP_ACTIONS or place_id is None or inp.stops is None:
+        raise ValidationError(_("That change to the stops is not possible."), field="stops")
+    ids = [s.place_id for s in inp.stops]
+    titles = dict(place_titles([place_id]))
+    if place_id not in titles:
+        raise ValidationError(_("A stop refers to an unknown place."), field="stops")
+    title = titles[place_id]
+    if action == "add":
+        if place_id in ids:
+            raise ValidationError(_("%(title)s is already a stop.", title=title), field="stops")
+        inp.stops.append(StopInput(place_id=place_id))
+        return StopChange(action, place_id, title, len(inp.stops), len(inp.stops))
+    if place_id not in ids:
+        raise ValidationError(_("That place is not a stop of this tour."), field="stops")
+    index = ids.index(place_id)
+    if action == "remove":
+        del inp.stops[index]
+        return StopChange(action, place_id, title, 0, len(inp.stops))
+    target = index - 1 if action == "up" else index + 1
+    if not 0 <= target < len(inp.stops):
+        raise ValidationError(
+            _("The first stop cannot move further up.") if action == "up"
+            else _("The last stop cannot move further down."),
+            field="stops",
+        )
+    inp.stops.insert(target, inp.stops.pop(index))
+    return StopChange(action, place_id, title, target + 1, len(inp.stops))
+
+
 def reorder_stops(user: User, slug: str, place_ids: list[int], version: Any) -> Tour:
     """Put the stops in the order of ``place_ids`` (the same places, each once)."""
     tour = get_for_edit(user, slug)

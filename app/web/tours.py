@@ -19,6 +19,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_date, get_locale
@@ -59,7 +60,8 @@ def _themes() -> list[dict]:
 
 
 def _render_editor(tour=None, content=None, errors=None, status=200, proposal=None,
-                   route_report=None):
+                   route_report=None, *, version=None, search=None, conflict=None,
+                   stop_status=None):
     content = content or {"title": "", "intro": "", "theme_id": None, "language": _locale(),
                           "accessibility": "", "cover_media_id": None, "stops": [],
                           "route": None, "route_source": None}
@@ -81,8 +83,12 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
     return render_template(
         "tours/edit.html",
         tour=tour,
+        # The main form keeps the version its content is based on: a refused save shown again
+        # must not quietly move onto the newest version.
+        version=version if version not in (None, "") else (tour.version if tour else None),
         v={**content, "theme": theme_slug},
         stops=stops,
+        stop_ids={s["place_id"] for s in stops},
         themes=themes,
         covers=covers,
         languages=current_app.config["LANGUAGES"],
@@ -94,6 +100,9 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
         editor_data=editor_data,
         limits=service.LIMITS,
         max_dwell=service.MAX_DWELL_MIN,
+        search=search,
+        conflict=conflict,
+        stop_status=stop_status,
     ), status
 
 
@@ -101,14 +110,36 @@ def _form_errors(exc: DomainError) -> dict:
     return getattr(exc, "errors", None) or {exc.field or "form": exc.message}
 
 
-def _conflict(slug: str, exc: Conflict):
-    """A stale edit: the page is shown again with the current state and the message."""
+def _conflict(slug: str, exc: Conflict, yours: dict | None = None, your_version=None):
+    """A stale edit: the page is shown again with the current state and the message; when the
+    refused edit came from the editor's form, both versions side by side, so nothing typed is
+    lost."""
     db.session.rollback()
     tour = service.get_for_edit(_user(), slug)
-    return _render_editor(tour, service.working_content(tour), {"form": exc.message}, 409)
+    current = service.working_content(tour)
+    conflict = None
+    if yours is not None:
+        conflict = {
+            "current": {**current, "version": tour.version,
+                        "stops": service.editor_stops(current)},
+            "yours": {**yours, "version": service._int_or_none(your_version),  # noqa: SLF001
+                      "stops": service.editor_stops(yours)},
+        }
+    return _render_editor(tour, current, {"form": exc.message}, 409, conflict=conflict)
 
 
 # --- author pages -----------------------------------------------------------------------------
+
+# The page without JavaScript shows the message of a stop button next to the stops (where the
+# redirect lands), not at the top of the long form.
+STOP_STATUS_KEY = "tour_stop_status"
+
+
+def _search_results(q: str) -> dict | None:
+    q = " ".join((q or "").split())
+    if not q:
+        return None
+    return {"q": q, "places": service.place_choices(q, limit=20)}
 
 
 @bp.get("/tours/new")
@@ -117,29 +148,77 @@ def new():
     return _render_editor()
 
 
+def _searching() -> bool:
+    """The place search of the page without JavaScript: its button, or Enter in its box (Enter
+    sends the form through its first, unnamed button)."""
+    form = request.form
+    if "find_place" in form:
+        return True
+    return (not any(name in form for name in ("save", "stop_action"))
+            and bool(form.get("place_q", "").strip()))
+
+
+def _search_page(tour, inp: service.TourInput):
+    """Search results for the page without JavaScript: nothing is saved, the form keeps what
+    was typed (and the version it is based on)."""
+    q = request.form.get("place_q", "")
+    content = _echo_on(tour, inp)
+    search = _search_results(q)
+    if search is None:
+        return _render_editor(tour, content, {"place_q": _("Type part of the name of a place.")},
+                              422, version=request.form.get("version"))
+    return _render_editor(tour, content, version=request.form.get("version"), search=search)
+
+
+def _stop_button(inp: service.TourInput) -> service.StopChange | None:
+    value = request.form.get("stop_action")
+    return service.apply_stop_button(inp, value) if value is not None else None
+
+
+def _stop_message(change: service.StopChange) -> str:
+    if change.action == "add":
+        return _("%(title)s added as stop %(n)s.", title=change.title, n=change.position)
+    if change.action == "remove":
+        return _("%(title)s removed.", title=change.title)
+    return _("%(title)s is now stop %(n)s of %(total)s.", title=change.title, n=change.position,
+             total=change.total)
+
+
+def _after_save(slug: str, change: service.StopChange | None, pending: bool):
+    if change is None:
+        if pending:
+            flash(_("Your changes are saved. They go live when a curator publishes them."),
+                  "success")
+        else:
+            flash(_("The tour is saved."), "success")
+        return redirect(url_for("tours.edit", slug=slug), code=303)
+    session[STOP_STATUS_KEY] = _stop_message(change)
+    if pending:
+        flash(_("Your changes are saved. They go live when a curator publishes them."),
+              "success")
+    # After "add" the search results stay, so several places can be added one after another.
+    found = request.form.get("found_q", "") if change.action == "add" else ""
+    return redirect(url_for("tours.edit", slug=slug, q=found or None, _anchor="stops"),
+                    code=303)
+
+
 @bp.post("/tours/new")
 @login_required
 def create():
     inp = service.input_from_form(request.form)
-    _append_added_place(inp)
+    if _searching():
+        return _search_page(None, inp)
     try:
+        change = _stop_button(inp)
         tour = service.create_tour(_user(), inp)
     except ValidationError as exc:
         db.session.rollback()
         return _render_editor(None, _echo(inp), _form_errors(exc), 422)
     db.session.commit()
+    if change is not None:
+        return _after_save(tour.slug, change, pending=False)
     flash(_("The tour is saved as a draft."), "success")
     return redirect(url_for("tours.edit", slug=tour.slug), code=303)
-
-
-def _append_added_place(inp: service.TourInput) -> None:
-    """The "add a stop" choice of the page without JavaScript."""
-    added = service._int_or_none(request.form.get("add_place"))  # noqa: SLF001
-    if added is not None:
-        if inp.stops is None:
-            inp.stops = []
-        if added not in [s.place_id for s in inp.stops]:
-            inp.stops.append(service.StopInput(place_id=added))
 
 
 def _echo(inp: service.TourInput) -> dict:
@@ -156,35 +235,43 @@ def _echo(inp: service.TourInput) -> dict:
     }
 
 
+def _echo_on(tour, inp: service.TourInput) -> dict:
+    """What was typed, over the saved tour: the route and its facts stay those saved."""
+    echo = _echo(inp)
+    if tour is None:
+        return echo
+    return {**service.working_content(tour),
+            **{k: v for k, v in echo.items() if k not in ("route", "route_source")}}
+
+
 @bp.get("/tours/<slug>/edit")
 @login_required
 def edit(slug: str):
     tour = service.get_for_edit(_user(), slug)
-    return _render_editor(tour, service.working_content(tour))
+    return _render_editor(tour, service.working_content(tour),
+                          search=_search_results(request.args.get("q", "")),
+                          stop_status=session.pop(STOP_STATUS_KEY, None))
 
 
 @bp.post("/tours/<slug>/edit")
 @login_required
 def update(slug: str):
     inp = service.input_from_form(request.form)
-    _append_added_place(inp)
+    if _searching():
+        return _search_page(service.get_for_edit(_user(), slug), inp)
     try:
+        change = _stop_button(inp)
         service.update_tour(_user(), slug, inp, request.form.get("version"))
     except Conflict as exc:
-        return _conflict(slug, exc)
+        return _conflict(slug, exc, _echo(inp), request.form.get("version"))
     except ValidationError as exc:
         db.session.rollback()
         tour = service.get_for_edit(_user(), slug)
-        echo = _echo(inp)
-        echo.update(route=None, route_source=None)
-        return _render_editor(tour, echo, _form_errors(exc), 422)
+        return _render_editor(tour, _echo_on(tour, inp), _form_errors(exc), 422,
+                              version=request.form.get("version"))
     db.session.commit()
     tour = service.get_for_edit(_user(), slug)
-    if tour.pending_snapshot:
-        flash(_("Your changes are saved. They go live when a curator publishes them."), "success")
-    else:
-        flash(_("The tour is saved."), "success")
-    return redirect(url_for("tours.edit", slug=slug), code=303)
+    return _after_save(slug, change, pending=bool(tour.pending_snapshot))
 
 
 @bp.post("/tours/<slug>/suggest-order")

@@ -1,7 +1,9 @@
 // Tour editor (templates/tours/edit.html). The page is one ordinary form that works without
-// JavaScript; this adds: picking places on a map or by search, reordering stops by drag and
-// drop or with Up/Down buttons (announced to screen readers), the order proposal, and drawing
-// the route on the map with leaflet-geoman.
+// JavaScript (each stop's Move up / Move down / Remove buttons post it); this adds: picking
+// places on a map or by search, reordering stops in the page by dragging their handle (touch,
+// pen or mouse, with SortableJS) or with the same buttons from the keyboard, every move
+// announced to screen readers; the order proposal; and drawing the route with leaflet-geoman.
+import Sortable from "/static/vendor/sortablejs/sortable.esm.js";
 import { L, baseMap, readJson, stopIcon } from "./map.js";
 
 document.documentElement.classList.add("js");
@@ -59,10 +61,16 @@ function renumber() {
   document.dispatchEvent(new CustomEvent("stops-changed"));
 }
 
-function showButtons(row) {
-  row.querySelector(".stop-buttons").hidden = false;
+// A row added here gets what the server gives its own rows: button values for posting
+// without the script, and names that say which stop a button moves.
+function nameButtons(row) {
   const title = titleOf(row);
-  for (const span of row.querySelectorAll(".stop-buttons .visually-hidden")) span.textContent = `: ${title}`;
+  const place = row.dataset.place;
+  for (const [selector, kind, text] of [['[data-move="up"]', "up", strings.nameUp], ['[data-move="down"]', "down", strings.nameDown], ["[data-remove]", "remove", strings.nameRemove]]) {
+    const button = row.querySelector(selector);
+    button.value = `${kind}:${place}`;
+    button.setAttribute("aria-label", fill(text, { title }));
+  }
 }
 
 function addStop(place) {
@@ -73,9 +81,10 @@ function addStop(place) {
   const row = template.content.firstElementChild.cloneNode(true);
   row.dataset.place = String(place.id);
   row.querySelector('[name="stop_place"]').value = String(place.id);
+  row.id = `stop-${place.id}`;
   row.querySelector(".stop-title").textContent = place.title;
   rows.append(row);
-  showButtons(row);
+  nameButtons(row);
   renumber();
   announce(fill(strings.added, { title: place.title, n: stopRows().length }));
 }
@@ -99,6 +108,8 @@ rows.addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
   const row = button.closest(".stop-row");
+  // In the page the move is immediate; Save stores it with everything else.
+  if (button.dataset.move || button.hasAttribute("data-remove")) event.preventDefault();
   if (button.dataset.move) move(row, button.dataset.move === "up" ? -1 : 1);
   if (button.hasAttribute("data-remove")) {
     const title = titleOf(row);
@@ -110,37 +121,26 @@ rows.addEventListener("click", (event) => {
   }
 });
 
-// Drag and drop (mouse and pen); on touch screens the Up/Down buttons do the same.
-let dragged = null;
-rows.addEventListener("dragstart", (event) => {
-  dragged = event.target.closest(".stop-row");
-  if (!dragged) return;
-  dragged.classList.add("dragging");
-  event.dataTransfer.effectAllowed = "move";
-  event.dataTransfer.setData("text/plain", dragged.dataset.place);
-});
-rows.addEventListener("dragover", (event) => {
-  const over = event.target.closest(".stop-row");
-  if (!dragged || !over || over === dragged) return;
-  event.preventDefault();
-  for (const r of stopRows()) r.classList.toggle("drop-target", r === over);
-});
-rows.addEventListener("drop", (event) => {
-  const over = event.target.closest(".stop-row");
-  if (!dragged || !over || over === dragged) return;
-  event.preventDefault();
-  const all = stopRows();
-  if (all.indexOf(dragged) < all.indexOf(over)) rows.insertBefore(dragged, over.nextSibling);
-  else rows.insertBefore(dragged, over);
-  renumber();
-  announce(fill(strings.moved, { title: titleOf(dragged), n: stopRows().indexOf(dragged) + 1, total: all.length }));
-});
-rows.addEventListener("dragend", () => {
-  for (const r of stopRows()) r.classList.remove("dragging", "drop-target");
-  dragged = null;
+// Dragging by the handle. SortableJS follows the finger itself (pointer and touch events), so
+// this works on phones, where the HTML drag-and-drop API does not.
+rows.addEventListener("pointerdown", (event) => {
+  // Grabbing a handle ends typing, as tapping anywhere else would: with a text field still
+  // focused, the selection SortableJS clears at the start of a drag makes the browser scroll
+  // that field back into view, away from the finger.
+  if (event.target.closest(".drag-handle")) document.activeElement?.blur?.();
+}, true);
+Sortable.create(rows, {
+  draggable: ".stop-row",
+  handle: ".drag-handle",
+  animation: window.matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 150,
+  onEnd(event) {
+    if (event.oldIndex === event.newIndex) return;
+    renumber();
+    const all = stopRows();
+    announce(fill(strings.moved, { title: titleOf(event.item), n: all.indexOf(event.item) + 1, total: all.length }));
+  },
 });
 
-for (const row of stopRows()) showButtons(row);
 renumber();
 
 // --- picking places: map and search ------------------------------------------------------------

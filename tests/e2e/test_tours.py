@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import TILE_PNG
+from tests.conftest import ROOT, TILE_PNG
 from tests.integration.test_tours import winterthur_gpx
 
 pytestmark = pytest.mark.e2e
@@ -192,3 +192,167 @@ def test_route_drawn_on_the_map_is_saved(page, e2e_app):
     expect(page.locator("#route-source")).to_contain_text(re.compile("gezeichnet|drawn"))
     saved = saved_tour(e2e_app, "gezeichnete-runde")
     assert saved["source"] == "drawn" and saved["length"] > 0
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page):
+    """WCAG 2.1 A/AA problems axe-core finds on the page as it is now."""
+    # Evaluated, not added as a <script>: the strict CSP refuses inline scripts.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+                           ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
+
+
+def axe_violations_without_scripts(browser, context_args, page):
+    """axe-core on the page as a browser without JavaScript shows it. (axe-core needs timers,
+    which do not run in a page whose scripts are off: it is given the same markup, without
+    its scripts, at the same address in a browser context of its own.)"""
+    html = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S)
+    address = page.url.split("#")[0]
+    checker = browser.new_context(**context_args)
+    checker.route(lambda url: url == address, lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=html))
+    try:
+        view = checker.new_page()
+        view.goto(address)
+        return axe_violations(view)
+    finally:
+        checker.close()
+
+
+def touch_drag(page, handle, to_x, to_y, steps=15):
+    """A finger on ``handle``, moved in small steps to (to_x, to_y) and lifted: real touch
+    input through the browser's input pipeline, as on a phone (not synthetic DOM events)."""
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, steps + 1):
+        point = {"x": x + (to_x - x) * i / steps, "y": y + (to_y - y) * i / steps}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        page.wait_for_timeout(30)
+    # The finger rests on the target a moment, as a person's does: SortableJS checks what is
+    # under the finger every 50 ms and animates the swap.
+    for _ in range(3):
+        page.wait_for_timeout(150)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
+                                              "touchPoints": [{"x": to_x, "y": to_y}]})
+    page.wait_for_timeout(150)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def stop_order(page):
+    return [int(v) for v in page.locator("#stop-rows .stop-row").evaluate_all(
+        "rows => rows.map(r => r.dataset.place)")]
+
+
+def test_stops_are_reordered_by_touch_on_a_phone(page, e2e_app):
+    login(page, e2e_app, CURATOR)
+    page.goto(page.base_url + "/tours/new")
+    expect(page.locator("#picker-map[data-ready='true']")).to_be_visible()
+    page.fill("#title", "Mit dem Finger sortiert")
+    chosen = zigzag_places(e2e_app, 3)
+    for place in chosen:
+        page.locator(f'#picker-map .leaflet-marker-icon[title="{place["title"]}"]').dispatch_event(
+            "click")
+    ids = [p["id"] for p in chosen]
+    assert stop_order(page) == ids
+    assert axe_violations(page) == []
+
+    # The second stop is dragged by its handle above the first one.
+    first, second = page.locator("#stop-rows .stop-row").nth(0), page.locator("#stop-rows .stop-row").nth(1)
+    page.evaluate("el => el.scrollIntoView({block: 'start'})", first.element_handle())
+    handle = second.locator(".drag-handle")
+    expect(handle).to_be_visible()
+    target = first.locator(".stop-head").bounding_box()
+    touch_drag(page, handle, target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)
+    expect(page.locator("#stop-rows .stop-row").first).to_have_attribute("data-place", str(ids[1]))
+    assert stop_order(page) == [ids[1], ids[0], ids[2]]
+    # Announced for screen readers, and the numbers and buttons follow.
+    expect(page.locator("#stop-status")).to_contain_text(chosen[1]["title"])
+    expect(page.locator("#stop-status")).to_contain_text("1")
+    expect(page.locator("#stop-rows .stop-row").first.locator(".stop-number")).to_have_text("1")
+    expect(page.locator("#stop-rows .stop-row").first.locator('[data-move="up"]')).to_be_disabled()
+
+    # The keyboard still works after a drag: the last stop moves up, announced.
+    page.locator("#stop-rows .stop-row").nth(2).locator('[data-move="up"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#stop-status")).to_contain_text(chosen[2]["title"])
+    assert stop_order(page) == [ids[1], ids[2], ids[0]]
+
+    page.click("#save-tour")
+    expect(page).to_have_url(re.compile(r"/tours/mit-dem-finger-sortiert/edit$"))
+    assert saved_tour(e2e_app, "mit-dem-finger-sortiert")["stops"] == [ids[1], ids[2], ids[0]]
+
+
+def bump_version(e2e_app, slug):
+    """Someone else saves the tour in the meantime."""
+    from app.extensions import db
+    from app.models import Tour
+
+    with e2e_app.app_context():
+        tour = db.session.scalar(select(Tour).where(Tour.slug == slug))
+        tour.intro = "Inzwischen von jemand anderem geändert."
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_editor_works_without_javascript(browser, browser_context_args, e2e_app,
+                                              live_server):
+    context = browser.new_context(**{**browser_context_args, "java_script_enabled": False})
+    problems = []
+    page = context.new_page()
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.base_url = live_server.url
+    login(page, e2e_app, CURATOR)
+    chosen = zigzag_places(e2e_app, 3)
+    ids = [p["id"] for p in chosen]
+    page.goto(page.base_url + "/tours/new")
+    expect(page.locator("#picker")).to_be_hidden()
+    page.fill("#title", "Ohne Skript gebaut")
+
+    # Each place is found with the search form and added with its own button.
+    for n, place in enumerate(chosen, start=1):
+        page.fill("#place_q", place["title"])
+        page.click("#find-place-button")
+        page.locator(f'#found-places button[value="add:{place["id"]}"]').click()
+        expect(page.locator("#stop-done")).to_contain_text(f'{place["title"]} als Halt {n}')
+    expect(page).to_have_url(re.compile(r"/tours/ohne-skript-gebaut/edit\?q=.*#stops$"))
+    expect(page.locator("#found-places")).to_be_visible()
+    assert axe_violations_without_scripts(browser, browser_context_args, page) == []
+    slug = "ohne-skript-gebaut"
+    assert saved_tour(e2e_app, slug)["stops"] == ids
+
+    # A note typed before pressing a stop's button is saved with the move.
+    page.locator(f"#stop-{ids[0]} textarea").fill("Der Gasse nach.")
+    page.get_by_role("button", name=f'Nach unten: {chosen[0]["title"]}').click()
+    expect(page.locator("#stop-done")).to_have_text(f'{chosen[0]["title"]} ist jetzt Halt 2 von 3.')
+    assert saved_tour(e2e_app, slug)["stops"] == [ids[1], ids[0], ids[2]]
+    expect(page.locator(f"#stop-{ids[0]} textarea")).to_have_value("Der Gasse nach.")
+    expect(page.locator("#stop-rows .stop-row").nth(1)).to_have_attribute("data-place", str(ids[0]))
+
+    page.get_by_role("button", name=f'Nach oben: {chosen[2]["title"]}').click()
+    expect(page.locator("#stop-done")).to_have_text(f'{chosen[2]["title"]} ist jetzt Halt 2 von 3.')
+    assert saved_tour(e2e_app, slug)["stops"] == [ids[1], ids[2], ids[0]]
+
+    page.get_by_role("button", name=f'Entfernen: {chosen[1]["title"]}').click()
+    expect(page.locator("#stop-done")).to_have_text(f'{chosen[1]["title"]} entfernt.')
+    assert saved_tour(e2e_app, slug)["stops"] == [ids[2], ids[0]]
+    expect(page.locator("#stop-rows .stop-row")).to_have_count(2)
+
+    # Someone else saves in the meantime: the next button gets both versions, nothing moves.
+    bump_version(e2e_app, slug)
+    page.get_by_role("button", name=f'Nach unten: {chosen[2]["title"]}').click()
+    expect(page.locator("#conflict")).to_be_visible()
+    expect(page.locator("#current-version")).to_contain_text("Inzwischen von jemand anderem")
+    expect(page.locator("#your-version li").first).to_contain_text(chosen[0]["title"])
+    assert axe_violations_without_scripts(browser, browser_context_args, page) == []
+    assert saved_tour(e2e_app, slug)["stops"] == [ids[2], ids[0]]
+    # The refusal is the only thing the browser reports.
+    assert [p for p in problems if "409" not in p] == []
+    context.close()

@@ -295,6 +295,255 @@ def test_suggest_order_proposes_a_shorter_walk_and_stores_nothing(client, demo):
     assert [s.place_id for s in tour_by_slug(slug).stops] == proposal["order"]
 
 
+# --- the editor without JavaScript: stop buttons and the place search ----------------------
+
+
+def titles_of(ids):
+    return dict(db.session.execute(select(Place.id, Place.title).where(Place.id.in_(ids))).all())
+
+
+def stop_button(client, slug, ids, action, **extra):
+    """Press a stop's button: the whole form goes with it, as a browser sends it."""
+    data = form_for(ids, version=tour_by_slug(slug).version, stop_action=action)
+    data.update(extra)
+    return client.post(f"/tours/{slug}/edit", data=data)
+
+
+def test_stop_buttons_move_and_remove_stops_and_say_so(author):
+    ids = [p[0] for p in places(3)]
+    titles = titles_of(ids)
+    slug = create(author, ids)
+
+    resp = stop_button(author, slug, ids, f"up:{ids[2]}", title="Unterwegs umbenannt")
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/tours/{slug}/edit#stops")
+    tour = tour_by_slug(slug)
+    assert [s.place_id for s in tour.stops] == [ids[0], ids[2], ids[1]]
+    # Notes travel with their stop, and what else was typed is saved along.
+    assert tour.stops[1].transition_note == f"Weiter zu {ids[2]}"
+    assert tour.title == "Unterwegs umbenannt"
+    page = author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+    status = page.split('id="stop-done"')[1].split("</p>")[0]
+    assert f"{titles[ids[2]]} is now stop 2 of 3." in status
+    assert page.index(f'id="stop-{ids[2]}"') < page.index(f'id="stop-{ids[1]}"')
+    # The message is shown once.
+    assert 'id="stop-done"' not in author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+
+    order = [ids[0], ids[2], ids[1]]
+    assert stop_button(author, slug, order, f"down:{ids[0]}").status_code == 303
+    assert [s.place_id for s in tour_by_slug(slug).stops] == [ids[2], ids[0], ids[1]]
+    assert (f"{titles[ids[0]]} is now stop 2 of 3."
+            in author.get(f"/tours/{slug}/edit").get_data(as_text=True))
+
+    assert stop_button(author, slug, [ids[2], ids[0], ids[1]], f"remove:{ids[0]}").status_code == 303
+    tour = tour_by_slug(slug)
+    assert [s.place_id for s in tour.stops] == [ids[2], ids[1]]
+    assert [s.position for s in tour.stops] == [1, 2]
+    assert f"{titles[ids[0]]} removed." in author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+
+
+def test_every_stop_has_named_buttons_that_post_the_form(author):
+    ids = [p[0] for p in places(3)]
+    titles = titles_of(ids)
+    slug = create(author, ids)
+    page = author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+    form = page.split('id="tour-form"')[1].split("</form>")[0]
+    assert 'name="csrf_token"' in form
+    assert f'name="version" value="{tour_by_slug(slug).version}"' in form
+    for i, pid in enumerate(ids):
+        row = form.split(f'id="stop-{pid}"')[1].split("</li>")[0]
+        title = titles[pid]
+        up = row.split(f'value="up:{pid}"')[1].split(">")[0]
+        down = row.split(f'value="down:{pid}"')[1].split(">")[0]
+        remove = row.split(f'value="remove:{pid}"')[1].split(">")[0]
+        assert f'aria-label="Move up: {title}"' in up
+        assert f'aria-label="Move down: {title}"' in down
+        assert f'aria-label="Remove: {title}"' in remove
+        assert ("disabled" in up) == (i == 0)
+        assert ("disabled" in down) == (i == len(ids) - 1)
+    # Enter in a text field goes through the first submit button, which saves.
+    first = form.split("<button")[1].split(">")[0]
+    assert 'class="default-submit"' in first and "stop_action" not in first
+    # In German the names are German, with the title in its place.
+    author.post("/language", data={"lang": "de", "next": "/"})
+    page = author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+    assert f'aria-label="Nach oben: {titles[ids[1]]}"' in page
+
+
+def test_stop_button_on_a_stale_version_is_409_with_both_versions(author):
+    ids = [p[0] for p in places(3)]
+    titles = titles_of(ids)
+    slug = create(author, ids)
+    old = tour_by_slug(slug).version
+    assert author.post(f"/tours/{slug}/edit", data=form_for(
+        ids, title="Die neuere Fassung", version=old)).status_code == 303
+    current = tour_by_slug(slug).version
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(
+        ids, title="Meine Fassung", version=old, stop_action=f"remove:{ids[1]}"))
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Someone else changed this tour" in page
+    theirs = page.split('id="current-version"')[1].split('id="your-version"')[0]
+    mine = page.split('id="your-version"')[1].split("</section>")[0]
+    assert "Die neuere Fassung" in theirs and f"version {current}" in theirs
+    assert theirs.count("<li>") == 3
+    assert "Meine Fassung" in mine and f"version {old}" in mine
+    assert mine.count("<li>") == 2 and titles[ids[1]] not in mine
+    tour = tour_by_slug(slug)
+    assert tour.title == "Die neuere Fassung" and [s.place_id for s in tour.stops] == ids
+    assert tour.version == current
+    # The form below is the current version, so saving again is a deliberate choice.
+    assert f'name="version" value="{current}"' in page.split('id="tour-form"')[1]
+
+
+def test_plain_save_on_a_stale_version_shows_both_versions_too(author):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    old = tour_by_slug(slug).version
+    author.post(f"/tours/{slug}/edit", data=form_for(ids, title="Zuerst", version=old))
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(ids[::-1], title="Danach",
+                                                            version=old))
+    assert resp.status_code == 409
+    page = resp.get_data(as_text=True)
+    assert "Zuerst" in page.split('id="current-version"')[1].split('id="your-version"')[0]
+    assert "Danach" in page.split('id="your-version"')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize("action,message", [
+    ("jump:{a}", "That change to the stops is not possible."),
+    ("up:", "That change to the stops is not possible."),
+    ("up:abc", "That change to the stops is not possible."),
+    ("up:{a}", "The first stop cannot move further up."),
+    ("down:{b}", "The last stop cannot move further down."),
+    ("remove:{other}", "That place is not a stop of this tour."),
+    ("add:{a}", "is already a stop."),
+    ("add:999999999", "A stop refers to an unknown place."),
+    ("add:{hidden}", "Only published places can become stops."),
+])
+def test_a_stop_button_that_does_not_fit_is_refused_and_nothing_stored(author, action, message):
+    pts = [p[0] for p in places(4)]
+    a, b, other, hidden = pts
+    place = db.session.get(Place, hidden)
+    place.hidden_at = datetime.now(UTC)
+    db.session.flush()
+    slug = create(author, [a, b], title="Zwei Orte")
+    before = tour_by_slug(slug)
+    version, stops = before.version, [s.place_id for s in before.stops]
+    value = action.format(a=a, b=b, other=other, hidden=hidden)
+    resp = stop_button(author, slug, [a, b], value, title="Nicht gespeichert")
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page.split('id="stops-error"')[1].split("</p>")[0]
+    # The form keeps what was typed and the version it was based on.
+    assert 'value="Nicht gespeichert"' in page
+    assert f'name="version" value="{version}"' in page
+    tour = tour_by_slug(slug)
+    assert (tour.version, tour.title, [s.place_id for s in tour.stops]) == (
+        version, "Zwei Orte", stops)
+
+
+def test_a_stop_button_without_the_stops_is_refused(author):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    version = tour_by_slug(slug).version
+    resp = author.post(f"/tours/{slug}/edit", data={
+        "title": "Ohne Stopps", "version": version, "stop_action": f"remove:{ids[0]}"})
+    assert resp.status_code == 422
+    assert [s.place_id for s in tour_by_slug(slug).stops] == ids
+    assert tour_by_slug(slug).version == version
+
+
+def test_stop_buttons_are_for_the_author_and_curators_only(client, author):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    version = tour_by_slug(slug).version
+    author.post("/logout")
+    create_user("other@example.org", "resident")
+    login_en(client, "other@example.org")
+    resp = client.post(f"/tours/{slug}/edit", data=form_for(
+        ids, version=version, stop_action=f"remove:{ids[0]}"))
+    assert resp.status_code == 404
+    client.post("/logout")
+    resp = client.post(f"/tours/{slug}/edit", data=form_for(
+        ids, version=version, stop_action=f"remove:{ids[0]}"))
+    assert resp.status_code in (302, 303) and "/login" in resp.headers["Location"]
+    assert [s.place_id for s in tour_by_slug(slug).stops] == ids
+
+
+def test_place_search_without_javascript_adds_stops_one_after_another(author):
+    ids = [p[0] for p in places(4)]
+    titles = titles_of(ids)
+    slug = create(author, ids[:2])
+    version = tour_by_slug(slug).version
+    word = titles[ids[2]].split()[0]
+
+    # Searching saves nothing and keeps what was typed.
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(
+        ids[:2], title="Noch nicht gespeichert", version=version, place_q=word,
+        find_place="1"))
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert 'value="Noch nicht gespeichert"' in page
+    assert f'name="version" value="{version}"' in page
+    found = page.split('id="found-places"')[1].split("</ul>")[0]
+    assert f'value="add:{ids[2]}"' in found and f"Add {titles[ids[2]]}" in found
+    assert tour_by_slug(slug).version == version
+    assert tour_by_slug(slug).title == "Mein Spaziergang"
+
+    # Enter in the search box (no button named) searches as well.
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(ids[:2], version=version,
+                                                            place_q=word))
+    assert resp.status_code == 200 and 'id="found-places"' in resp.get_data(as_text=True)
+
+    # "Add" saves the form with the new stop and comes back to the same results.
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(
+        ids[:2], title="Jetzt gespeichert", version=version, found_q=word,
+        stop_action=f"add:{ids[2]}"))
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/tours/{slug}/edit?q={word}#stops")
+    tour = tour_by_slug(slug)
+    assert [s.place_id for s in tour.stops] == ids[:3] and tour.title == "Jetzt gespeichert"
+    page = author.get(resp.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert f"{titles[ids[2]]} added as stop 3." in page.split('id="stop-done"')[1]
+    found = page.split('id="found-places"')[1].split("</ul>")[0]
+    assert f"{titles[ids[2]]} is already a stop." in found
+    assert f'value="add:{ids[2]}"' not in found
+
+
+def test_an_empty_place_search_is_refused_with_the_field_named(author):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    version = tour_by_slug(slug).version
+    resp = author.post(f"/tours/{slug}/edit", data=form_for(ids, version=version, place_q="  ",
+                                                            find_place="1"))
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'id="place_q-error"' in page and 'aria-describedby="place_q-error"' in page
+    assert tour_by_slug(slug).version == version
+
+
+def test_a_new_tour_is_built_without_javascript(author):
+    ids = [p[0] for p in places(2)]
+    titles = titles_of(ids)
+    word = titles[ids[0]].split()[0]
+    empty = {"title": "Ohne Skript", "intro": "", "theme": "", "language": "de",
+             "accessibility": "", "stops_present": "1"}
+    resp = author.post("/tours/new", data={**empty, "place_q": word, "find_place": "1"})
+    assert resp.status_code == 200
+    assert f'value="add:{ids[0]}"' in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Tour)
+                             .where(Tour.title == "Ohne Skript")) == 0
+    # Adding without a title is refused, and the form keeps the place.
+    resp = author.post("/tours/new", data={**empty, "title": "", "stop_action": f"add:{ids[0]}"})
+    assert resp.status_code == 422
+    assert f'id="stop-{ids[0]}"' in resp.get_data(as_text=True)
+    resp = author.post("/tours/new", data={**empty, "found_q": word,
+                                           "stop_action": f"add:{ids[0]}"})
+    assert resp.status_code == 303
+    slug = resp.headers["Location"].split("/tours/")[1].split("/")[0]
+    assert [s.place_id for s in tour_by_slug(slug).stops] == [ids[0]]
+
+
 # --- routes ---------------------------------------------------------------------------------
 
 
