@@ -127,6 +127,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_NAME": "stadtspur_session",
         "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_DAYS", 14)),
+        # Send the session cookie only when the session changed. Refreshed on every answer, a
+        # slow answer to a request sent before login (the service worker caching pages, a
+        # second tab) would put the old session back over the new one: logged out again, or
+        # a form refused for a CSRF token of the other session.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -92,6 +92,22 @@ def test_session_cookie_changes_at_login(app, client, resident):
     assert after.http_only and after.same_site == "Lax"
 
 
+def test_answers_that_do_not_change_the_session_set_no_cookie(app, client, resident):
+    """A late answer to a request sent before login must not put the old session back."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    login(client, resident.email)
+    for path in ("/", "/account"):  # the welcome message is shown once, a form token made
+        client.get(path)
+    for path in ("/", "/account", "/offline", "/static/manifest.webmanifest"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        cookies = [h for h in resp.headers.getlist("Set-Cookie") if h.startswith(name + "=")]
+        assert cookies == [], path
+    # A stale cookie (from before login) answered late would only carry the old session:
+    # the logged-in one stays.
+    assert client.get("/account").status_code == 200
+
+
 def fresh(app, call, *args, **kwargs):
     """Run one request in its own app context. The db_session fixture keeps an app context
     pushed for the whole test, so without this Flask's ``g`` (where Flask-Login and
