@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 
     db.init_app(app)
+    _init_compression(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -109,6 +110,35 @@ def _init_extensions(app: Flask) -> None:
             "interest-cohort": "()",
         },
     )
+
+
+# Text the app sends compressed (Flask-Compress's list, plus the API's and downloads' types).
+COMPRESSED_TYPES = (
+    "text/html", "text/css", "text/javascript", "application/javascript", "text/plain",
+    "text/xml", "text/csv", "application/json", "application/geo+json",
+    "application/problem+json", "application/manifest+json", "application/xml",
+    "application/atom+xml", "application/rss+xml", "application/gpx+xml", "image/svg+xml",
+)
+
+
+def _init_compression(app: Flask) -> None:
+    """Brotli, zstd or gzip for text, from the app itself: the Docker image serves gunicorn
+    directly, so no proxy in front is required to do it. Static files are sent as streams;
+    Flask-Compress leaves gzip out for those by default, but it is the one encoding every
+    browser offers over plain HTTP too."""
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED_TYPES))
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    compress = Compress(app)
+
+    @app.after_request
+    def _compress(response):
+        # A byte range of a file is sent as it is: compressing it would not be that range.
+        if response.status_code == 206:
+            return response
+        return compress.after_request(response)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,11 +3,11 @@
     .venv/bin/python bench/lighthouse.py [--runs 3] [--base-url URL]
 
 Without --base-url it serves the app itself on a free port, on the development database
-with the Winterthur demo (``make run`` prepares it): gzip-compressed, as behind the reverse
-proxy in production (DESIGN.md), with map tiles from a local stand-in so no public tile
-server is asked. Lighthouse (npm, pinned) is installed into a temporary folder on first use
-and drives the system Chromium (CHROME_PATH, default /usr/bin/chromium) with its mobile
-settings and simulated throttling.
+with the Winterthur demo (``make run`` prepares it; DATABASE_URL and MEDIA_ROOT point it at
+another), compressed by the app as in production, with map tiles from a local stand-in so no
+public tile server is asked. Lighthouse (npm, pinned) is installed into a temporary folder on
+first use and drives the system Chromium (CHROME_PATH, default /usr/bin/chromium) with its
+mobile settings and simulated throttling.
 
 Prints per page the four scores against their budgets (performance >= 90, accessibility 100,
 best practices >= 95, SEO >= 95) and, for the tour page, the bytes transferred before photos
@@ -20,10 +20,8 @@ could not run.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -44,7 +42,6 @@ CHROME_FLAGS = (
 )
 BUDGETS = {"performance": 90, "accessibility": 100, "best-practices": 95, "seo": 95}
 TOUR_TRANSFER_BUDGET = 250 * 1024
-COMPRESSIBLE = re.compile(r"^(text/|application/(json|javascript|manifest\+json|geo\+json))")
 # A 256 px grey tile: what the map shows while tiles are stubbed (real size ~ a light tile).
 TILE_PATH = "/bench-tiles/"
 
@@ -59,9 +56,8 @@ def _tile_png() -> bytes:
     return buf.getvalue()
 
 
-class GzipAndTiles:
-    """WSGI wrapper: gzip for text responses (what the production proxy does) and a local
-    tile stand-in under /bench-tiles/."""
+class LocalTiles:
+    """WSGI wrapper: a local tile stand-in under /bench-tiles/."""
 
     def __init__(self, app):
         self.app = app
@@ -74,23 +70,7 @@ class GzipAndTiles:
                                       ("Cache-Control", "max-age=86400"),
                                       ("Access-Control-Allow-Origin", "*")])
             return [self.tile]
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
-
-        body = b"".join(self.app(environ, capture))
-        headers = captured["headers"]
-        ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
-        accepts = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        if accepts and COMPRESSIBLE.match(ctype) and len(body) > 512:
-            body = gzip.compress(body, 6)
-            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-            headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(body))),
-                        ("Vary", "Accept-Encoding")]
-        start_response(captured["status"], headers)
-        return [body]
+        return self.app(environ, start_response)
 
 
 def serve_demo() -> tuple[str, object]:
@@ -103,7 +83,7 @@ def serve_demo() -> tuple[str, object]:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server("127.0.0.1", 0, GzipAndTiles(app), threaded=True)
+    server = make_server("127.0.0.1", 0, LocalTiles(app), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", (server, app)
 

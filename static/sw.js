@@ -37,7 +37,10 @@ const CONFIG = self.__STADTSPUR_CONFIG;
 const PAGE_PATHS = /^\/(?:$|places\/\d+|tours\/[^/]+(?:\/follow)?$|themes\/[^/]+$|search$|contribute$|offline$)/;
 const TILE = new RegExp(CONFIG.tilePattern);
 
-precacheAndRoute(PRECACHE);
+// Pages ask for static files with ?v=<content hash> (app/web/assets.py) so that browsers can
+// keep them for a year; the precache keys them by path and revision, so "v" is not part of the
+// key. A page is still served the files of the worker that installed it, as before.
+precacheAndRoute(PRECACHE, { ignoreURLParametersMatching: [/^utm_/, /^fbclid$/, /^v$/] });
 cleanupOutdatedCaches();
 
 self.addEventListener("message", (event) => {

@@ -18,6 +18,8 @@ VENDOR = ROOT / "static" / "vendor"
 # source (relative to node_modules) -> destination (relative to static/vendor)
 FILES: dict[str, str] = {
     "leaflet/dist/leaflet-src.esm.js": "leaflet/leaflet-src.esm.js",
+    # the maps of the visitor pages (static/js/map.js): Leaflet's minified build, a third the size
+    "leaflet/dist/leaflet.js": "leaflet/leaflet.js",
     "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
     "leaflet/dist/images": "leaflet/images",
     # /api/docs: Swagger UI for the generated OpenAPI document (started by static/js/api-docs.js)

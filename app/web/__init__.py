@@ -5,6 +5,7 @@ from flask import Flask
 
 def register_web_blueprints(app: Flask) -> None:
     from app.web.account import bp as account_bp
+    from app.web.assets import bp as assets_bp
     from app.web.contribute import bp as contribute_bp
     from app.web.curate import bp as curate_bp
     from app.web.i18n import bp as i18n_bp
@@ -16,6 +17,6 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.tours import bp as tours_bp
     from app.web.visitor import bp as visitor_bp
 
-    for bp in (system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp, search_bp,
-               themes_bp, tours_bp, curate_bp, sitemap_bp):
+    for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
+               search_bp, themes_bp, tours_bp, curate_bp, sitemap_bp):
         app.register_blueprint(bp)

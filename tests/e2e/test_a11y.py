@@ -75,6 +75,8 @@ def test_no_axe_violations(page, e2e_app, name, lang):
     page.goto(page.base_url + path.format(place=place))
     expect(page.locator("html")).to_have_attribute("lang", lang)
     if page.locator("[data-map]").count():
+        # Maps further down the page start when they are scrolled near (static/js/map-start.js).
+        page.locator("[data-map]").first.scroll_into_view_if_needed()
         expect(page.locator("[data-map][data-ready='true']").first).to_be_visible()
     if name == "follow":
         expect(page.locator("[data-follow][data-ready='true']")).to_be_visible()
@@ -127,6 +129,7 @@ def test_dark_mode_and_reduced_motion_have_no_violations(page, path):
     page.emulate_media(color_scheme="dark", reduced_motion="reduce")
     page.goto(page.base_url + path)
     if page.locator("[data-map]").count():
+        page.locator("[data-map]").first.scroll_into_view_if_needed()
         expect(page.locator("[data-map][data-ready='true']").first).to_be_visible()
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(18, 20, 23)"  # the dark palette is in use

@@ -17,6 +17,7 @@ def test_home_map_and_tours_then_open_a_tour(page):
     title = first.inner_text()
     first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    page.locator("#tour-map").scroll_into_view_if_needed()  # starts when scrolled near
     expect(page.locator("#tour-map[data-ready='true']")).to_be_visible()
     assert page.locator("#tour-map .stop-marker").count() == page.locator("#stop-list > li").count()
     assert page.locator("#tour-map path.leaflet-interactive").count() >= 1  # the route
