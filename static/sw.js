@@ -12,6 +12,7 @@
 // and someone following a tour is never switched mid-walk.
 import { clientsClaim } from "/static/vendor/workbox/workbox-core/index.js";
 import {
+  addPlugins,
   cleanupOutdatedCaches,
   matchPrecache,
   precacheAndRoute,
@@ -40,6 +41,13 @@ const TILE = new RegExp(CONFIG.tilePattern);
 // Pages ask for static files with ?v=<content hash> (app/web/assets.py) so that browsers can
 // keep them for a year; the precache keys them by path and revision, so "v" is not part of the
 // key. A page is still served the files of the worker that installed it, as before.
+//
+// The precached files are the same for everyone, so they are fetched without cookies: the
+// worker installs while the visitor goes on (logs in, say), and a late answer carrying the
+// session of before would otherwise be a chance to disturb theirs.
+addPlugins([{
+  requestWillFetch: async ({ request }) => new Request(request, { credentials: "omit" }),
+}]);
 precacheAndRoute(PRECACHE, { ignoreURLParametersMatching: [/^utm_/, /^fbclid$/, /^v$/] });
 cleanupOutdatedCaches();
 
