@@ -127,6 +127,7 @@ def _init_compression(app: Flask) -> None:
     Flask-Compress leaves gzip out for those by default, but it is the one encoding every
     browser offers over plain HTTP too."""
     from flask_compress import Compress
+    from flask_login import current_user
 
     app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED_TYPES))
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
@@ -137,6 +138,12 @@ def _init_compression(app: Flask) -> None:
     def _compress(response):
         # A byte range of a file is sent as it is: compressing it would not be that range.
         if response.status_code == 206:
+            return response
+        # BREACH: a compressed page holding a logged-in person's CSRF token next to text an
+        # attacker can put there (a search, a name) leaks the token byte by byte through the
+        # compressed size. Their pages go uncompressed; visitors' pages, the data and the
+        # static files, which carry nothing worth stealing, are compressed.
+        if response.mimetype == "text/html" and current_user.is_authenticated:
             return response
         return compress.after_request(response)
 

@@ -132,3 +132,15 @@ def test_preconnect_to_a_tile_server_of_its_own_origin(app, client, demo, monkey
     assert "preconnect" not in _html(client.get("/"))
     monkeypatch.setitem(app.config, "TILE_URL", "/tiles/{z}/{x}/{y}.png")
     assert "preconnect" not in _html(client.get("/"))
+
+
+def test_pages_of_logged_in_people_are_not_compressed(client, resident, demo):
+    """BREACH: a compressed page with a CSRF token and reflected text leaks the token."""
+    login(client, resident.email)
+    for path in ("/account", "/search?q=secret", "/"):
+        page = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+        assert page.status_code == 200, path
+        assert "Content-Encoding" not in page.headers, path
+    # Their data and static files are still compressed: nothing secret is in them.
+    data = client.get("/api/v1/places?limit=50", headers={"Accept-Encoding": "gzip"})
+    assert data.headers.get("Content-Encoding") == "gzip"
