@@ -66,6 +66,8 @@ def my_contributions():
         feature = contributions.place_feature(item["place"], media_url)
         feature["review"] = {"status": item["state"], "message": item["message"],
                              "edit": item["editable"]}
+        for medium in feature["properties"]["media"]:
+            medium["review_message"] = item["media_notes"].get(medium["id"], "")
         features.append(feature)
     return _private({"type": "FeatureCollection", "features": features})
 

@@ -56,6 +56,9 @@ class Media(db.Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The curators' decision on a photo or recording, as its contributor is told it.
+    review_reason: Mapped[str | None] = mapped_column(String(20))
+    review_message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     created_at: Mapped[created_ts]
 
     place = relationship("Place", back_populates="media")

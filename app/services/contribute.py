@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.models import IdempotencyKey, Place, PlaceRevision, Theme, User
+from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.services import media as media_service
 from app.services.places import public_places_filter
@@ -567,8 +567,22 @@ def my_contributions(user: User) -> list[dict]:
             "message": (rev.review_message if rev else None) or "",
             "editable": p.status in EDITABLE_STATUSES and p.merged_into_id is None,
             "media": [m for m in p.media if m.kind != "consent_scan"],
+            "media_notes": {m.id: _media_note(m) for m in p.media if _media_note(m)},
         })
     return out
+
+
+def _media_note(medium: Media) -> str:
+    """What curators told the contributor about a photo or recording: their message, or the
+    reason they gave for refusing it."""
+    if medium.review_message:
+        return medium.review_message
+    if medium.status == "rejected" and medium.review_reason:
+        # Imported here: moderation imports revisions, which imports this module.
+        from app.services.moderation import REASON_CODES
+
+        return str(REASON_CODES.get(medium.review_reason, ""))
+    return ""
 
 
 def contribution_state(place: Place, revision_status: str) -> str:

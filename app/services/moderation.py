@@ -710,6 +710,8 @@ def _decide_media(curator: User, media_id: int, decision: str, message: str,
                               field="decision")
     before = medium.status
     medium.status = "approved" if decision == "approve" else "rejected"
+    medium.review_reason = reason if decision == "reject" else None
+    medium.review_message = message
     if medium.place is not None:
         medium.place.updated_at = datetime.now(UTC)
     db.session.flush()

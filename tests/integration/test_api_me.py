@@ -50,7 +50,7 @@ def test_my_contributions_show_review_state_and_only_mine(client, demo):
     assert feature["review"]["message"] == "Bitte mehr erzählen."
     assert feature["review"]["edit"] is True
     [medium] = feature["properties"]["media"]
-    assert medium["kind"] == "photo" and medium["url"]
+    assert medium["kind"] == "photo" and medium["url"] and medium["review_message"] == ""
     assert client.get("/api/v1/me/contributions").status_code == 401
 
 

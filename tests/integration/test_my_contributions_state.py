@@ -70,3 +70,18 @@ def test_merged_place_links_to_the_place_it_joined(client, setup, demo, db_sessi
     found = card(client, duplicate.id)
     assert badge(found) == "Mit einem anderen Ort zusammengeführt"
     assert found.xpath(f'.//a[@href="/places/{place.id}"]')
+
+
+def test_a_refused_photo_says_why(client, setup, db_session):
+    author, curator, place, *_ = setup
+    photo = add_media(place, author, position=7)
+    moderation.decide(curator, "media", photo.id, "reject", reason="private")
+    other = add_media(place, author, position=8)
+    moderation.decide(curator, "media", other.id, "reject", reason="quality",
+                      message="Leider zu unscharf.")
+    db_session.flush()
+    db_session.expire_all()
+    text = card(client, place.id).text_content()
+    assert "Nicht veröffentlicht" in text
+    assert "Leider zu unscharf." in text
+    assert "Private Informationen" in text  # the reason, when there is no message
