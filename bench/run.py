@@ -6,9 +6,10 @@
    unless it already holds the asked number of places.
 2. Draws request pools from the data (boxes and points around random places, so density is
    what a user meets): bbox of ~1 km² limit 100, near me limit 20, a z14 tile, one place.
-3. Serves the app with gunicorn (sync workers) and tipg (PyPI, a dedicated PostGIS features
-   and tiles server, in its own virtual environment under instance/bench) on the same table
-   with the same number of worker processes, and loads each with wrk (8 connections).
+3. Serves the app with gunicorn (2 workers with 4 threads, as in production) and tipg (PyPI,
+   a dedicated PostGIS features and tiles server, in its own virtual environment under
+   instance/bench) on the same table with the same number of worker processes, and loads
+   each with wrk (8 connections).
 4. Runs the very statements the app sends (captured from it) through pgbench with 8 clients:
    the database's ceiling for each query.
 5. Prints requests/s and p99 per query for app, tipg and raw SQL, the ratios app/tipg and
@@ -224,6 +225,9 @@ def main() -> None:
     parser.add_argument("--db", default="stadtspur_bench")
     parser.add_argument("--refill", action="store_true", help="refill even if already filled")
     parser.add_argument("--workers", type=int, default=2)
+    # As the production image runs it (Dockerfile): threads keep connections alive and let a
+    # worker overlap one request's wait for the database with another's Python.
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pool", type=int, default=100)
@@ -254,8 +258,9 @@ def main() -> None:
            "development", "RATELIMIT_ENABLED": "0"}
     app_port = free_port()
     app_proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "-b",
-         f"127.0.0.1:{app_port}", "--log-level", "warning", "app:create_app()"],
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(args.workers), "--threads",
+         str(args.threads), "-b", f"127.0.0.1:{app_port}", "--log-level", "warning",
+         "app:create_app()"],
         cwd=ROOT, env=env,
     )
     tipg_proc = None
@@ -308,8 +313,9 @@ def main() -> None:
                 stop(proc)
 
     print()
-    print(f"{args.places:,} places, {args.workers} worker processes each, "
-          f"{args.connections} connections, {args.duration} s per run")
+    print(f"{args.places:,} places, {args.workers} worker processes each (app: "
+          f"{args.threads} threads each), {args.connections} connections, "
+          f"{args.duration} s per run")
     head = (f"{'query':<10} {'app r/s':>9} {'p99 ms':>7} {'tipg r/s':>9} {'p99 ms':>7} "
             f"{'raw t/s':>9} {'p99 ms':>7} {'app/tipg':>9} {'app/raw':>8} {'errors@32':>10}")
     print(head)
