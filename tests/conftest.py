@@ -249,6 +249,14 @@ def demo(app, db_session):
     return seed_demo()
 
 
+@pytest.fixture
+def media_root(app, tmp_path, monkeypatch):
+    """Uploaded and derived media files of this test go to a folder of their own."""
+    root = tmp_path / "media"
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
+    return root
+
+
 def create_user(email="someone@example.org", role="resident", password="a long passphrase 42",
                 name="Some One"):
     from app.services.accounts import create_user as _create

@@ -11,7 +11,6 @@ from app.extensions import db
 from app.models import Place
 from app.services.accounts import create_api_token
 from tests.conftest import CORPUS, create_user
-from tests.integration.test_contribute import media_root  # noqa: F401  (a fixture)
 
 
 def bearer(user) -> dict:

@@ -13,11 +13,8 @@ PHOTOS = CORPUS / "photos"
 WINTERTHUR = (8.7290, 47.5003)  # lon, lat: near the old town, away from demo places
 
 
-@pytest.fixture(autouse=True)
-def media_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
-    return root
+# Every test here stores media files (the media_root fixture is in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 @pytest.fixture(autouse=True)

@@ -64,13 +64,6 @@ def assert_no_metadata(data: bytes):
 
 
 @pytest.fixture
-def media_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
-    return root
-
-
-@pytest.fixture
 def media(app, db_session, media_root):
     from app.services import media as media_service
 

@@ -14,12 +14,8 @@ from tests.integration.test_contribute import form, post
 from tests.integration.test_media import files_under
 from tests.integration.test_pwa_pages import _jpeg
 
-
-@pytest.fixture(autouse=True)
-def media_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
-    return root
+# Every test here stores media files (the media_root fixture is in tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 @pytest.fixture(autouse=True)

@@ -30,12 +30,6 @@ SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 @pytest.fixture
-def media_root(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def waaghaus(app, demo, db_session, media_root, resident):
     """The demo Waaghaus with one approved photo, as a curator would have left it."""
     from app.services import media

@@ -4,7 +4,6 @@ document and never with a server error."""
 
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -12,11 +11,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from app.extensions import db
 from app.services.accounts import create_api_token
 from tests.conftest import create_user, per_request_g
-
-
-@pytest.fixture
-def media_root(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
 
 
 def test_writes_match_the_document_and_never_fail_on_the_server(app, demo, media_root):
