@@ -103,3 +103,20 @@ def test_hidden_stop_leaves_no_trace_of_its_place_on_the_tour_page(client, demo,
     assert hidden.title not in follow
     embed = client.get(f"/embed/tours/{tour.slug}").get_data(as_text=True)
     assert hidden.title not in embed
+
+
+def test_a_story_in_another_language_is_marked_as_such_but_not_the_labels(
+        client, demo, db_session):
+    import lxml.html
+
+    place = db_session.scalar(select(Place).where(Place.language == "en",
+                                                  Place.era_year.isnot(None)).limit(1))
+    assert place is not None
+    resp = client.get(f"/places/{place.id}", headers={"Accept-Language": "de"})
+    page = lxml.html.fromstring(resp.data)
+    assert page.xpath("//article/h1/@lang") == ["en"]
+    assert page.xpath('//div[@class="story"]/@lang') == ["en"]
+    # The German label next to the story is read out in German, not with an English voice.
+    [era] = page.xpath('//p[@class="era"]')
+    assert "Wann war das?" in era.text_content()
+    assert not era.xpath("ancestor-or-self::*[@lang='en']")
