@@ -115,7 +115,11 @@ def test_larger_text_setting_from_the_footer(page):
     page.goto(page.base_url + "/search")
     size = "parseFloat(getComputedStyle(document.querySelector('main p, main label')).fontSize)"
     before = page.evaluate(size)
-    page.get_by_role("button", name="Grössere Schrift").click()
+    # The setting is a form: the page comes back, and its size is read once its stylesheet
+    # has loaded (the class is on <html> before that).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Grössere Schrift").click()
+    page.wait_for_load_state("load")
     expect(page.locator("html")).to_have_class("large-text")
     after = page.evaluate(size)
     assert after > before * 1.15
