@@ -567,7 +567,7 @@ def my_contributions(user: User) -> list[dict]:
             "message": (rev.review_message if rev else None) or "",
             "editable": p.status in EDITABLE_STATUSES and p.merged_into_id is None,
             "media": [m for m in p.media if m.kind != "consent_scan"],
-            "media_notes": {m.id: _media_note(m) for m in p.media if _media_note(m)},
+            "media_notes": {m.id: note for m in p.media if (note := _media_note(m))},
         })
     return out
 
