@@ -147,6 +147,11 @@ def test_work_through_the_queue(page, e2e_app, queue_places):
         "Bitte erzähl mehr über den Kiosk.")
     expect(page.locator(f"#place-{queue_places['reject']}")).to_contain_text(
         "Private Gärten zeigen wir nicht.")
+    # The merged duplicate says so and leads to the place it joined.
+    merged = page.locator(f"#place-{queue_places['merge']}")
+    expect(merged).to_contain_text("Mit einem anderen Ort zusammengeführt")
+    merged.get_by_role("link", name="Diesen Ort öffnen").click()
+    expect(page).to_have_url(re.compile(f"/places/{queue_places['waaghaus']}$"))
 
 
 def test_two_editors_second_save_gets_both_versions(page, e2e_app, browser,
