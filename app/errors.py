@@ -16,6 +16,11 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger("stadtspur.errors")
 
 MACHINE_PREFIXES = ("/api/", "/ogc", "/tiles/", "/oembed", "/healthz")
+# Machine-facing paths that also have an HTML encoding (OGC API Features): there a request that
+# asked for HTML gets its errors as the site's HTML error page too.
+HTML_ENCODED_PREFIXES = ("/ogc",)
+HTML = "text/html"
+JSON_TYPES = ("application/json", "application/geo+json")
 
 
 class DomainError(Exception):
@@ -56,9 +61,22 @@ class Conflict(DomainError):
         self.current = current
 
 
+def asks_for_html() -> bool:
+    """Whether a request to an endpoint with an HTML encoding wants HTML: ``f=html``, or no
+    ``f=json``/``f=geojson`` and an Accept header that prefers text/html over JSON, as a
+    browser's does. No Accept header, ``*/*`` and JSON types mean JSON. An unknown ``f`` is
+    refused by the endpoint; its error follows the Accept header."""
+    f = request.args.get("f")
+    if f == "html":
+        return True
+    if f in ("json", "geojson"):
+        return False
+    return request.accept_mimetypes.best_match([*JSON_TYPES, HTML]) == HTML
+
+
 def wants_json() -> bool:
     if request.path.startswith(MACHINE_PREFIXES):
-        return True
+        return not (request.path.startswith(HTML_ENCODED_PREFIXES) and asks_for_html())
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and not request.accept_mimetypes.accept_html
 

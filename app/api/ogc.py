@@ -1,33 +1,48 @@
-"""OGC API Features, Part 1 Core (GeoJSON) under /ogc: collections ``places`` and ``tours``.
+"""OGC API Features, Part 1 Core (GeoJSON and HTML) under /ogc: collections ``places`` and
+``tours``.
 
 Items come in id order with offset paging and ``next``/``prev`` links. ``numberMatched`` is
 given only when it is known without counting (on the last page): counting every page is
 what keeps peers slow at a million places. ``datetime`` filters places by their era (the time
 the story is about) and tours by their publication time.
+
+Every resource is also an HTML page (app/api/ogc_html.py, templates/ogc/): for ``f=html``, or
+without ``f`` when the Accept header prefers text/html over JSON, as a browser's does. JSON
+stays the default for everyone else (GIS tools, scripts, ``*/*``, no Accept at all); its
+documents are built as before, in English, with the features passed on as PostGIS wrote them,
+and each links its HTML twin (``rel=alternate``). The pages are made from the same documents
+(parsed again: the HTML path is not the one that has to be fast) in the visitor's language.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import wraps
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext
 
+from app.api import ogc_html
 from app.api.http import public_read
-from app.errors import DomainError, NotFound, ValidationError
+from app.errors import DomainError, NotFound, ValidationError, asks_for_html
 from app.services import geodata
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
+HTML = "text/html"
+FORMATS = ("json", "geojson", "html")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 ITEM_PARAMS = {"limit", "offset", "bbox", "datetime", "f"}
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -39,6 +54,56 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+def N_(message: str) -> str:
+    """Marks an error message for the catalogue (``N_`` is gettext's name for "extract now,
+    translate later"); ``_say`` translates it when it is shown."""
+    return message
+
+
+def _say(message: str, **params) -> str:
+    """An error message: on an HTML page in the visitor's language; in JSON in English, the
+    language the API has always answered in."""
+    if asks_for_html():
+        return gettext(message, **params)
+    return message % params if params else message
+
+
+# geodata's messages (English, for the API), listed here so HTML pages can show them translated.
+GEODATA_MESSAGES = (
+    N_("bbox must be four numbers: minLon,minLat,maxLon,maxLat."),
+    N_("bbox must lie within -180..180, -90..90 with min before max."),
+    N_("No public place with this id."),
+)
+
+
+def read(max_age: int) -> Callable:
+    """JSON answers are public reads (``public_read``: the same for everyone, a CDN may keep
+    them). HTML pages are not: like every page of the site they carry the visitor's CSRF token
+    (language switch) and login state, so they get http.py's default for other reads,
+    ``private, no-cache`` with an ETag (a browser revalidates them, a shared cache keeps none)."""
+
+    def decorator(view):
+        public = public_read(max_age=max_age)(view)
+
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            return view(*args, **kwargs) if asks_for_html() else public(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.after_request
+def _vary(resp: Response) -> Response:
+    # Without f=json/geojson/html the Accept header chose the format (errors included).
+    if request.args.get("f") not in FORMATS:
+        resp.vary.add("Accept")
+    if resp.mimetype == HTML:
+        resp.vary.add("Accept-Language")
+    return resp
+
+
 def _root() -> str:
     return request.url_root.rstrip("/") + "/ogc"
 
@@ -47,10 +112,18 @@ def _json(body: dict, mimetype: str = JSON) -> Response:
     return Response(json.dumps(body, separators=(",", ":")), mimetype=mimetype)
 
 
+def _html(template: str, **values) -> str:
+    return render_template(f"ogc/{template}", **values)
+
+
+def _alternate(href: str, title: str = "This document as HTML") -> dict:
+    return {"href": href, "rel": "alternate", "type": HTML, "title": title}
+
+
 def _check_f() -> None:
     f = request.args.get("f")
-    if f not in (None, "json", "geojson"):
-        raise BadRequest("Only f=json is offered.", field="f")
+    if f is not None and f not in FORMATS:
+        raise BadRequest(_say(N_("f must be json, geojson or html.")), field="f")
 
 
 def _collections() -> dict[str, dict]:
@@ -94,18 +167,21 @@ def _collection_doc(cid: str, meta: dict) -> dict:
              "title": meta["title"]},
             {"href": "https://creativecommons.org/publicdomain/zero/1.0/", "rel": "license",
              "type": "text/html", "title": "CC0 1.0 (data)"},
+            _alternate(f"{root}/collections/{cid}?f=html"),
         ],
     }
 
 
 @bp.get("")
 @bp.get("/")
-@public_read(max_age=300)
+@read(max_age=300)
 def landing():
     """Landing page with links to the API definition, conformance and collections."""
     _check_f()
     root = _root()
     site = request.url_root.rstrip("/")
+    if asks_for_html():
+        return _html("landing.html", **ogc_html.landing())
     return _json(
         {
             "title": f"Stadtspur {current_app.config['CITY_NAME']}: OGC API Features",
@@ -121,27 +197,35 @@ def landing():
                  "title": "Conformance classes"},
                 {"href": f"{root}/collections", "rel": "data", "type": JSON,
                  "title": "Collections"},
+                _alternate(f"{root}/?f=html"),
             ],
         }
     )
 
 
 @bp.get("/conformance")
-@public_read(max_age=3600)
+@read(max_age=3600)
 def conformance():
     _check_f()
-    return _json({"conformsTo": CONFORMANCE})
+    if asks_for_html():
+        return _html("conformance.html", **ogc_html.conformance(CONFORMANCE))
+    return _json({"conformsTo": CONFORMANCE,
+                  "links": [_alternate(f"{_root()}/conformance?f=html")]})
 
 
 @bp.get("/collections")
-@public_read(max_age=300)
+@read(max_age=300)
 def collections():
     _check_f()
     root = _root()
+    docs = [_collection_doc(cid, meta) for cid, meta in _collections().items()]
+    if asks_for_html():
+        return _html("collections.html", **ogc_html.collections_page(docs))
     return _json(
         {
-            "links": [{"href": f"{root}/collections", "rel": "self", "type": JSON}],
-            "collections": [_collection_doc(cid, meta) for cid, meta in _collections().items()],
+            "links": [{"href": f"{root}/collections", "rel": "self", "type": JSON},
+                      _alternate(f"{root}/collections?f=html")],
+            "collections": docs,
         }
     )
 
@@ -149,15 +233,18 @@ def collections():
 def _meta(cid: str) -> dict:
     meta = _collections().get(cid)
     if meta is None:
-        raise NotFound("No such collection: there are places and tours.")
+        raise NotFound(_say(N_("No such collection: there are places and tours.")))
     return meta
 
 
 @bp.get("/collections/<cid>")
-@public_read(max_age=300)
+@read(max_age=300)
 def collection(cid: str):
     _check_f()
-    return _json(_collection_doc(cid, _meta(cid)))
+    doc = _collection_doc(cid, _meta(cid))
+    if asks_for_html():
+        return _html("collection.html", **ogc_html.collection_page(doc))
+    return _json(doc)
 
 
 def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
@@ -167,9 +254,11 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a whole number.", field=name) from None
+        raise BadRequest(_say(N_("%(name)s must be a whole number."), name=name),
+                         field=name) from None
     if not lo <= value <= hi:
-        raise BadRequest(f"{name} must be between {lo} and {hi}.", field=name)
+        raise BadRequest(_say(N_("%(name)s must be between %(lo)d and %(hi)d."), name=name,
+                              lo=lo, hi=hi), field=name)
     return value
 
 
@@ -183,7 +272,7 @@ def _instant(raw: str, end: bool) -> datetime | None:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(
-            "datetime must be an RFC 3339 date-time or an interval a/b (.. for open).",
+            _say(N_("datetime must be an RFC 3339 date-time or an interval a/b (.. for open).")),
             field="datetime",
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -197,13 +286,16 @@ def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] |
         a, b = raw.split("/", 1)
         start, end = _instant(a, False), _instant(b, True)
         if start is None and end is None and not (a == ".." or b == ".."):
-            raise BadRequest("datetime interval needs at least one end.", field="datetime")
+            raise BadRequest(_say(N_("datetime interval needs at least one end.")),
+                             field="datetime")
         if start and end and start > end:
-            raise BadRequest("datetime interval ends before it starts.", field="datetime")
+            raise BadRequest(_say(N_("datetime interval ends before it starts.")),
+                             field="datetime")
         return start, end
     instant = _instant(raw, False)
     if instant is None:
-        raise BadRequest("datetime must be a date-time or an interval.", field="datetime")
+        raise BadRequest(_say(N_("datetime must be a date-time or an interval.")),
+                         field="datetime")
     return instant, instant
 
 
@@ -225,18 +317,21 @@ def _page_links(cid: str, offset: int, limit: int, page: geodata.FeaturePage) ->
     if offset:
         links.append({"href": href(max(0, offset - limit)), "rel": "prev", "type": GEOJSON,
                       "title": "Previous page"})
+    links.append(_alternate(base + "?" + urlencode({**request.args, "f": "html"}),
+                            "This page as HTML"))
     return links
 
 
 @bp.get("/collections/<cid>/items")
-@public_read(max_age=60)
+@read(max_age=60)
 def items(cid: str):
     """Features of a collection: bbox, datetime, limit and offset."""
     _meta(cid)
     _check_f()
     unknown = sorted(set(request.args) - ITEM_PARAMS)
     if unknown:
-        raise BadRequest(f"Unknown query parameter: {', '.join(unknown)}.", field=unknown[0])
+        raise BadRequest(_say(N_("Unknown query parameter: %(names)s."),
+                              names=", ".join(unknown)), field=unknown[0])
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 10_000_000)
     bbox = None
@@ -244,7 +339,7 @@ def items(cid: str):
         try:
             bbox = geodata.parse_bbox(request.args["bbox"])
         except ValidationError as exc:
-            raise BadRequest(exc.message, field="bbox") from None
+            raise BadRequest(_say(exc.message), field="bbox") from None
     when = parse_datetime(request.args.get("datetime"))
     site = request.url_root.rstrip("/")
     if cid == "places":
@@ -260,13 +355,17 @@ def items(cid: str):
     }
     if not page.next_cursor and (page.returned or offset == 0):
         head["numberMatched"] = offset + page.returned
+    if asks_for_html():
+        return _html("items.html", **ogc_html.items(
+            cid, head, json.loads(page.features), offset, limit,
+            has_next=bool(page.next_cursor)))
     head["links"] = _page_links(cid, offset, limit, page)
     body = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features + "}"
     return Response(body, mimetype=GEOJSON)
 
 
 @bp.get("/collections/<cid>/items/<fid>")
-@public_read(max_age=60)
+@read(max_age=60)
 def item(cid: str, fid: str):
     """One feature with links to itself and its collection; a place merged into another
     answers 308 with the other's URL."""
@@ -275,26 +374,29 @@ def item(cid: str, fid: str):
     site = request.url_root.rstrip("/")
     if cid == "places":
         if not fid.isdigit():
-            raise NotFound("Place ids are numbers.")
+            raise NotFound(_say(N_("Place ids are numbers.")))
         from app.api.places import media_root, merged_redirect
 
         try:
             feature = geodata.ogc_place(int(fid), site, media_root())
-        except NotFound:
+        except NotFound as exc:
             # A duplicate merged by curators lives on as the place it was merged into.
             moved = merged_redirect(
                 int(fid), lambda target: f"{_root()}/collections/places/items/{target}"
             )
             if moved is None:
-                raise
+                raise NotFound(_say(exc.message)) from None
             return moved
     else:
         feature = geodata.tour_feature(fid, site)
         if feature is None:
-            raise NotFound("No published tour with this id.")
+            raise NotFound(_say(N_("No published tour with this id.")))
+    if asks_for_html():
+        return _html("item.html", **ogc_html.item(cid, json.loads(feature)))
     links = [
         {"href": f"{_root()}/collections/{cid}/items/{fid}", "rel": "self", "type": GEOJSON},
         {"href": f"{_root()}/collections/{cid}", "rel": "collection", "type": JSON},
+        _alternate(f"{_root()}/collections/{cid}/items/{fid}?f=html"),
     ]
     body = feature[:-1] + ',"links":' + json.dumps(links, separators=(",", ":")) + "}"
     return Response(body, mimetype=GEOJSON)

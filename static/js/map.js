@@ -90,7 +90,9 @@ export async function initMap(el, config) {
 
   // The view first, so the tiles are on their way while the markers are made.
   const shapes = points.length + (route ? 1 : 0);
-  if (shapes > 1) {
+  // A map of routes alone (tours without stops on the OGC pages) fits them, not the city centre.
+  const routeOnly = route && !points.length && route.getBounds().isValid();
+  if (shapes > 1 || routeOnly) {
     const bounds = L.latLngBounds(points.map((p) => [p.lat, p.lon]));
     if (route) bounds.extend(route.getBounds());
     map.fitBounds(bounds, { padding: [24, 24] });
@@ -109,7 +111,8 @@ export async function initMap(el, config) {
     const opts = data.numbered ? { ...base, icon: stopIcon(p.number) } : base;
     const marker = L.marker([p.lat, p.lon], opts).addTo(map);
     const link = document.createElement("a");
-    link.href = placeUrl(p.place_id ?? p.id);
+    // A point may name its own page (the OGC pages link their features' pages).
+    link.href = p.url || placeUrl(p.place_id ?? p.id);
     link.textContent = data.numbered ? `${p.number}. ${p.title}` : p.title;
     marker.bindPopup(link);
   }

@@ -30,6 +30,7 @@ PAGES = {
     "offline": "/offline",
     "contribute": "/contribute",
     "curate": "/curate",
+    "open data items": "/ogc/collections/places/items?limit=10&f=html",
 }
 NEEDS_LOGIN = {"contribute": "resident@demo.stadtspur.ch", "curate": "curator@demo.stadtspur.ch"}
 
