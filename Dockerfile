@@ -20,7 +20,7 @@ RUN apt-get update \
     && useradd --system --create-home --uid 10001 stadtspur \
     && mkdir -p /data/media && chown stadtspur /data/media
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY app ./app
 COPY geo ./geo
 # Editable, so the app finds templates/, static/ and migrations/ next to it in /app.

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound here and bound to the app in ``create_app``."""
 
+import flask
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -34,5 +35,32 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 babel = Babel()
-talisman = Talisman()
+
+
+class CachedPolicyTalisman(Talisman):
+    """Talisman with each policy header value worked out once instead of on every response:
+    the policies are fixed when the app starts (the embed page has its own, also fixed) and
+    no nonces are used. Re-joining them per response cost as much as routing a request."""
+
+    def __init__(self, *args, **kwargs):
+        self._policy_text: dict[int, tuple[object, str]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _cached(self, policy, parse) -> str:
+        if isinstance(policy, str) or getattr(flask.request, "csp_nonce", None):
+            return parse(policy)
+        hit = self._policy_text.get(id(policy))
+        if hit is None or hit[0] is not policy:
+            hit = (policy, parse(policy))
+            self._policy_text[id(policy)] = hit
+        return hit[1]
+
+    def _parse_policy(self, policy):
+        return self._cached(policy, super()._parse_policy)
+
+    def _parse_structured_header_policy(self, policy):
+        return self._cached(policy, super()._parse_structured_header_policy)
+
+
+talisman = CachedPolicyTalisman()
 api = Api()

@@ -37,7 +37,8 @@ def configure_logging(app: Flask) -> None:
     @app.after_request
     def _log_request(response):
         started = g.get("request_started")
-        if started is not None and not request.path.startswith("/static/"):
+        if (started is not None and access.isEnabledFor(logging.INFO)
+                and not request.path.startswith("/static/")):
             access.info(
                 "%s %s %s",
                 request.method,

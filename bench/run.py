@@ -141,27 +141,30 @@ def request_pools(url: str, size: int, seed: int) -> dict[str, dict[str, list[st
 
 
 def capture_sql(url: str, paths: list[str], workdir: Path, shape: str) -> list[Path]:
-    """The statements the app runs for ``paths``, with their parameters, as pgbench scripts."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
+    """The statements the app runs for ``paths``, with their parameters, as pgbench scripts.
+    Captured at the driver's cursor, which every read passes (public reads skip SQLAlchemy's
+    execution layer and its events)."""
+    import psycopg2.extensions
 
     from app import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "LOG_LEVEL": "WARNING"})
+    seen: list[str] = []
+
+    class Capturing(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):  # noqa: A002 (psycopg2's name)
+            if "places" in query:
+                seen.append(self.mogrify(query, vars).decode())
+            return super().execute(query, vars)
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "LOG_LEVEL": "WARNING",
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"cursor_factory": Capturing}}})
     from app.extensions import db
     scripts = []
     with app.app_context():
         client = app.test_client()
         for i, path in enumerate(paths):
-            seen: list[str] = []
-
-            def grab(conn, cursor, statement, parameters, context, executemany, seen=seen):
-                if "places" in statement:
-                    seen.append(cursor.mogrify(statement, parameters).decode())
-
-            event.listen(Engine, "before_cursor_execute", grab)
+            seen.clear()
             resp = client.get(path, base_url="http://127.0.0.1")
-            event.remove(Engine, "before_cursor_execute", grab)
             if resp.status_code not in (200, 204):
                 sys.exit(f"{path}: {resp.status_code} {resp.data[:200]!r}")
             if not seen:
@@ -171,6 +174,7 @@ def capture_sql(url: str, paths: list[str], workdir: Path, shape: str) -> list[P
             script.write_text("".join(re.sub(r"\s+", " ", s).strip() + ";\n" for s in seen))
             scripts.append(script)
         db.engine.dispose()
+        app.extensions["stadtspur_read_engine"].dispose()
     return scripts
 
 

@@ -23,9 +23,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.psycopg2 import dialect as psycopg2_dialect
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
@@ -116,6 +118,13 @@ _MEDIA_LIST = f"""coalesce((SELECT json_agg(json_build_object(
 # Public reads need no transaction: they run on an autocommit engine of their own without the
 # ping, and a connection found dead is replaced by retrying once. Tests bind the session to
 # an outer transaction (tests/conftest.py); then reads go through the session to see its data.
+#
+# On that engine the statement goes to the driver's cursor directly, compiled once per SQL
+# text: SQLAlchemy's per-execution work (cache key, execution context, result rows) cost
+# about a third of a millisecond per request, as much as the database's own work for one
+# place (docs/benchmarks.md).
+
+_DIALECT = psycopg2_dialect()
 
 
 def _read_engine():
@@ -134,34 +143,67 @@ def _read_engine():
     return engine
 
 
-def _fetch(statement, params: dict | None = None) -> list:
-    """All rows of a read-only ``statement``, in one round trip where possible."""
+@lru_cache(maxsize=512)
+def _driver_sql(sql: str) -> str:
+    """``sql`` with its ``:name`` parameters in the driver's ``%(name)s`` style (and literal
+    ``%`` escaped), compiled once per distinct text."""
+    return str(text(sql).compile(dialect=_DIALECT))
+
+
+def _fetch(sql: str, params: dict | None = None, mapping: bool = False) -> list:
+    """All rows of the read-only statement ``sql`` (``:name`` parameters), in one round trip:
+    tuples, or dicts by column name with ``mapping``. Database errors surface as SQLAlchemy's
+    (so a dead database answers 503 like everywhere else)."""
     from sqlalchemy.engine import Engine
     from sqlalchemy.exc import DBAPIError
 
+    params = params or {}
     if not isinstance(db.engines.get(None), Engine):  # a test's outer transaction
-        return db.session.execute(statement, params or {}).all()
+        result = db.session.execute(text(sql), params)
+        return [dict(r._mapping) for r in result] if mapping else [tuple(r) for r in result]
     engine = _read_engine()
+    statement = _driver_sql(sql)
     for attempt in (1, 2):
+        conn = cursor = None
         try:
-            with engine.connect() as conn:
-                return conn.execute(statement, params or {}).all()
-        except DBAPIError as exc:
-            if attempt == 1 and exc.connection_invalidated:
-                continue  # the server restarted since this connection was pooled
-            raise
+            conn = engine.raw_connection()
+            cursor = conn.cursor()
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+            if mapping:
+                names = [column.name for column in cursor.description]
+                rows = [dict(zip(names, row, strict=True)) for row in rows]
+            return rows
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if conn is None:  # no connection at all: the database is down
+                dead = True
+            else:
+                dead = engine.dialect.is_disconnect(exc, conn.dbapi_connection, cursor)
+                if dead:
+                    conn.invalidate(exc)
+                    if attempt == 1:
+                        continue  # the server restarted since this connection was pooled
+            raise DBAPIError.instance(
+                statement, params, exc, engine.dialect.loaded_dbapi.Error,
+                connection_invalidated=dead, dialect=engine.dialect,
+            ) from exc
+        finally:
+            if cursor is not None and not cursor.closed:
+                cursor.close()
+            if conn is not None:
+                conn.close()
     raise AssertionError("unreachable")
 
 
-def _one(statement, params: dict | None = None):
-    rows = _fetch(statement, params)
+def _one(sql: str, params: dict | None = None):
+    rows = _fetch(sql, params)
     if len(rows) != 1:
         raise RuntimeError(f"expected one row, got {len(rows)}")
     return rows[0]
 
 
-def _scalar(statement, params: dict | None = None):
-    rows = _fetch(statement, params)
+def _scalar(sql: str, params: dict | None = None):
+    rows = _fetch(sql, params)
     return rows[0][0] if rows else None
 
 
@@ -263,7 +305,7 @@ def decode_cursor(cursor: str, kind: str, types: tuple[type, ...]) -> list:
 
 
 def _theme_ids(slugs: list[str]) -> list[int]:
-    rows = _fetch(text("SELECT slug, id FROM themes WHERE slug = ANY(:slugs)"), {"slugs": slugs})
+    rows = _fetch("SELECT slug, id FROM themes WHERE slug = ANY(:slugs)", {"slugs": slugs})
     found = dict(rows)
     unknown = [s for s in slugs if s not in found]
     if unknown:
@@ -329,7 +371,7 @@ def _page(sql: str, params: dict, limit: int, key_cols: str, kind: str) -> Featu
         FROM page"""
     params["limit"] = limit
     params["limit1"] = limit + 1
-    features, n, last_key = _one(text(wrapped), params)
+    features, n, last_key = _one(wrapped, params)
     next_cursor = None
     if n > limit and last_key:
         next_cursor = encode_cursor(kind, *json.loads(last_key))
@@ -407,10 +449,7 @@ def place_feature(place_id: int, site: str, media_url: str) -> str | None:
         "places.author_name), 'media', " + _MEDIA_LIST
     )
     return _scalar(
-        text(
-            f"SELECT {_place_feature(extra)}::text FROM places "
-            f"WHERE places.id = :id AND {PUBLIC}"
-        ),
+        f"SELECT {_place_feature(extra)}::text FROM places WHERE places.id = :id AND {PUBLIC}",
         {"id": place_id, "site": site, "media_url": media_url},
     )
 
@@ -418,8 +457,8 @@ def place_feature(place_id: int, site: str, media_url: str) -> str | None:
 def place_version_tag(place_id: int) -> str | None:
     """A cheap validator of a place's public state, or None when it is not public."""
     return _scalar(
-        text(f"SELECT places.version || '-' || extract(epoch FROM places.updated_at) "
-             f"FROM places WHERE places.id = :id AND {PUBLIC}"),
+        f"SELECT places.version || '-' || extract(epoch FROM places.updated_at) "
+        f"FROM places WHERE places.id = :id AND {PUBLIC}",
         {"id": place_id},
     )
 
@@ -453,17 +492,13 @@ def places_extent() -> list[float] | None:
     """[minLon, minLat, maxLon, maxLat] of the places table from the planner's statistics
     (cheap at any size; may include not yet public rows), else computed."""
     row = _one(
-        text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            "(SELECT ST_EstimatedExtent('places', 'geom')::geometry AS e) s"
-        )
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        "(SELECT ST_EstimatedExtent('places', 'geom')::geometry AS e) s"
     )
     if row[0] is None:
         row = _one(
-            text(
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                f"(SELECT ST_Extent(geom)::geometry AS e FROM places WHERE {PUBLIC}) s"
-            )
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent(geom)::geometry AS e FROM places WHERE {PUBLIC}) s"
         )
     if row[0] is None:
         return None
@@ -528,16 +563,16 @@ def ogc_tours(bbox, published, limit: int, offset: int, site: str) -> FeaturePag
 
 def tour_feature(slug: str, site: str) -> str | None:
     return _scalar(
-        text(f"SELECT {_TOUR_FEATURE}::text FROM tours WHERE tours.slug = :slug "
-             "AND tours.status = 'published'"),
+        f"SELECT {_TOUR_FEATURE}::text FROM tours WHERE tours.slug = :slug "
+        "AND tours.status = 'published'",
         {"slug": slug, "site": site},
     )
 
 
 def tours_extent() -> list[float] | None:
     row = _one(
-        text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-             "ST_Extent(route)::geometry AS e FROM tours WHERE status = 'published') s")
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+        "ST_Extent(route)::geometry AS e FROM tours WHERE status = 'published') s"
     )
     return None if row[0] is None else [round(v, 6) for v in row]
 
@@ -602,9 +637,7 @@ def places_tile(z: int, x: int, y: int) -> bytes:
     if not (0 <= z <= 22 and 0 <= x < n and 0 <= y < n):
         raise NotFound("No such tile.")
     cell = tile_cell(z)
-    data = _scalar(
-        text(tile_sql(bool(cell))), {"z": z, "x": x, "y": y, "cell": cell}
-    )
+    data = _scalar(tile_sql(bool(cell)), {"z": z, "x": x, "y": y, "cell": cell})
     return bytes(data or b"")
 
 
@@ -636,8 +669,8 @@ def newest_places(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
             "JOIN place_themes tp ON tp.place_id = places.id "
             "JOIN themes th ON th.id = tp.theme_id AND th.slug = :theme"
         )
-    rows = [dict(r._mapping) for r in _fetch(
-        text(f"""
+    rows = _fetch(
+        f"""
             SELECT places.id, places.title, places.summary, places.body, places.licence,
                    coalesce(nullif(places.credit_name, ''), places.author_name,
                             'Stadtspur contributors') AS attribution,
@@ -649,17 +682,18 @@ def newest_places(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
             FROM places {theme_join}
             WHERE {PUBLIC}
             ORDER BY places.published_at DESC NULLS LAST, places.id DESC
-            LIMIT :limit"""),
+            LIMIT :limit""",
         params,
-    )]
+        mapping=True,
+    )
     return rows
 
 
 def published_tour_rows(limit: int = 50) -> list[dict]:
     """Published tours, newest first, with their start point (first visible stop, else the
     route's start) as ``lon``/``lat``."""
-    rows = [dict(r._mapping) for r in _fetch(
-        text(f"""
+    rows = _fetch(
+        f"""
             SELECT tours.slug, tours.title, tours.intro, tours.length_m,
                    tours.duration_normal_min, tours.published_at, tours.updated_at,
                    (SELECT slug FROM themes WHERE themes.id = tours.theme_id) AS theme,
@@ -674,9 +708,10 @@ def published_tour_rows(limit: int = 50) -> list[dict]:
                                  ORDER BY s.position LIMIT 1),
                                 ST_StartPoint(tours.route)) AS g) start
             WHERE tours.status = 'published'
-            ORDER BY tours.published_at DESC NULLS LAST, tours.id DESC LIMIT :limit"""),
+            ORDER BY tours.published_at DESC NULLS LAST, tours.id DESC LIMIT :limit""",
         {"limit": limit},
-    )]
+        mapping=True,
+    )
     return rows
 
 

@@ -83,6 +83,16 @@ def _cache_versioned_static(response):
 class StaticWithoutSessionInterface(SecureCookieSessionInterface):
     """The signed-cookie session, left untouched by responses for static files."""
 
+    def get_signing_serializer(self, app):
+        # Built once per set of keys rather than on every request (Flask's default):
+        # the serializer holds no per-request state.
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = getattr(self, "_serializer", None)
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            self._serializer = cached
+        return cached[1]
+
     def save_session(self, app, session, response) -> None:
         if request.endpoint == "static" and not session.modified:
             return

@@ -1,0 +1,16 @@
+"""The production server's settings file (gunicorn reads it from the working directory)."""
+
+import gc
+import runpy
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def test_workers_freeze_what_the_app_built_at_start_up():
+    settings = runpy.run_path(str(CONF))
+    try:
+        settings["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
