@@ -139,7 +139,8 @@ def _query_from(args: dict) -> geodata.PlaceQuery:
 
 
 @blp.route("/places")
-@blp.arguments(PlaceListArgs, location="query", as_kwargs=True)
+# An instance, not the class: webargs would build the schema again on every request.
+@blp.arguments(PlaceListArgs(), location="query", as_kwargs=True)
 @blp.response(200, PlaceCollectionSchema, content_type=GEOJSON, example=PLACE_COLLECTION_EXAMPLE)
 @public_read(max_age=60)
 def list_places(**args):
