@@ -135,6 +135,7 @@ def _collections() -> dict[str, dict]:
             "each feature names its story's licence and whom to credit.",
             "extent": geodata.places_extent,
             "temporal": "era: the year or decade the story is about",
+            "license": ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0 (data)"),
         },
         "tours": {
             "title": f"Tours in {city}",
@@ -142,6 +143,7 @@ def _collections() -> dict[str, dict]:
             "properties. CC BY-SA 4.0.",
             "extent": geodata.tours_extent,
             "temporal": "publication time",
+            "license": ("https://creativecommons.org/licenses/by-sa/4.0/", "CC BY-SA 4.0"),
         },
     }
 
@@ -165,8 +167,8 @@ def _collection_doc(cid: str, meta: dict) -> dict:
              "title": meta["title"]},
             {"href": f"{root}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
              "title": meta["title"]},
-            {"href": "https://creativecommons.org/publicdomain/zero/1.0/", "rel": "license",
-             "type": "text/html", "title": "CC0 1.0 (data)"},
+            {"href": meta["license"][0], "rel": "license", "type": "text/html",
+             "title": meta["license"][1]},
             _alternate(f"{root}/collections/{cid}?f=html"),
         ],
     }
@@ -304,7 +306,8 @@ def _page_links(cid: str, offset: int, limit: int, page: geodata.FeaturePage) ->
     args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
 
     def href(off: int) -> str:
-        return base + "?" + urlencode({**args, "offset": off} if off else args)
+        query = urlencode({**args, "offset": off} if off else args)
+        return f"{base}?{query}" if query else base
 
     links = [
         {"href": href(offset), "rel": "self", "type": GEOJSON, "title": "This page"},

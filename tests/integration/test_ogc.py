@@ -39,6 +39,15 @@ def test_landing_conformance_collections(client, city):
     bbox = places["extent"]["spatial"]["bbox"][0]
     assert bbox[0] <= 8.70 and bbox[2] >= 8.729
     assert client.get("/ogc/collections/nope").status_code == 404
+    # Each collection names its own licence: facts are CC0, tours CC BY-SA.
+    assert "publicdomain/zero" in links(places)["license"]
+    tours = client.get("/ogc/collections/tours").get_json()
+    assert "licenses/by-sa/4.0" in links(tours)["license"]
+
+
+def test_items_self_link_of_an_unfiltered_page_has_no_empty_query(client, city):
+    page = client.get("/ogc/collections/places/items").get_json()
+    assert links(page)["self"].endswith("/ogc/collections/places/items")
 
 
 def test_items_paging_with_links_and_counts(client, city):
