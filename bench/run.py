@@ -13,7 +13,8 @@
 4. Runs the very statements the app sends (captured from it) through pgbench with 8 clients:
    the database's ceiling for each query.
 5. Prints requests/s and p99 per query for app, tipg and raw SQL, the ratios app/tipg and
-   app/raw, and the errors at 32 connections.
+   app/raw, and the errors at 32 connections; and the app's own ceiling, a read that asks
+   the database nothing.
 
 Needs wrk (Debian package ``wrk``) and pgbench (``postgresql-client``); tipg is installed on
 first use. Request logging is off for both servers (LOG_LEVEL=WARNING, --no-access-log).
@@ -178,6 +179,24 @@ def capture_sql(url: str, paths: list[str], workdir: Path, shape: str) -> list[P
     return scripts
 
 
+def settle(url: str, timeout: float = 120) -> None:
+    """Wait until the database has run none of the last load's queries for a second: a server
+    keeps working through requests wrk has given up on (32 connections on dense tiles leave
+    seconds of them), and the next measurement must not start on a busy machine."""
+    conn = connect(url)
+    deadline = time.time() + timeout
+    idle = 0
+    try:
+        with conn.cursor() as cur:
+            while time.time() < deadline and idle < 2:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND state = 'active' AND pid <> pg_backend_pid()")
+                idle = idle + 1 if cur.fetchone()[0] == 0 else 0
+                time.sleep(0.5)
+    finally:
+        conn.close()
+
+
 def run_wrk(base: str, paths: list[str], workdir: Path, name: str, connections: int,
             duration: int) -> tuple[float, float, int, int]:
     lua = workdir / f"{name}.lua"
@@ -274,10 +293,18 @@ def main() -> None:
         base = f"http://127.0.0.1:{app_port}"
         for shape in SHAPES:
             print(f"app   {shape}", flush=True)
+            settle(url)
             results[shape]["app"] = run_wrk(base, pools[shape]["app"], workdir, f"app-{shape}",
                                             args.connections, args.duration)
+            settle(url)
             results[shape]["app32"] = run_wrk(base, pools[shape]["app"], workdir,
                                               f"app32-{shape}", 32, max(5, args.duration // 3))
+        # The same server answering a read that asks the database nothing: the most requests
+        # per second this app can serve here at all, whatever the query costs.
+        print("app   no query", flush=True)
+        settle(url)
+        floor = run_wrk(base, ["/ogc/conformance"], workdir, "app-floor", args.connections,
+                        args.duration)
         stop(app_proc)
 
         if not args.no_tipg:
@@ -301,6 +328,7 @@ def main() -> None:
             base = f"http://127.0.0.1:{tipg_port}"
             for shape in SHAPES:
                 print(f"tipg  {shape}", flush=True)
+                settle(url)
                 results[shape]["tipg"] = run_wrk(base, pools[shape]["tipg"], workdir,
                                                  f"tipg-{shape}", args.connections,
                                                  args.duration)
@@ -309,6 +337,7 @@ def main() -> None:
 
         for shape in SHAPES:
             print(f"raw   {shape}", flush=True)
+            settle(url)
             results[shape]["raw"] = run_pgbench(url, scripts[shape], workdir, shape,
                                                 args.connections, args.duration)
     finally:
@@ -333,6 +362,9 @@ def main() -> None:
         print(f"{shape:<10} {app_rps:9.0f} {app_p99:7.1f} {tipg_rps:9.0f} {tipg_p99:7.1f} "
               f"{raw_tps:9.0f} {raw_p99:7.1f} {app_rps / tipg_rps:9.2f} "
               f"{app_rps / raw_tps:8.2f} {errors32:10d}")
+    print(f"app without a query (GET /ogc/conformance): {floor[0]:.0f} r/s, p99 "
+          f"{floor[1]:.1f} ms; half the raw one-place ceiling is "
+          f"{results['one-place']['raw'][0] / 2:.0f}/s")
     tipg_errors = {s: results[s]["tipg"][2:] for s in SHAPES if "tipg" in results[s]}
     if any(sum(v) for v in tipg_errors.values()):
         print(f"tipg errors (socket, status): {tipg_errors}")
