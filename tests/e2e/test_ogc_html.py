@@ -41,6 +41,13 @@ def test_from_the_open_data_landing_page_to_a_place(page):
     expect(page.locator("#items-count")).to_have_text(
         f"Es gibt {total['numberMatched']} Orte, alle auf dieser Seite.")
     assert fits_the_phone(page)
+    # On the phone the rows stack: nothing scrolls sideways, each value says its column.
+    assert page.evaluate(
+        "(() => { const w = document.querySelector('.table-wrap');"
+        " return w.scrollWidth <= w.clientWidth; })()")
+    assert "Wann war das?" in page.evaluate(
+        "getComputedStyle(document.querySelector('#items-table td[data-label]:nth-of-type(2)'),"
+        " '::before').content")
     page.locator("#items-map").scroll_into_view_if_needed()
     expect(page.locator("#items-map[data-ready='true']")).to_be_visible()
     assert page.locator("#items-map .leaflet-marker-icon").count() == total["numberReturned"]
