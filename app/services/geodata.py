@@ -121,7 +121,7 @@ _MEDIA_LIST = f"""coalesce((SELECT json_agg(json_build_object(
 #
 # On that engine the statement goes to the driver's cursor directly, compiled once per SQL
 # text: SQLAlchemy's per-execution work (cache key, execution context, result rows) cost
-# about a third of a millisecond per request, as much as the database's own work for one
+# about a quarter of a millisecond per request, close to the database's own work for one
 # place (docs/benchmarks.md).
 
 _DIALECT = psycopg2_dialect()
