@@ -402,12 +402,14 @@ def places_page(query: PlaceQuery, site: str) -> FeaturePage:
                 order = "places.id + 0"
         # The page's ids first, then the features of those alone: sorting only ids lets
         # PostgreSQL keep the top of the page (a bounded heap sort) instead of sorting
-        # thousands of whole rows of a dense box.
+        # thousands of whole rows of a dense box. Each row is then one primary-key lookup
+        # (LIMIT 1 keeps the planner from hashing a small table whole instead).
         sql = f"""SELECT places.id, row_number() OVER (ORDER BY places.id) AS rn,
                          {_place_feature()} AS f
                   FROM (SELECT places.id FROM places WHERE {' AND '.join(where)}
                         ORDER BY {order} LIMIT :limit1) page_ids
-                  JOIN places ON places.id = page_ids.id"""
+                  CROSS JOIN LATERAL (SELECT * FROM places
+                                      WHERE places.id = page_ids.id LIMIT 1) places"""
         return _page(sql, params, query.limit, "id", "id")
 
     lon, lat = query.near
