@@ -29,6 +29,7 @@ from app.api import ogc_html
 from app.api.http import public_read
 from app.errors import DomainError, NotFound, ValidationError, asks_for_html
 from app.services import geodata
+from app.web.context import LICENCE_NAMES
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -135,7 +136,7 @@ def _collections() -> dict[str, dict]:
             "each feature names its story's licence and whom to credit.",
             "extent": geodata.places_extent,
             "temporal": "era: the year or decade the story is about",
-            "license": ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0 (data)"),
+            "license": geodata.DATA_LICENCE,
         },
         "tours": {
             "title": f"Tours in {city}",
@@ -143,7 +144,7 @@ def _collections() -> dict[str, dict]:
             "properties. CC BY-SA 4.0.",
             "extent": geodata.tours_extent,
             "temporal": "publication time",
-            "license": ("https://creativecommons.org/licenses/by-sa/4.0/", "CC BY-SA 4.0"),
+            "license": geodata.TOUR_LICENCE,
         },
     }
 
@@ -167,8 +168,8 @@ def _collection_doc(cid: str, meta: dict) -> dict:
              "title": meta["title"]},
             {"href": f"{root}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
              "title": meta["title"]},
-            {"href": meta["license"][0], "rel": "license", "type": "text/html",
-             "title": meta["license"][1]},
+            {"href": LICENCE_NAMES[meta["license"]][1], "rel": "license", "type": "text/html",
+             "title": LICENCE_NAMES[meta["license"]][0]},
             _alternate(f"{root}/collections/{cid}?f=html"),
         ],
     }

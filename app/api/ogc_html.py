@@ -15,11 +15,9 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, request, url_for
 from flask_babel import format_datetime, get_locale, gettext, ngettext
 
+from app.services.geodata import DATA_LICENCE, TOUR_LICENCE
 from app.services.themes import all_themes
 from app.web.context import LICENCE_NAMES, format_distance, format_era, format_minutes
-
-CC0 = "CC0-1.0"
-TOUR_LICENCE = "CC-BY-SA-4.0"
 
 CONFORMANCE_NAMES = {
     "core": "Core",
@@ -76,7 +74,7 @@ def collection_texts(cid: str) -> dict:
             "temporal": gettext(
                 "The datetime filter selects places by their era: the year or decade the "
                 "story is about."),
-            "licence": licence(CC0),
+            "licence": licence(DATA_LICENCE),
             "items_label": gettext("List of places"),
             "items_json_label": gettext("Places as GeoJSON"),
             "table_caption": gettext("Places on this page"),
@@ -344,7 +342,7 @@ def item(cid: str, feature: dict) -> dict:
         licences = [
             {"label": gettext("Licence of the story"), "licence": licence(props.get("licence"))},
             {"label": gettext("Licence of position and facts"),
-             "licence": licence(props.get("data_licence") or CC0)},
+             "licence": licence(props.get("data_licence") or DATA_LICENCE)},
         ]
         map_data = {"points": [{"id": feature["id"], "title": props["title"], "lon": lon,
                                 "lat": lat, "url": page}]}
