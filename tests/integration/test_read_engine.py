@@ -7,7 +7,6 @@ import json
 
 import feedparser
 import mapbox_vector_tile
-from sqlalchemy import text
 
 from tests.conftest import make_test_app
 
@@ -77,34 +76,3 @@ def test_outage_answers_503_on_the_driver_path(server_url):
     assert resp.status_code == 503
     assert resp.headers["Retry-After"] == "30"
     assert resp.mimetype == "application/problem+json"
-
-
-def test_connections_killed_by_a_restart_are_replaced(clone_db, server_url):
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import _admin_connect
-
-    url = clone_db("readengine")
-    app = make_test_app(url)
-    client = app.test_client()
-    assert client.get("/api/v1/places?limit=5").status_code == 200
-    assert client.get("/tiles/places/0/0/0.mvt").status_code == 204
-    conn = _admin_connect(server_url)
-    with conn.cursor() as cur:
-        cur.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (make_url(url).database,),
-        )
-        assert cur.fetchone()[0] >= 1
-    conn.close()
-    # The pooled connection is dead: the read is retried once on a fresh one.
-    assert client.get("/api/v1/places?limit=5").status_code == 200
-    assert client.get("/tiles/places/0/0/0.mvt").status_code == 204
-    with app.app_context():
-        from app.extensions import db
-
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-        db.engine.dispose()
-        app.extensions["stadtspur_read_engine"].dispose()
