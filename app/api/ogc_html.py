@@ -16,7 +16,7 @@ from flask import current_app, request, url_for
 from flask_babel import format_datetime, get_locale, gettext, ngettext
 
 from app.services.geodata import DATA_LICENCE, TOUR_LICENCE
-from app.services.themes import all_themes
+from app.services.themes import theme_choices
 from app.web.context import LICENCE_NAMES, format_distance, format_era, format_minutes
 
 CONFORMANCE_NAMES = {
@@ -128,8 +128,7 @@ def collection_page(doc: dict) -> dict:
 
 
 def _theme_names() -> dict[str, str]:
-    locale = _locale()
-    return {row["theme"].slug: row["theme"].name(locale) for row in all_themes()}
+    return {t["slug"]: t["name"] for t in theme_choices(_locale())}
 
 
 def _item_url(cid: str, fid) -> str:

@@ -37,6 +37,13 @@ def all_themes() -> list[dict]:
     return [{"theme": theme, "place_count": n} for theme, n in rows]
 
 
+def theme_choices(locale: str) -> list[dict]:
+    """Every theme by slug as ``{"id", "slug", "name"}`` with its name in ``locale``: for
+    forms and labels (no place counts, which cost a join over every public place)."""
+    return [{"id": t.id, "slug": t.slug, "name": t.name(locale)}
+            for t in db.session.scalars(select(Theme).order_by(Theme.slug))]
+
+
 def get_theme(slug: str) -> Theme:
     theme = db.session.scalar(select(Theme).where(Theme.slug == slug))
     if theme is None:

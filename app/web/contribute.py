@@ -21,24 +21,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from geoalchemy2.shape import to_shape
-from sqlalchemy import select
 
 from app.errors import DomainError
 from app.extensions import db
-from app.models import Theme
 from app.services import contribute as service
 from app.services.media import setting
+from app.services.themes import theme_choices
 from app.web.context import LICENCE_NAMES
 
 bp = Blueprint("contribute", __name__)
 
 
 def _themes() -> list[dict]:
-    locale = str(get_locale())
-    return [
-        {"slug": t.slug, "name": t.name(locale)}
-        for t in db.session.scalars(select(Theme).order_by(Theme.slug))
-    ]
+    return theme_choices(str(get_locale()))
 
 
 def _licence_options() -> list[dict]:

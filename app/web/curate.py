@@ -25,16 +25,16 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from app.errors import DomainError
 from app.extensions import db, login_manager
-from app.models import Place, Theme
+from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.user import ROLES
 from app.services import flags as flag_service
 from app.services import moderation, revisions
 from app.services.places import lonlat
+from app.services.themes import theme_choices
 
 bp = Blueprint("curate", __name__)
 
@@ -81,9 +81,7 @@ def _curate_counts() -> dict:
 
 
 def _themes() -> list[dict]:
-    locale = str(get_locale())
-    return [{"slug": t.slug, "name": t.name(locale)}
-            for t in db.session.scalars(select(Theme).order_by(Theme.slug))]
+    return theme_choices(str(get_locale()))
 
 
 def _item_url(entry: dict | None, **filters) -> str | None:

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import Theme
 from app.services import tour_print
 from app.services import tours as service
+from app.services.themes import theme_choices
 from app.web.context import media_url
 
 bp = Blueprint("tours", __name__)
@@ -54,9 +55,7 @@ def _locale() -> str:
 
 
 def _themes() -> list[dict]:
-    locale = _locale()
-    return [{"slug": t.slug, "id": t.id, "name": t.name(locale)}
-            for t in db.session.scalars(select(Theme).order_by(Theme.slug))]
+    return theme_choices(_locale())
 
 
 def _render_editor(tour=None, content=None, errors=None, status=200, proposal=None,
