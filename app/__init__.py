@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 from app.config import INSTANCE, ROOT, load_config
+from app.errors import UnitOfWorkFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory. ``config`` overrides settings read from the environment."""
-    app = Flask(
+    app = UnitOfWorkFlask(
         __name__,
         static_folder=str(ROOT / "static"),
         static_url_path="/static",

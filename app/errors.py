@@ -1,14 +1,20 @@
-"""Domain exceptions and their HTTP answers, in one place.
+"""The request boundary: one unit of work per request, and every error's HTTP answer.
 
-Services raise these; the API answers problem+json with ``{"error": {code, message, field}}``,
-HTML pages render an error page (forms catch ``ValidationError`` themselves to re-render).
+Services raise the domain errors below and never commit. ``finish_unit_of_work`` commits once
+when a view has answered successfully and rolls back otherwise; a view never calls
+``commit()`` or ``rollback()`` itself. The API answers errors as problem+json with
+``{"error": {code, message, field}}``; page views that show a form wrap themselves in
+``rerenders_form`` to answer a refused input with the form again, messages by the fields;
+every other error on a page is the site's error page.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -61,6 +67,111 @@ class Conflict(DomainError):
         self.current = current
 
 
+class FormErrors(ValidationError):
+    """Several fields of one input refused at once: ``errors`` maps a field to its messages."""
+
+    def __init__(self, errors: dict[str, str | list[str]]):
+        self.errors = {
+            field: [messages] if isinstance(messages, str) else list(messages)
+            for field, messages in errors.items()
+        }
+        field, messages = next(iter(self.errors.items()))
+        super().__init__(messages[0], field=field)
+
+
+def errors_by_field(exc: Exception) -> dict[str, list[str]]:
+    """The messages of a refused input by field name ("" for the form as a whole), whether
+    it came from a service (``DomainError``, ``FormErrors``) or from a marshmallow schema."""
+    from marshmallow import ValidationError as SchemaError
+
+    if isinstance(exc, FormErrors):
+        return dict(exc.errors)
+    if isinstance(exc, SchemaError):
+        return _flatten(exc.normalized_messages())
+    if isinstance(exc, DomainError):
+        return {exc.field or "": [exc.message]}
+    raise TypeError(f"not an input error: {exc!r}")
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix
+            for field, texts in _flatten(value, name).items():
+                out.setdefault(field, []).extend(texts)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix] = list(messages)
+        else:
+            for item in messages:
+                for field, texts in _flatten(item, prefix).items():
+                    out.setdefault(field, []).extend(texts)
+    else:
+        out[prefix] = [str(messages)]
+    return out
+
+
+def rerenders_form(render: Callable[..., object]):
+    """For page views that take a form: when the input is refused (a marshmallow
+    ``ValidationError`` or a service's ``ValidationError``, ``FormErrors`` or ``Conflict``),
+    roll the unit of work back and answer ``render(errors, *view_args, **view_kwargs)`` with
+    the error's status (422 for refused input, 409 for a stale edit). ``errors`` maps each
+    field to its messages. Not-found and forbidden still answer the site's error page."""
+    from marshmallow import ValidationError as SchemaError
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except (SchemaError, ValidationError, Conflict, FormErrors) as exc:
+                rollback()
+                status = exc.status if isinstance(exc, DomainError) else 422
+                return render(errors_by_field(exc), *args, **kwargs), status
+            except DomainError as exc:
+                if isinstance(exc, NotFound | Forbidden):
+                    raise
+                rollback()
+                return render(errors_by_field(exc), *args, **kwargs), exc.status
+
+        return wrapped
+
+    return decorate
+
+
+def rollback() -> None:
+    from app.extensions import db
+
+    db.session.rollback()
+
+
+def finish_unit_of_work(response: Response) -> Response:
+    """Commit the request's writes once, if its view answered with success (below 400);
+    roll back an answer that refused something, so nothing of it is half stored."""
+    from app.extensions import db
+
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+class UnitOfWorkFlask(Flask):
+    """Flask whose every view call is one unit of work (see ``finish_unit_of_work``): a
+    commit that fails (a constraint, a lost connection) raises here, inside the request, and
+    is answered by the error handlers like any other error."""
+
+    def dispatch_request(self):
+        rv = super().dispatch_request()
+        if request.routing_exception is not None:
+            return rv
+        return finish_unit_of_work(self.make_response(rv))
+
+
 def asks_for_html() -> bool:
     """Whether a request to an endpoint with an HTML encoding wants HTML: ``f=html``, or no
     ``f=json``/``f=geojson`` and an Accept header that prefers text/html over JSON, as a
@@ -99,8 +210,15 @@ def _html(status: int, title: str, message: str):
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.teardown_request
+    def _rollback_unfinished(exc: BaseException | None) -> None:
+        # Anything not committed at the boundary (an error, an aborted request) is undone.
+        if exc is not None:
+            rollback()
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
+        rollback()
         if wants_json():
             return problem(exc.status, exc.code, exc.message, exc.field)
         return _html(exc.status, _("That did not work"), exc.message)
@@ -109,6 +227,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException):
         if exc.code is None:
             return exc
+        rollback()
         messages = {
             400: _("The request could not be understood."),
             401: _("Please log in first."),
@@ -166,6 +285,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _internal(exc):
+        rollback()
         message = _("Something went wrong on our side. It has been logged.")
         if wants_json():
             return problem(500, "internal_error", message)

@@ -82,6 +82,19 @@ def _empty_g() -> None:
             g.pop(name)
 
 
+def _commit_test_setup() -> None:
+    """Tests share the app's session with its requests. In production a request starts from
+    committed data only, and its unit of work rolls back to there when it refuses something:
+    commit (to the test's savepoint) what the test set up, so a refused request undoes only
+    its own writes, never the test's fixtures."""
+    from flask import has_app_context
+
+    if has_app_context():
+        from app.extensions import db
+
+        db.session.commit()
+
+
 def per_request_g(app):
     """``app`` as a WSGI callable that starts every request with an empty ``g``, for
     clients other than the test client (schemathesis over WSGI)."""
@@ -101,6 +114,7 @@ def _fresh_context_client():
 
         def open(self, *args, **kwargs):
             _empty_g()
+            _commit_test_setup()
             return super().open(*args, **kwargs)
 
     return FreshContextClient

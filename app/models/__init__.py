@@ -3,6 +3,14 @@
 from app.models.media import Media
 from app.models.moderation import Flag, IdempotencyKey, ModerationEvent, ReplyTemplate
 from app.models.place import Place, PlaceRevision
+from app.models.statuses import (
+    FlagStatus,
+    MediaKind,
+    MediaStatus,
+    PlaceStatus,
+    RevisionStatus,
+    TourStatus,
+)
 from app.models.theme import Theme, place_themes, theme_follows
 from app.models.tour import Tour, TourStop, TourUsage
 from app.models.user import ApiToken, User
@@ -10,14 +18,20 @@ from app.models.user import ApiToken, User
 __all__ = [
     "ApiToken",
     "Flag",
+    "FlagStatus",
     "IdempotencyKey",
     "Media",
+    "MediaKind",
+    "MediaStatus",
     "ModerationEvent",
     "Place",
+    "PlaceStatus",
     "PlaceRevision",
     "ReplyTemplate",
+    "RevisionStatus",
     "Theme",
     "Tour",
+    "TourStatus",
     "TourStop",
     "TourUsage",
     "User",

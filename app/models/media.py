@@ -17,9 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import check_in, created_ts, intpk
+from app.models.statuses import MediaKind, MediaStatus, values
 
-MEDIA_KINDS = ("photo", "audio", "consent_scan")
-MEDIA_STATUSES = ("pending", "approved", "rejected", "hidden")
+MEDIA_KINDS = values(MediaKind)
+MEDIA_STATUSES = values(MediaStatus)
 
 
 class Media(db.Model):

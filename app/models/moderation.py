@@ -15,9 +15,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import check_in, created_ts, intpk
+from app.models.statuses import FlagStatus, values
 
 FLAG_REASONS = ("wrong", "offensive", "private", "copyright", "other")
-FLAG_STATUSES = ("open", "dismissed", "resolved")
+FLAG_STATUSES = values(FlagStatus)
 
 
 class Flag(db.Model):

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import check_in, created_ts, intpk
+from app.models.statuses import PlaceStatus, RevisionStatus, values
 from app.models.theme import Theme, place_themes
 
-PLACE_STATUSES = ("draft", "pending", "approved", "rejected", "archived")
-REVISION_STATUSES = ("pending", "approved", "rejected", "changes_requested", "superseded")
+PLACE_STATUSES = values(PlaceStatus)
+REVISION_STATUSES = values(RevisionStatus)
 ERA_PRECISIONS = ("year", "decade")
 CONSENT_METHODS = ("self", "paper_form", "spoken", "email")
 
@@ -107,7 +108,12 @@ class Place(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == "approved" and self.hidden_at is None and self.merged_into_id is None
+        """Visible to everyone: the same rule as ``visibility.public_place`` for queries."""
+        return (
+            self.status == PlaceStatus.APPROVED
+            and self.hidden_at is None
+            and self.merged_into_id is None
+        )
 
 
 class PlaceRevision(db.Model):

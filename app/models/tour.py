@@ -21,8 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import check_in, created_ts, intpk
+from app.models.statuses import TourStatus, values
 
-TOUR_STATUSES = ("draft", "review", "published", "retired")
+TOUR_STATUSES = values(TourStatus)
 ROUTE_SOURCES = ("gpx", "drawn", "generated")
 USAGE_KINDS = ("view", "start", "finish", "offline_save")
 
