@@ -27,7 +27,7 @@ def _day(value: str | None) -> datetime | None:
 @click.option("--action", default="", help="Only this action, e.g. approve.")
 def export(file: str, since: str | None, until: str | None, action: str) -> None:
     """Write the moderation log (oldest first) as CSV to FILE."""
-    from app.services.moderation import LogFilter, export_log_csv
+    from app.services.audit import LogFilter, export_log_csv
 
     f = LogFilter(action=action, since=_day(since), until=_day(until))
     if file == "-":

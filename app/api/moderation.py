@@ -15,8 +15,8 @@ from app.errors import NotFound, problem
 from app.extensions import db, limiter
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
+from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
-from app.services import moderation, revisions
 
 blp = Blueprint(
     "api_moderation", __name__, url_prefix="/api/v1",
@@ -405,7 +405,7 @@ def resolve_flag(data, flag_id: int):
 def moderation_log():
     """The newest 200 entries of the moderation log (filters: action, target_type,
     target_id, actor)."""
-    f = moderation.LogFilter(
+    f = audit.LogFilter(
         actor=request.args.get("actor", ""), action=request.args.get("action", ""),
         target_type=request.args.get("target_type", ""),
         target_id=request.args.get("target_id", type=int),
@@ -415,5 +415,5 @@ def moderation_log():
          "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,
          "target_id": e.target_id, "before_status": e.before_status,
          "after_status": e.after_status, "reason": e.reason, "message": e.message}
-        for e in moderation.log_entries(f)
+        for e in audit.log_entries(f)
     ]})

@@ -25,7 +25,7 @@ from app.errors import DomainError, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Flag, Media, Place, User
 from app.models.moderation import FLAG_REASONS
-from app.services import moderation
+from app.services import audit, moderation
 from app.services.revisions import FLAGS_EDIT
 
 MAX_MESSAGE = 2000
@@ -142,7 +142,7 @@ def _hide_when_many(place: Place | None, medium: Media | None) -> None:
         medium.status = "hidden"
         medium.place.updated_at = now
     db.session.flush()
-    moderation.log(None, "auto_hide", "place" if place else "media", content.id,
+    audit.log(None, "auto_hide", "place" if place else "media", content.id,
                    "visible", "hidden",
                    message=_("%(n)d people reported it", n=reporters))
 
@@ -199,7 +199,7 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
         flag.resolved_by_id = curator.id
         flag.resolved_at = now
     db.session.flush()
-    moderation.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
+    audit.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
                    before, _state(place, medium), reason=first.reason, message=message)
     if resolution in ("hide", "remove"):
         reported = {f.reason for f in flags}
@@ -241,7 +241,7 @@ def unhide(curator: User, target_type: str, target_id: int, *, message: str = ""
     _show(place, medium)
     (place or medium.place).updated_at = datetime.now(UTC)
     db.session.flush()
-    moderation.log(curator, "unhide", target_type, target_id, before, _state(place, medium),
+    audit.log(curator, "unhide", target_type, target_id, before, _state(place, medium),
                    message=message)
 
 

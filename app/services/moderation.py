@@ -14,9 +14,7 @@ which reads ``PlaceRevision.review_message`` of the newest revision.
 
 from __future__ import annotations
 
-import csv
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, url_for
@@ -31,7 +29,6 @@ from app.extensions import db
 from app.models import (
     Flag,
     Media,
-    ModerationEvent,
     Place,
     PlaceRevision,
     ReplyTemplate,
@@ -42,6 +39,7 @@ from app.models import (
 )
 from app.models.user import ROLES
 from app.services import revisions
+from app.services.audit import log
 from app.services.mail import send_mail
 from app.services.places import public_places_filter
 from app.services.search_index import refresh_search_vector
@@ -61,93 +59,6 @@ REASON_CODES = {
 }
 NEARBY_RADIUS_M = 100
 MAX_MESSAGE = 4000
-SYSTEM_ACTOR = "Stadtspur"
-
-
-# --- the log ----------------------------------------------------------------------------------
-
-
-def log(actor: User | None, action: str, target_type: str, target_id: int,
-        before: str | None, after: str | None, *, reason: str | None = None,
-        message: str = "") -> ModerationEvent:
-    """Append one event to the moderation log (``actor`` None: the system itself)."""
-    event = ModerationEvent(
-        actor_id=actor.id if actor is not None else None,
-        actor_name=actor.display_name if actor is not None else SYSTEM_ACTOR,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        before_status=before,
-        after_status=after,
-        reason=reason,
-        message=message or "",
-    )
-    db.session.add(event)
-    return event
-
-
-@dataclass
-class LogFilter:
-    actor: str = ""
-    action: str = ""
-    target_type: str = ""
-    target_id: int | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-def log_query(f: LogFilter):
-    stmt = select(ModerationEvent)
-    if f.actor:
-        stmt = stmt.where(ModerationEvent.actor_name.ilike(f"%{f.actor}%"))
-    if f.action:
-        stmt = stmt.where(ModerationEvent.action == f.action)
-    if f.target_type:
-        stmt = stmt.where(ModerationEvent.target_type == f.target_type)
-    if f.target_id is not None:
-        stmt = stmt.where(ModerationEvent.target_id == f.target_id)
-    if f.since is not None:
-        stmt = stmt.where(ModerationEvent.created_at >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(ModerationEvent.created_at < f.until)
-    return stmt.order_by(ModerationEvent.created_at.desc(), ModerationEvent.id.desc())
-
-
-def log_entries(f: LogFilter, limit: int = 200, offset: int = 0) -> list[ModerationEvent]:
-    return list(db.session.scalars(log_query(f).limit(limit).offset(offset)))
-
-
-def log_actions() -> list[str]:
-    return list(db.session.scalars(
-        select(ModerationEvent.action).distinct().order_by(ModerationEvent.action)
-    ))
-
-
-LOG_COLUMNS = ("id", "created_at", "actor_id", "actor_name", "action", "target_type",
-               "target_id", "before_status", "after_status", "reason", "message")
-
-
-def export_log_csv(out, f: LogFilter | None = None) -> int:
-    """Write the log (oldest first) as CSV to the text stream ``out``; returns the rows."""
-    writer = csv.writer(out)
-    writer.writerow(LOG_COLUMNS)
-    stmt = log_query(f or LogFilter()).order_by(None).order_by(
-        ModerationEvent.created_at, ModerationEvent.id
-    )
-    count = 0
-    for entry in db.session.scalars(stmt.execution_options(yield_per=1000)):
-        row = []
-        for col in LOG_COLUMNS:
-            value = getattr(entry, col)
-            if isinstance(value, datetime):
-                value = value.astimezone(UTC).isoformat()
-            elif isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-                # Spreadsheets run cells starting like formulas: keep free text inert.
-                value = "'" + value
-            row.append("" if value is None else value)
-        writer.writerow(row)
-        count += 1
-    return count
 
 
 # --- mail after commit -----------------------------------------------------------------------
@@ -936,8 +847,7 @@ def change_role(actor: User, user_id: int, role: str) -> User:
 
 
 __all__ = [
-    "DECISIONS", "KINDS", "REASON_CODES", "LogFilter", "change_role", "counts",
-    "create_template", "decide", "delete_template", "export_log_csv", "item", "latest_reviews",
-    "log", "log_entries", "merge", "next_item", "notify_report_decision", "queue",
-    "redirect_target", "templates", "update_template",
+    "DECISIONS", "KINDS", "REASON_CODES", "change_role", "counts", "create_template", "decide",
+    "delete_template", "item", "latest_reviews", "merge", "next_item", "notify_report_decision",
+    "queue", "redirect_target", "templates", "update_template",
 ]

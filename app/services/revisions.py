@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, User
+from app.services import audit
 from app.services.contribute import MAX_BODY, MAX_TITLE, check_position, parse_era
 from geo.measure import distance_m
 
@@ -344,11 +345,11 @@ def save_edit(user: User, place_id: int, inp: EditInput, *, base_version: int) -
                 place.hidden_at, place.hidden_reason = None, None
             db.session.flush()
     if live:
-        from app.services import moderation
+        from app.services import audit
         from app.services.search_index import refresh_search_vector
 
         refresh_search_vector(place)
-        moderation.log(user, "edit", "place", place.id, "approved", "approved",
+        audit.log(user, "edit", "place", place.id, "approved", "approved",
                        message=revision.message)
     return revision
 
@@ -471,8 +472,7 @@ def restore(curator: User, place_id: int, number: int, *, base_version: int,
         from app.services.search_index import refresh_search_vector
 
         refresh_search_vector(place)
-    from app.services import moderation
 
-    moderation.log(curator, "restore", "place", place.id, place.status, place.status,
-                   message=revision.message)
+    audit.log(curator, "restore", "place", place.id, place.status, place.status,
+              message=revision.message)
     return revision

@@ -31,8 +31,8 @@ from app.extensions import db, login_manager
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.user import ROLES
+from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
-from app.services import moderation, revisions
 from app.services.places import lonlat
 from app.services.themes import theme_choices
 
@@ -330,16 +330,16 @@ def _date(value: str | None) -> datetime | None:
 def log():
     args = request.args
     until = _date(args.get("until"))
-    f = moderation.LogFilter(
+    f = audit.LogFilter(
         actor=args.get("actor", "").strip(), action=args.get("action", ""),
         target_type=args.get("target_type", ""), target_id=args.get("target_id", type=int),
         since=_date(args.get("since")), until=until + timedelta(days=1) if until else None,
     )
     page = max(args.get("page", type=int) or 1, 1)
-    entries = moderation.log_entries(f, limit=101, offset=(page - 1) * 100)
+    entries = audit.log_entries(f, limit=101, offset=(page - 1) * 100)
     return render_template("curate/log.html", entries=entries[:100],
                            more=len(entries) > 100, page=page, f=f, args=args,
-                           actions=moderation.log_actions())
+                           actions=audit.log_actions())
 
 
 # --- reply templates ---------------------------------------------------------------------------

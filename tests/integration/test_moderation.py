@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 
 from app.errors import Conflict, Forbidden, ValidationError
 from app.models import Flag, Media, ModerationEvent, Place, PlaceRevision, TourStop
-from app.services import moderation, revisions
+from app.services import audit, moderation, revisions
 from app.services.mail import sent_messages
 from app.services.places import public_state_token
 from tests.conftest import create_user
@@ -245,20 +245,20 @@ def test_roles_only_by_admins_and_never_an_admin_by_a_curator(db_session, curato
 
 
 def test_log_export_csv_is_oldest_first_and_formula_safe(db_session, curator):
-    moderation.log(curator, "approve", "place", 1, "pending", "approved", message="=HYPERLINK()")
-    moderation.log(curator, "reject", "place", 2, "pending", "rejected", reason="spam")
+    audit.log(curator, "approve", "place", 1, "pending", "approved", message="=HYPERLINK()")
+    audit.log(curator, "reject", "place", 2, "pending", "rejected", reason="spam")
     out = io.StringIO()
-    assert moderation.export_log_csv(out) == 2
+    assert audit.export_log_csv(out) == 2
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("id,created_at,actor_id")
     assert ",approve," in lines[1] and "'=HYPERLINK()" in lines[1]
     assert ",reject," in lines[2] and "spam" in lines[2]
-    filtered = moderation.log_entries(moderation.LogFilter(action="reject"))
+    filtered = audit.log_entries(audit.LogFilter(action="reject"))
     assert [e.target_id for e in filtered] == [2]
 
 
 def test_moderation_event_rows_cannot_be_changed(db_session, curator):
-    moderation.log(curator, "approve", "place", 1, "pending", "approved")
+    audit.log(curator, "approve", "place", 1, "pending", "approved")
     db_session.flush()
     # The trigger raises a database error.
     with pytest.raises(Exception), db_session.begin_nested():  # noqa: B017

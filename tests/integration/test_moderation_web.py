@@ -330,7 +330,7 @@ def test_log_page_filters(client, demo, db_session, resident, curator):
 
 
 def test_export_command_writes_csv(runner, db_session, curator, tmp_path):
-    from app.services.moderation import log
+    from app.services.audit import log
 
     log(curator, "approve", "place", 7, "pending", "approved", message="ok")
     db_session.flush()
