@@ -91,3 +91,9 @@ GPX_ERROR_CODES: dict[str, str] = {
     "no_route": "The file has only waypoints; a route needs a track or a route.",
     "too_few_points": "The track has fewer than two distinct points, so it is not a line.",
 }
+
+
+class EraError(GeoError):
+    """A "when was this?" that is not a year, a decade or a range of years."""
+
+    code = "bad_era"
