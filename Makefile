@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export STADTSPUR_ENV ?= development
 
-.PHONY: help run test lint stop-db db migrate seed prepare translations vendor clean system-deps messages
+.PHONY: help run dev test lint stop-db db migrate seed prepare translations vendor clean system-deps messages
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,9 +49,16 @@ seed: migrate ## Load the Winterthur demo content and demo accounts
 
 prepare: vendor translations seed
 
-run: prepare ## Prepare everything and serve on http://127.0.0.1:5000
-	@echo "Serving on http://$(HOST):$(PORT)  (stop with Ctrl-C; the database keeps running: make stop-db)"
-	@$(FLASK) run --host $(HOST) --port $(PORT) --debug
+WORKERS ?= 2
+
+run: prepare ## Serve the demo as production does (gunicorn, no debugger) on http://127.0.0.1:5000
+	@echo "Serving on http://$(HOST):$(PORT) with gunicorn  (stop with Ctrl-C; the database keeps running: make stop-db)"
+	@$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--threads 4 --access-logfile - 'app:create_app()'
+
+dev: prepare ## Develop: Flask's reloader and debugger, on 127.0.0.1 only
+	@echo "Development server with the debugger on http://127.0.0.1:$(PORT) — never expose it"
+	@$(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
 
 test: vendor translations db ## Prepare everything and run the whole suite on a throwaway database
 	@$(BIN)/ruff check .

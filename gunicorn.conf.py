@@ -1,6 +1,21 @@
-"""Gunicorn settings of the production image (read from the working directory)."""
+"""Gunicorn settings of the production image and of `make run` (read from the working
+directory)."""
 
 import gc
+
+
+def on_starting(server):
+    # Rate limits counted in each worker's memory let every worker allow the full limit:
+    # with more than one worker, production must count in a store all of them share.
+    from app.config import load_config, rate_limits_shared
+
+    cfg = load_config()
+    if cfg["ENV_NAME"] == "production" and server.cfg.workers > 1 and not rate_limits_shared(cfg):
+        raise SystemExit(
+            f"Refusing to start {server.cfg.workers} workers with rate limits counted in "
+            "each worker's memory (RATELIMIT_STORAGE_URI=memory://): leave it unset to count "
+            "in the database, or set REDIS_URL."
+        )
 
 
 def post_worker_init(worker):

@@ -137,7 +137,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=_int("SESSION_DAYS", 14)),
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        # Counters every worker and host shares: Redis where REDIS_URL is given, else the
+        # project's own PostgreSQL (see app/ratelimit_store.py).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or "",
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         # Number of reverse proxies in front of the app; 0 means trust no X-Forwarded-* header.
@@ -184,9 +188,18 @@ def load_config(overrides: dict | None = None) -> dict:
         },
     }
     cfg.update(overrides)
+    if not cfg["RATELIMIT_STORAGE_URI"]:
+        from app.ratelimit_store import storage_uri
+
+        cfg["RATELIMIT_STORAGE_URI"] = storage_uri(cfg["SQLALCHEMY_DATABASE_URI"])
     if cfg["DEFAULT_MEDIA_LICENCE"] not in cfg["MEDIA_LICENCES"]:
         raise ConfigError(
             f"DEFAULT_MEDIA_LICENCE {cfg['DEFAULT_MEDIA_LICENCE']!r} must be one of "
             f"MEDIA_LICENCES {','.join(cfg['MEDIA_LICENCES'])!r}"
         )
     return cfg
+
+
+def rate_limits_shared(cfg: dict) -> bool:
+    """Whether the rate-limit counters are seen by every worker (not in one process's memory)."""
+    return not cfg["RATELIMIT_STORAGE_URI"].startswith("memory://")

@@ -13,6 +13,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app import ratelimit_store  # noqa: F401  (registers the PostgreSQL counter storage)
+
 # A naming convention lets Alembic name (and later drop) constraints predictably.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -3,6 +3,7 @@
 from app.models.media import Media
 from app.models.moderation import Flag, IdempotencyKey, ModerationEvent, ReplyTemplate
 from app.models.place import Place, PlaceRevision
+from app.models.rate_limit import rate_limit_counters
 from app.models.statuses import (
     FlagStatus,
     MediaKind,
@@ -36,5 +37,6 @@ __all__ = [
     "TourUsage",
     "User",
     "place_themes",
+    "rate_limit_counters",
     "theme_follows",
 ]
