@@ -33,6 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
 
+    from app.inputs import request_guard
+
+    # Before the blueprints: their <int:…> rules are built with the bounded converter.
+    request_guard.install(app)
     _register_blueprints(app)
 
     # After the API: flask-smorest installs its own HTTPException handler, ours must win.
