@@ -21,7 +21,11 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("stadtspur.errors")
 
-MACHINE_PREFIXES = ("/api/", "/ogc", "/tiles/", "/oembed", "/healthz")
+# Answered by machines (feed readers, map clients, crawlers): their errors are problem+json,
+# never an HTML page a client cannot read.
+MACHINE_PREFIXES = (
+    "/api/", "/ogc", "/tiles/", "/oembed", "/healthz", "/feeds/", "/sitemap.xml", "/sitemaps/",
+)
 # Machine-facing paths that also have an HTML encoding (OGC API Features): there a request that
 # asked for HTML gets its errors as the site's HTML error page too.
 HTML_ENCODED_PREFIXES = ("/ogc",)

@@ -93,3 +93,11 @@ def test_nul_in_a_form_field_or_file_name_is_refused(client, writer):
 def test_ordinary_unicode_passes(client):
     resp = client.get("/search?q=Z%C3%BCrich%20%F0%9F%8C%8D")
     assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/feeds/themes/no-such-theme.atom", "/feeds/nothing.atom",
+                                 "/sitemaps/nothing.xml"])
+def test_feed_and_sitemap_errors_are_never_an_html_page(client, url):
+    resp = client.get(url, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert resp.status_code == 404
+    assert resp.mimetype == "application/problem+json"
