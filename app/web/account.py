@@ -1,13 +1,19 @@
 """Accounts: register, log in and out, reset a forgotten password, and the account page
 (name, language, password, API tokens, my data, deleting the account).
 
-Login, registration and reset requests are rate limited per address and per account
-(Flask-Limiter; Redis when REDIS_URL is set). Every session of an account ends at logout, at
+Login, registration and reset requests are rate limited (Flask-Limiter, counted in the
+database or in Redis, shared by every worker). Login attempts count per account and address
+together (a guesser is stopped early) and, with a higher limit, per account from anywhere;
+the browser an account logged in from before carries a signed "known device" cookie that
+the per-account limit does not apply to, so a stranger failing on purpose cannot lock the
+owner out (and a mailed reset link always works). Every session of an account ends at logout, at
 a password change and at deletion: the account's session token is part of the login id in
 the cookie (``User.get_id``), so rotating it invalidates every copy of every cookie.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import (
     Blueprint,
@@ -22,8 +28,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     EmailField,
@@ -41,6 +49,7 @@ from app.services import accounts
 from app.web.i18n import safe_next
 
 bp = Blueprint("account", __name__)
+log = logging.getLogger("stadtspur.account")
 
 
 def _limit(name: str, default: str):
@@ -50,6 +59,47 @@ def _limit(name: str, default: str):
 def _email_key() -> str:
     """Rate-limit key per account: the normalised email the form names."""
     return "account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+def _email_and_source_key() -> str:
+    """Rate-limit key per account and address together."""
+    return f"{_email_key()}|{get_remote_address()}"
+
+
+DEVICE_COOKIE = "stadtspur_device"
+DEVICE_DAYS = 365
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-login-device")
+
+
+def _known_device() -> bool:
+    """Whether this browser logged in to the account the form names before (its signed
+    cookie names that account): then the per-account limit does not apply to it."""
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        email = _device_signer().loads(cookie, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return False
+    return email == accounts.normalise_email(request.form.get("email", ""))
+
+
+def _remember_device(response, email: str):
+    response.set_cookie(
+        DEVICE_COOKIE, _device_signer().dumps(accounts.normalise_email(email)),
+        max_age=DEVICE_DAYS * 86400, path=url_for("account.login"), httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax",
+    )
+    return response
+
+
+def _log_refused_login(limit) -> None:
+    # Who was refused and from where, never what they typed as a password.
+    log.warning("login refused by rate limit %s for %s from %s", limit.limit,
+                accounts.normalise_email(request.form.get("email", "")), get_remote_address())
 
 
 class LoginForm(FlaskForm):
@@ -122,15 +172,19 @@ def _start_session(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN", "20 per minute; 200 per day"), methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN", "20 per minute; 200 per day"), methods=["POST"],
+               on_breach=_log_refused_login)
+# Every attempt is counted as it arrives, in one atomic step: counting only failures after
+# the answer would let attempts sent in parallel all pass the check before any is counted.
 @limiter.limit(
-    _limit("RATELIMIT_LOGIN_ACCOUNT", "10 per 15 minutes"),
-    key_func=_email_key,
-    methods=["POST"],
-    # Only failed attempts count against an account, so its owner is not locked out by
-    # their own successful logins.
-    deduct_when=lambda response: response.status_code != 303,
-    scope="login-account",
+    _limit("RATELIMIT_LOGIN_ACCOUNT_SOURCE", "10 per 15 minutes"),
+    key_func=_email_and_source_key, methods=["POST"],
+    scope="login-account-source", on_breach=_log_refused_login,
+)
+@limiter.limit(
+    _limit("RATELIMIT_LOGIN_ACCOUNT", "50 per hour"),
+    key_func=_email_key, methods=["POST"], exempt_when=_known_device,
+    scope="login-account", on_breach=_log_refused_login,
 )
 def login():
     form = LoginForm()
@@ -138,8 +192,12 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             _start_session(user)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next"), url_for("visitor.home")), code=303)
+            return _remember_device(
+                redirect(safe_next(request.args.get("next"), url_for("visitor.home")), code=303),
+                form.email.data,
+            )
+        log.info("login failed for %s from %s", accounts.normalise_email(form.email.data),
+                 get_remote_address())
         form.password.errors.append(_("Email or password is not right."))
     return render_template("account/login.html", form=form), 200 if not form.errors else 400
 
