@@ -109,7 +109,7 @@ def _check_json() -> None:
 def check_request() -> None:
     """Refuse the request when any part of its input cannot be stored (see module doc)."""
     if unstorable(request.path):
-        raise _refuse(_("address"))
+        raise _refuse("path")  # a machine name, like every other field
     _check_pairs((request.view_args or {}).items())
     _check_pairs(request.args.items(multi=True))
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:

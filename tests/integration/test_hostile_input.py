@@ -11,14 +11,14 @@ from tests.conftest import create_user, login
 
 NUL_URLS = [
     ("/api/v1/places?q=%00", "q"),
-    ("/api/v1/tours/%00", "address"),
+    ("/api/v1/tours/%00", "path"),
     ("/search?q=a%00b", None),
     ("/themes/a%00b", None),
     ("/tours/a%00b", None),
     ("/tours/a%00b.pdf", None),
     ("/tours/a%00b.gpx", None),
     ("/embed/tours/a%00b", None),
-    ("/ogc/collections/tours/items/a%00b", "address"),
+    ("/ogc/collections/tours/items/a%00b", "path"),
     ("/oembed?url=http://localhost/tours/a%00b", "url"),
     ("/api/v1/moderation/queue?theme=%00", "theme"),
 ]
