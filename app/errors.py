@@ -120,10 +120,12 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 
 def rerenders_form(render: Callable[..., object]):
     """For page views that take a form: when the input is refused (a marshmallow
-    ``ValidationError`` or a service's ``ValidationError``, ``FormErrors`` or ``Conflict``),
-    roll the unit of work back and answer ``render(errors, *view_args, **view_kwargs)`` with
-    the error's status (422 for refused input, 409 for a stale edit). ``errors`` maps each
-    field to its messages. Not-found and forbidden still answer the site's error page."""
+    ``ValidationError`` or any service ``DomainError`` but not-found and forbidden), roll the
+    unit of work back and answer ``render(errors, *view_args, **view_kwargs)``, where
+    ``errors`` maps each field to its messages ("" for the form as a whole). The answer has
+    the error's status (422 for refused input, 409 for a stale edit) unless ``render``
+    returns its own ``(body, status)``. Not-found and forbidden answer the site's error
+    page."""
     from marshmallow import ValidationError as SchemaError
 
     def decorate(view):
@@ -131,15 +133,13 @@ def rerenders_form(render: Callable[..., object]):
         def wrapped(*args, **kwargs):
             try:
                 return view(*args, **kwargs)
-            except (SchemaError, ValidationError, Conflict, FormErrors) as exc:
-                rollback()
-                status = exc.status if isinstance(exc, DomainError) else 422
-                return render(errors_by_field(exc), *args, **kwargs), status
-            except DomainError as exc:
+            except (SchemaError, DomainError) as exc:
                 if isinstance(exc, NotFound | Forbidden):
                     raise
                 rollback()
-                return render(errors_by_field(exc), *args, **kwargs), exc.status
+                status = exc.status if isinstance(exc, DomainError) else 422
+                answer = render(errors_by_field(exc), *args, **kwargs)
+                return answer if isinstance(answer, tuple) else (answer, status)
 
         return wrapped
 

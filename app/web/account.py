@@ -43,9 +43,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from app.errors import DomainError
-from app.extensions import db, limiter
+from app.errors import DomainError, rerenders_form
+from app.extensions import limiter
 from app.services import accounts
+from app.web.forms import show_errors
 from app.web.i18n import safe_next
 
 bp = Blueprint("account", __name__)
@@ -156,11 +157,6 @@ class DeleteForm(FlaskForm):
     confirm = BooleanField(_l("Yes, delete my account"), validators=[DataRequired()])
 
 
-def _field_error(form: FlaskForm, exc: DomainError, default: str) -> None:
-    target = getattr(form, exc.field or "", None) or getattr(form, default)
-    target.errors = [*list(target.errors or []), exc.message]
-
-
 def _start_session(user) -> None:
     """A fresh session at login: nothing from before survives (session fixation)."""
     lang = session.get("lang")
@@ -202,27 +198,33 @@ def login():
     return render_template("account/login.html", form=form), 200 if not form.errors else 400
 
 
+def _form_page(template: str, form_class, default: str, **context):
+    """``render(errors)`` for ``rerenders_form``: the submitted form again, the refusal's
+    messages by its fields, answered 400 as every refused form of these pages is."""
+
+    def render(errors, *_args, **_kwargs):
+        form = show_errors(form_class(), errors, default)
+        return render_template(template, form=form, **context), 400
+
+    return render
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_REGISTER", "10 per hour"), methods=["POST"])
+@rerenders_form(_form_page("account/register.html", lambda: RegisterForm(), "email"))
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.account"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register(
-                form.email.data, form.display_name.data, form.password.data,
-                locale=session.get("lang") or str(_current_locale()),
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "email")
-        else:
-            _start_session(user)
-            db.session.commit()
-            flash(_("Welcome! Your account is ready."), "info")
-            return redirect(safe_next(request.args.get("next"), url_for("contribute.form")),
-                            code=303)
+        user = accounts.register(
+            form.email.data, form.display_name.data, form.password.data,
+            locale=session.get("lang") or str(_current_locale()),
+        )
+        _start_session(user)
+        flash(_("Welcome! Your account is ready."), "info")
+        return redirect(safe_next(request.args.get("next"), url_for("contribute.form")),
+                        code=303)
     return render_template("account/register.html", form=form), 200 if not form.errors else 400
 
 
@@ -236,7 +238,6 @@ def _current_locale() -> str:
 @login_required
 def logout():
     accounts.end_all_sessions(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
@@ -266,23 +267,19 @@ def forgot_password():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_RESET", "5 per hour"), methods=["POST"])
+@rerenders_form(_form_page("account/reset.html", lambda: ResetForm(), "password", problem=None))
 def reset_password(token: str):
     form = ResetForm()
     try:
         accounts.user_for_reset_token(token)
     except DomainError as exc:
+        # Not a refused form: the link itself is spent or wrong, and there is no form to show.
         return render_template("account/reset.html", form=None, problem=exc.message), 400
     if form.validate_on_submit():
-        try:
-            user = accounts.reset_password(token, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "password")
-        else:
-            _start_session(user)
-            db.session.commit()
-            flash(_("Your new password is set. Other devices have been logged out."), "info")
-            return redirect(url_for("account.account"), code=303)
+        user = accounts.reset_password(token, form.password.data)
+        _start_session(user)
+        flash(_("Your new password is set. Other devices have been logged out."), "info")
+        return redirect(url_for("account.account"), code=303)
     return render_template("account/reset.html", form=form, problem=None), \
         200 if not form.errors else 400
 
@@ -311,60 +308,55 @@ def account():
     return _account_page()
 
 
+def _account_form_page(key: str, form_class, default: str):
+    """``render(errors)`` for ``rerenders_form``: the account page, the refused form again
+    with its messages."""
+
+    def render(errors, *_args, **_kwargs):
+        return _account_page(400, **{key: show_errors(form_class(), errors, default)})
+
+    return render
+
+
 @bp.post("/account/profile")
 @login_required
+@rerenders_form(_account_form_page("profile", lambda: ProfileForm(), "display_name"))
 def update_profile():
     form = ProfileForm()
     if form.validate_on_submit():
-        try:
-            accounts.update_profile(current_user._get_current_object(),
-                                    display_name=form.display_name.data, locale=form.locale.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "display_name")
-        else:
-            db.session.commit()
-            session["lang"] = form.locale.data
-            flash(_("Saved."), "info")
-            return redirect(url_for("account.account"), code=303)
+        accounts.update_profile(current_user._get_current_object(),
+                                display_name=form.display_name.data, locale=form.locale.data)
+        session["lang"] = form.locale.data
+        flash(_("Saved."), "info")
+        return redirect(url_for("account.account"), code=303)
     return _account_page(400, profile=form)
 
 
 @bp.post("/account/password")
 @login_required
+@rerenders_form(_account_form_page("password", lambda: PasswordForm(), "password"))
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            accounts.change_password(user, form.current_password.data, form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "password")
-        else:
-            # Every other session has ended with the old session token; this one continues.
-            _start_session(user)
-            db.session.commit()
-            flash(_("Your password is changed. Other devices have been logged out."), "info")
-            return redirect(url_for("account.account"), code=303)
+        accounts.change_password(user, form.current_password.data, form.password.data)
+        # Every other session has ended with the old session token; this one continues.
+        _start_session(user)
+        flash(_("Your password is changed. Other devices have been logged out."), "info")
+        return redirect(url_for("account.account"), code=303)
     return _account_page(400, password=form)
 
 
 @bp.post("/account/tokens")
 @login_required
+@rerenders_form(_account_form_page("token", lambda: TokenForm(), "name"))
 def create_token():
     form = TokenForm()
     if form.validate_on_submit():
-        try:
-            token = accounts.create_api_token(current_user._get_current_object(), form.name.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "name")
-        else:
-            db.session.commit()
-            # Shown once, on this response only; never stored in the session cookie.
-            page, _status = _account_page(201, new_token=token)
-            return page, 201, {"Cache-Control": "no-store"}
+        token = accounts.create_api_token(current_user._get_current_object(), form.name.data)
+        # Shown once, on this response only; never stored in the session cookie.
+        page, _status = _account_page(201, new_token=token)
+        return page, 201, {"Cache-Control": "no-store"}
     return _account_page(400, token=form)
 
 
@@ -372,7 +364,6 @@ def create_token():
 @login_required
 def revoke_token(token_id: int):
     accounts.revoke_api_token(current_user._get_current_object(), token_id)
-    db.session.commit()
     flash(_("The token is revoked."), "info")
     return redirect(url_for("account.account", _anchor="tokens"), code=303)
 
@@ -391,19 +382,14 @@ def export_data():
 
 @bp.route("/account/delete", methods=["GET", "POST"])
 @login_required
+@rerenders_form(_form_page("account/delete.html", lambda: DeleteForm(), "password"))
 def delete_account():
     form = DeleteForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
-            accounts.delete_account(user, form.password.data, form.contributions.data)
-        except DomainError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "password")
-        else:
-            db.session.commit()
-            logout_user()
-            session.clear()
-            flash(_("Your account is deleted. Thank you for your stories."), "info")
-            return redirect(url_for("visitor.home"), code=303)
+        accounts.delete_account(user, form.password.data, form.contributions.data)
+        logout_user()
+        session.clear()
+        flash(_("Your account is deleted. Thank you for your stories."), "info")
+        return redirect(url_for("visitor.home"), code=303)
     return render_template("account/delete.html", form=form), 200 if not form.errors else 400
