@@ -44,6 +44,10 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    def problem_members(self) -> dict:
+        """Members the problem+json answer carries beside code, message and field."""
+        return {}
+
 
 class ValidationError(DomainError):
     status = 422
@@ -70,6 +74,9 @@ class Conflict(DomainError):
         super().__init__(message, **kw)
         self.current = current
 
+    def problem_members(self) -> dict:
+        return {"current": self.current} if self.current is not None else {}
+
 
 class FormErrors(ValidationError):
     """Several fields of one input refused at once: ``errors`` maps a field to its messages."""
@@ -81,6 +88,10 @@ class FormErrors(ValidationError):
         }
         field, messages = next(iter(self.errors.items()))
         super().__init__(messages[0], field=field)
+
+    def problem_members(self) -> dict:
+        # The API's contract: one message per field.
+        return {"fields": {name: " ".join(texts) for name, texts in self.errors.items()}}
 
 
 def errors_by_field(exc: Exception) -> dict[str, list[str]]:
@@ -121,8 +132,9 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 def rerenders_form(render: Callable[..., object]):
     """For page views that take a form: when the input is refused (a marshmallow
     ``ValidationError`` or any service ``DomainError`` but not-found and forbidden), roll the
-    unit of work back and answer ``render(errors, *view_args, **view_kwargs)``, where
-    ``errors`` maps each field to its messages ("" for the form as a whole). The answer has
+    unit of work back and answer ``render(errors, exc, *view_args, **view_kwargs)``, where
+    ``errors`` maps each field to its messages ("" for the form as a whole) and ``exc`` is
+    the refusal (a duplicate's candidates, a conflict's current state). The answer has
     the error's status (422 for refused input, 409 for a stale edit) unless ``render``
     returns its own ``(body, status)``. Not-found and forbidden answer the site's error
     page."""
@@ -138,7 +150,7 @@ def rerenders_form(render: Callable[..., object]):
                     raise
                 rollback()
                 status = exc.status if isinstance(exc, DomainError) else 422
-                answer = render(errors_by_field(exc), *args, **kwargs)
+                answer = render(errors_by_field(exc), exc, *args, **kwargs)
                 return answer if isinstance(answer, tuple) else (answer, status)
 
         return wrapped
@@ -224,7 +236,7 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(exc: DomainError):
         rollback()
         if wants_json():
-            return problem(exc.status, exc.code, exc.message, exc.field)
+            return problem(exc.status, exc.code, exc.message, exc.field, **exc.problem_members())
         return _html(exc.status, _("That did not work"), exc.message)
 
     @app.errorhandler(HTTPException)

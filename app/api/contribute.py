@@ -7,8 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
-from app.errors import problem
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.services import contribute as service
 from app.services.media import public_url as media_url
 
@@ -139,17 +138,9 @@ def create_place():
     """Contribute a place (multipart/form-data with files); it waits for a curator."""
     user = api_user()
     inp = service.input_from_form(request.form, request.files)
-    try:
-        place, created = service.create_contribution(
-            user, inp, idempotency_key=request.headers.get("Idempotency-Key")
-        )
-    except service.PossibleDuplicate as exc:
-        db.session.rollback()
-        return problem(409, exc.code, exc.message, exc.field, candidates=exc.candidates)
-    except service.FormErrors as exc:
-        db.session.rollback()
-        return problem(422, exc.code, exc.message, exc.field, fields=exc.errors)
-    db.session.commit()
+    place, created = service.create_contribution(
+        user, inp, idempotency_key=request.headers.get("Idempotency-Key")
+    )
     resp = jsonify(service.place_feature(place, media_url))
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = url_for("contribute.mine", _anchor=f"place-{place.id}")

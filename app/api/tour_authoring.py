@@ -16,7 +16,6 @@ from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
 from app.api.tours import REPORT_EXAMPLE, RouteReportSchema, report_body
-from app.errors import Conflict, DomainError, problem
 from app.extensions import db
 from app.models import Theme, Tour
 from app.services import tours as service
@@ -225,19 +224,8 @@ def _input(data: dict, current: dict | None) -> service.TourInput:
     )
 
 
-def _refused(exc: DomainError):
-    """The problem answer for a refused write; nothing of it stays in the session."""
-    db.session.rollback()
-    extra = {}
-    if isinstance(exc, service.FormErrors):
-        extra["fields"] = exc.errors
-    if isinstance(exc, Conflict) and exc.current is not None:
-        extra["current"] = exc.current
-    return problem(exc.status, exc.code, exc.message, exc.field, **extra)
-
-
 def _saved(tour: Tour, status: int = 200):
-    db.session.commit()
+    # Read back as the editor will see it (the unit of work commits after the answer).
     tour = service.get_for_edit(api_user(), tour.slug)
     resp = jsonify(_draft(tour))
     resp.status_code = status
@@ -255,10 +243,7 @@ def _saved(tour: Tour, status: int = 200):
 def create_tour(data):
     """Start a tour (any logged-in person): a draft with its stops and, until a route is
     uploaded or drawn, straight lines between them."""
-    try:
-        tour = service.create_tour(api_user(), _input(data, None))
-    except DomainError as exc:
-        return _refused(exc)
+    tour = service.create_tour(api_user(), _input(data, None))
     resp = _saved(tour, 201)
     resp.headers["Location"] = url_for("api_tour_authoring.get_draft", slug=tour.slug)
     return resp
@@ -284,11 +269,8 @@ def edit_tour(data, slug: str):
     are, `stops` replaces all stops. A published tour's edit waits for a curator."""
     user = api_user()
     version = data.pop("version")
-    try:
-        current = service.working_content(service.get_for_edit(user, slug))
-        tour = service.update_tour(user, slug, _input(data, current), version)
-    except DomainError as exc:
-        return _refused(exc)
+    current = service.working_content(service.get_for_edit(user, slug))
+    tour = service.update_tour(user, slug, _input(data, current), version)
     return _saved(tour)
 
 
@@ -298,10 +280,7 @@ def edit_tour(data, slug: str):
 @_authoring()
 def reorder(data, slug: str):
     """Put the stops in a new order (every stop's place id, each once)."""
-    try:
-        tour = service.reorder_stops(api_user(), slug, data["order"], data["version"])
-    except DomainError as exc:
-        return _refused(exc)
+    tour = service.reorder_stops(api_user(), slug, data["order"], data["version"])
     return _saved(tour)
 
 
@@ -329,19 +308,16 @@ def transition(data, slug: str):
     published places as stops; a retired tour keeps its address with a notice."""
     user, version = api_user(), data["version"]
     action = data["action"]
-    try:
-        if action == "submit":
-            tour = service.submit_for_review(user, slug, version)
-        elif action == "publish":
-            tour = service.publish(user, slug, version)
-        elif action == "retire":
-            tour = service.retire(user, slug, version)
-        elif action == "discard":
-            tour = service.discard_changes(user, slug, version)
-        else:
-            tour = service.return_to_draft(user, slug, version, data["message"])
-    except DomainError as exc:
-        return _refused(exc)
+    if action == "submit":
+        tour = service.submit_for_review(user, slug, version)
+    elif action == "publish":
+        tour = service.publish(user, slug, version)
+    elif action == "retire":
+        tour = service.retire(user, slug, version)
+    elif action == "discard":
+        tour = service.discard_changes(user, slug, version)
+    else:
+        tour = service.return_to_draft(user, slug, version, data["message"])
     return _saved(tour)
 
 
@@ -356,11 +332,7 @@ def put_route(data, slug: str):
     """A route drawn on a map (a GeoJSON LineString) becomes the tour's route; the answer
     lists stops more than 50 m from it. (A GPX file goes to POST on this address.)"""
     user = api_user()
-    try:
-        report = service.set_route_drawn(user, slug, data["geometry"], data["version"])
-    except DomainError as exc:
-        return _refused(exc)
-    db.session.commit()
+    report = service.set_route_drawn(user, slug, data["geometry"], data["version"])
     resp = jsonify(report_body(service.get_for_edit(user, slug), report))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -372,8 +344,5 @@ def put_route(data, slug: str):
 @_authoring()
 def delete_route(data, slug: str):
     """Drop an uploaded or drawn route: the tour runs in straight lines from stop to stop."""
-    try:
-        tour = service.reset_route(api_user(), slug, data["version"])
-    except DomainError as exc:
-        return _refused(exc)
+    tour = service.reset_route(api_user(), slug, data["version"])
     return _saved(tour)

@@ -25,7 +25,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.errors import Conflict, Forbidden, FormErrors, NotFound, ValidationError
 from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
@@ -82,16 +82,6 @@ class ContributionInput:
     consent_scan: Upload | None = None
 
 
-class FormErrors(ValidationError):
-    """Several fields failed; ``errors`` maps each field to its message. The message and
-    field of the exception are those of the first failure (what the API reports)."""
-
-    def __init__(self, errors: dict[str, str]):
-        first_field, first_message = next(iter(errors.items()))
-        super().__init__(first_message, field=first_field)
-        self.errors = errors
-
-
 class PossibleDuplicate(Conflict):
     code = "possible_duplicate"
 
@@ -103,6 +93,9 @@ class PossibleDuplicate(Conflict):
             field="title",
         )
         self.candidates = candidates
+
+    def problem_members(self) -> dict:
+        return {"candidates": self.candidates}
 
 
 def _truthy(value: str | None) -> bool:
@@ -270,7 +263,7 @@ def _place_for_key(user: User, key: str, fingerprint: str) -> Place | None:
     if row.request_hash != fingerprint:
         raise Conflict(
             _("This idempotency key was used for a different contribution."),
-            field="Idempotency-Key",
+            field="idempotency_key",
             code="idempotency_mismatch",
         )
     if row.place_id is None:  # the contribution was deleted meanwhile
@@ -425,7 +418,7 @@ def create_contribution(
         idempotency_key = idempotency_key.strip()
         if not (1 <= len(idempotency_key) <= 100):
             raise ValidationError(
-                _("The idempotency key must have 1 to 100 characters."), field="Idempotency-Key"
+                _("The idempotency key must have 1 to 100 characters."), field="idempotency_key"
             )
         existing = _place_for_key(user, idempotency_key, fingerprint)
         if existing is not None:

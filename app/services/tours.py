@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.errors import Conflict, Forbidden, FormErrors, NotFound, ValidationError
 from app.extensions import db
 from app.models import Media, ModerationEvent, Place, Theme, Tour, TourStop, User
 from app.services.places import public_places_filter
@@ -370,15 +370,6 @@ class TourInput:
     cover_media_id: int | None = None
     stops: list[StopInput] | None = None
     errors: dict[str, str] = field(default_factory=dict)
-
-
-class FormErrors(ValidationError):
-    """Several fields refused at once; ``errors`` maps field names to messages."""
-
-    def __init__(self, errors: dict[str, str]):
-        field_name, message = next(iter(errors.items()))
-        super().__init__(message, field=field_name)
-        self.errors = errors
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -22,12 +22,12 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from geoalchemy2.shape import to_shape
 
-from app.errors import DomainError
-from app.extensions import db
+from app.errors import DomainError, rerenders_form
 from app.services import contribute as service
 from app.services.media import setting
 from app.services.themes import theme_choices
 from app.web.context import LICENCE_NAMES
+from app.web.forms import messages_by_field
 
 bp = Blueprint("contribute", __name__)
 
@@ -105,29 +105,22 @@ def form():
     return _render_form()
 
 
+def _refused_form(errors, exc, *_args, **_kwargs):
+    candidates = getattr(exc, "candidates", None)
+    return _render_form(_values_from_request(), messages_by_field(errors), candidates,
+                        getattr(exc, "status", 422))
+
+
 @bp.post("/contribute")
 @login_required
+@rerenders_form(_refused_form)
 def submit():
     """The form without JavaScript (with it, the page posts to the API instead)."""
-    values = _values_from_request()
-    try:
-        inp = service.input_from_form(request.form, request.files)
-        place, _created = service.create_contribution(
-            current_user._get_current_object(), inp,
-            idempotency_key=request.form.get("idempotency_key") or None,
-        )
-    except service.PossibleDuplicate as exc:
-        db.session.rollback()
-        return _render_form(values, {"title": exc.message}, exc.candidates, 409)
-    except service.FormErrors as exc:
-        db.session.rollback()
-        return _render_form(values, exc.errors, status=422)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            raise
-        return _render_form(values, {exc.field or "form": exc.message}, status=exc.status)
-    db.session.commit()
+    inp = service.input_from_form(request.form, request.files)
+    place, _created = service.create_contribution(
+        current_user._get_current_object(), inp,
+        idempotency_key=request.form.get("idempotency_key") or None,
+    )
     return redirect(url_for("contribute.mine", sent=place.id, _anchor=f"place-{place.id}"),
                     code=303)
 
@@ -195,8 +188,15 @@ def _render_edit(place, values, errors=None, status=200):
     ), status
 
 
+def _refused_edit(errors, exc, place_id: int):
+    place = service.get_own(current_user._get_current_object(), place_id)
+    return _render_edit(place, _values_from_request(), messages_by_field(errors),
+                        getattr(exc, "status", 422))
+
+
 @bp.route("/me/contributions/<int:place_id>/edit", methods=["GET", "POST"])
 @login_required
+@rerenders_form(_refused_edit)
 def edit(place_id: int):
     user = current_user._get_current_object()
     place = service.get_own(user, place_id)
@@ -204,22 +204,10 @@ def edit(place_id: int):
         if place.status not in service.EDITABLE_STATUSES:
             return render_template("contribute/not_editable.html", place=place), 409
         return _render_edit(place, _edit_values(place))
-    values = _values_from_request()
-    try:
-        inp = service.input_from_form(request.form, request.files)
-        service.update_contribution(
-            user, place_id, inp, version=request.form.get("version", type=int) or 0,
-            remove_media=[int(x) for x in request.form.getlist("remove_media") if x.isdigit()],
-        )
-    except service.FormErrors as exc:
-        db.session.rollback()
-        return _render_edit(place, values, exc.errors, 422)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        return _render_edit(db.session.get(type(place), place_id), values,
-                            {exc.field or "form": exc.message}, exc.status)
-    db.session.commit()
+    inp = service.input_from_form(request.form, request.files)
+    service.update_contribution(
+        user, place_id, inp, version=request.form.get("version", type=int) or 0,
+        remove_media=[int(x) for x in request.form.getlist("remove_media") if x.isdigit()],
+    )
     flash(_("Your changes are saved and wait for review."), "info")
     return redirect(url_for("contribute.mine", _anchor=f"place-{place_id}"), code=303)

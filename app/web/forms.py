@@ -15,3 +15,9 @@ def show_errors(form: FlaskForm, errors: dict[str, list[str]], default: str) -> 
             target = getattr(form, default)
         target.errors = [*list(target.errors or []), *messages]
     return form
+
+
+def messages_by_field(errors: dict[str, list[str]], whole: str = "form") -> dict[str, str]:
+    """``errors`` for templates that show one message per field: several messages of a field
+    are joined, and the form's own (key "") are named ``whole``."""
+    return {(name or whole): " ".join(texts) for name, texts in errors.items()}
