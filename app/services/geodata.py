@@ -448,16 +448,30 @@ def places_page(query: PlaceQuery, site: str) -> FeaturePage:
     return _page(sql, params, query.limit, "d, id", "near")
 
 
+_ONE_PLACE_EXTRA = (
+    ", 'body', places.body, 'author', coalesce(nullif(places.credit_name, ''), "
+    "places.author_name), 'media', " + _MEDIA_LIST
+)
+
+
 def place_feature(place_id: int, site: str, media_url: str) -> str | None:
     """One public place as a GeoJSON Feature (JSON text) with its story and media."""
-    extra = (
-        ", 'body', places.body, 'author', coalesce(nullif(places.credit_name, ''), "
-        "places.author_name), 'media', " + _MEDIA_LIST
-    )
     return _scalar(
-        f"SELECT {_place_feature(extra)}::text FROM places WHERE places.id = :id AND {PUBLIC}",
+        f"SELECT {_place_feature(_ONE_PLACE_EXTRA)}::text FROM places "
+        f"WHERE places.id = :id AND {PUBLIC}",
         {"id": place_id, "site": site, "media_url": media_url},
     )
+
+
+def place_feature_and_version(place_id: int, site: str, media_url: str) -> tuple[str, int] | None:
+    """``place_feature`` and the place's ``version`` (its edit lock, for the ETag and for
+    those who may edit), in the same round trip; None when the place is not public."""
+    rows = _fetch(
+        f"SELECT {_place_feature(_ONE_PLACE_EXTRA)}::text, places.version FROM places "
+        f"WHERE places.id = :id AND {PUBLIC}",
+        {"id": place_id, "site": site, "media_url": media_url},
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def place_version_tag(place_id: int) -> str | None:
