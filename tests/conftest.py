@@ -7,6 +7,7 @@ development cluster that `make test` starts (its URL is recorded in instance/).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -29,6 +30,21 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
+
+
+def need(path: Path) -> Path:
+    """``path`` from the shared test data, or the test fails saying what is missing (a test
+    that silently skipped would let the suite pass without checking anything)."""
+    if not path.exists():
+        pytest.fail(f"test data missing: {path} (the shared corpus belongs beside this "
+                    f"project, at {CORPUS})", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared import-robustness corpus (GPX files, photos, schemas)."""
+    return need(CORPUS)
 
 
 def _server_url() -> str:
@@ -153,12 +169,10 @@ def _rate_limits_left_off():
         if getattr(limiter, "_storage", None) is not None:
             from sqlalchemy.exc import OperationalError, ProgrammingError
 
-            try:
+            # A factory test's app on a database without the schema, or none at all: no
+            # counter table there, so no counts to forget.
+            with contextlib.suppress(OperationalError, ProgrammingError):
                 limiter.reset()
-            except (OperationalError, ProgrammingError):
-                # A factory test's app on a database without the schema, or none at all:
-                # no counter table there, so no counts to forget.
-                pass
 
 
 @contextmanager

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image, TiffImagePlugin
 
 from geo.exif import gps_from_exif
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 PHOTOS = CORPUS / "photos"
-pytestmark = pytest.mark.skipif(
-    not PHOTOS.is_dir(), reason="import-robustness corpus (../shared/corpus) is not present"
-)
+pytestmark = pytest.mark.usefixtures("corpus")  # fails, naming the path, without it
 
 try:
     import pillow_heif

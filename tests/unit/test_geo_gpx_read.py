@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from geo.errors import GPX_ERROR_CODES, GpxError
 from geo.gpx import GpxData, read_gpx, route_line
 from geo.measure import ServiceArea
+from tests.conftest import CORPUS
 
 # The corpus lives next to the repository: ../shared/corpus
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-pytestmark = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="import-robustness corpus (../shared/corpus) is not present"
-)
+pytestmark = pytest.mark.usefixtures("corpus")  # fails, naming the path, without it
 
 # file -> (wpt, routes, route points, tracks, track segments, track points), from the notes in
 # MANIFEST.tsv ("wpt=0 rte=1/22pts trk=1/1seg/171pts"); test_table_matches_manifest keeps the

@@ -4,7 +4,6 @@ stops near the route."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from shapely.geometry import LineString
@@ -27,11 +26,9 @@ from geo.gpx import (
     stops_off_route,
 )
 from geo.measure import distance_m, line_length_m
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-needs_corpus = pytest.mark.skipif(
-    not CORPUS.is_dir(), reason="import-robustness corpus (../shared/corpus) is not present"
-)
+needs_corpus = pytest.mark.usefixtures("corpus")  # fails, naming the path, without it
 
 M_PER_DEG_LAT = 111_180.0  # near 47° N
 M_PER_DEG_LON = 75_300.0  # cos(47.5°) × 111.32 km

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,12 +14,16 @@ from shapely.geometry import LineString, MultiLineString
 from geo.errors import CoordinateError
 from geo.gpx import read_gpx
 from geo.gpx_write import write_gpx, xml_safe
+from tests.conftest import CORPUS, need
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 XSD = CORPUS / "schemas" / "topografix__gpx-1.1.xsd"
-pytestmark = pytest.mark.skipif(
-    not XSD.is_file(), reason="GPX 1.1 schema (../shared/corpus/schemas) is not present"
-)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _schema_present():
+    """Every test here checks against the GPX 1.1 schema: it fails, naming the path, without."""
+    need(XSD)
+
 
 ROUTE = LineString([(8.7241, 47.5000, 445.0), (8.7290, 47.4990, 447.5), (8.7310, 47.5010, 450)])
 STOPS = [
