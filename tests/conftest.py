@@ -396,12 +396,14 @@ def page(page, live_server):
     """A phone-sized page on the live server; map tiles are stubbed (no network here) and
     browser console errors fail the test."""
     errors: list[str] = []
+    failed: list[str] = []  # not errors in themselves: they say which load an error is about
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: failed.append(f"{req.method} {req.url}: {req.failure}"))
     page.context.route(
         "**/test-tiles/**",
         lambda route: route.fulfill(status=200, content_type="image/png", body=TILE_PNG),
     )
     page.base_url = live_server.url
     yield page
-    assert errors == [], f"browser errors: {errors}"
+    assert errors == [], f"browser errors: {errors}; failed requests: {failed}"

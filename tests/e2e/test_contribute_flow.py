@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.waits import map_settled, queue_empty, until, until_js
 from tests.integration.test_media import assert_no_metadata, jpeg_with_gps
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +70,9 @@ def test_register_and_contribute_with_gps_photo_and_recording(page, e2e_app, tmp
 
     # A short recording from the fake microphone.
     page.click("#rec-start")
-    page.wait_for_timeout(1500)
+    # Stopped once it has recorded a whole second (the counter shows whole seconds).
+    expect(page.locator("#rec-status")).to_contain_text(
+        re.compile(r"(Aufnahme|Recording)\D*[1-9]\d* s"))
     page.click("#rec-stop")
     expect(page.locator("#rec-status")).to_contain_text(re.compile("aufgenommen|Recorded"))
 
@@ -124,20 +127,17 @@ def test_offline_story_is_queued_and_sent_once_when_online(page, e2e_app, contex
     page.set_input_files("#photo", files=[{"name": "huette.png", "mimeType": "image/png",
                                            "buffer": image.getvalue()}])
     page.check("#licence_consent")
+    map_settled(page, "#contribute-map")  # no tile or marker image is still on its way
     context.set_offline(True)
     page.click("#submit")
     expect(page.locator("#queue-status")).to_contain_text("offline")
     assert _places(e2e_app, "Die Milchhütte") == []
 
     context.set_offline(False)  # the page sends its queue on "online"
-    page.wait_for_function("""async () => {
-        const m = await import('/static/js/offline-queue.js');
-        return (await m.listQueued()).length === 0;
-    }""", timeout=15_000)
-    for _ in range(30):  # the page and the service worker's sync may both be sending
-        if _places(e2e_app, "Die Milchhütte"):
-            break
-        page.wait_for_timeout(500)
+    queue_empty(page)
+    # The page and the service worker's sync may both be sending: the place is there once
+    # one of them has had its answer.
+    until(lambda: _places(e2e_app, "Die Milchhütte"), message="the queued place")
     page.goto(page.base_url + "/me/contributions")
     expect(page.locator(".contributions li.card", has_text="Die Milchhütte")).to_have_count(
         1, timeout=10_000)
@@ -155,7 +155,13 @@ def test_draft_survives_a_reload(page):
     register(page, "draft@example.org")
     page.fill("#title", "Das Kino Palace")
     page.fill("#body", "Samstags lief hier der Western.")
-    page.wait_for_timeout(800)  # the draft is saved shortly after typing stops
+    # The draft is saved shortly after typing stops.
+    until_js(page, """async () => {
+        const m = await import('/static/js/offline-queue.js');
+        const values = (await m.loadDraft('contribute'))?.values || {};
+        return values.title === 'Das Kino Palace'
+            && values.body === 'Samstags lief hier der Western.';
+    }""", message="the draft was not saved")
     page.reload()
     expect(page.locator("#contribute-form[data-ready='true']")).to_have_count(1)
     expect(page.locator("#title")).to_have_value("Das Kino Palace")

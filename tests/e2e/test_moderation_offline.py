@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_offline import _sw_ready
+from tests.e2e.waits import sw_ready, until_js
 
 pytestmark = pytest.mark.e2e
 
@@ -81,18 +80,14 @@ def _until_cached(page, cache: str, path: str, *, has: str | None = None,
                   lacks: str | None = None) -> None:
     """Waits until ``cache`` holds ``path`` with ``has`` in it and ``lacks`` not, or, with
     neither, holds nothing for it: the worker stores and deletes after it has answered."""
-    deadline = time.monotonic() + 10
-    while True:
-        text = _cached(page, cache, path)
-        if has is None and lacks is None:
-            done = text is None
-        else:
-            done = (text is not None and (has is None or has in text)
-                    and (lacks is None or lacks not in text))
-        if done:
-            return
-        assert time.monotonic() < deadline, f"{cache} {path}: {text and text[:200]!r}"
-        page.wait_for_timeout(100)
+    until_js(page, """async ([cache, url, has, lacks]) => {
+        const r = await (await caches.open(cache)).match(url, { ignoreVary: true });
+        const text = r ? await r.text() : null;
+        if (has === null && lacks === null) return text === null;
+        return text !== null && (has === null || text.includes(has))
+            && (lacks === null || !text.includes(lacks));
+    }""", [cache, page.base_url + path, has, lacks], timeout=10,
+             message=f"{cache} {path}: {(_cached(page, cache, path) or '')[:200]!r}")
 
 
 def _fetch_status(page, path: str):
@@ -105,7 +100,7 @@ def test_a_hidden_place_leaves_pages_api_and_caches_at_once(page, e2e_app):
     place = _place(e2e_app, "marktgasse")
     path, api = f"/places/{place['id']}", f"/api/v1/places/{place['id']}"
     page.goto(page.base_url + path)
-    _sw_ready(page)
+    sw_ready(page)
     page.reload()  # now through the worker: kept for offline reading
     expect(page.get_by_role("heading", level=1)).to_have_text(place["title"])
     _until_cached(page, "stadtspur-pages-v1", path, has=place["title"])
@@ -138,7 +133,7 @@ def test_a_saved_tour_loses_its_hidden_stop_when_seen_online(page, e2e_app):
     stop = _place(e2e_app, "kirchplatz")
     follow = f"/tours/{TOUR}/follow"
     page.goto(page.base_url + f"/tours/{TOUR}")
-    _sw_ready(page)
+    sw_ready(page)
     box = page.locator("[data-offline-save]")
     page.locator('[data-offline-action="save"]').click()
     expect(box).to_have_attribute("data-saved", "true", timeout=20_000)

@@ -7,11 +7,12 @@ import io
 import json
 import math
 import struct
-import time
 import wave
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.e2e.waits import sw_ready, until_js
 
 pytestmark = pytest.mark.e2e
 
@@ -64,24 +65,14 @@ def tour_with_media(e2e_app, tmp_path_factory):
 
 
 def wait_js(page, expression: str, timeout: float = 10.0):
-    """Poll a JavaScript expression until it is truthy. (wait_for_function evaluates strings
-    inside the page, which the strict Content-Security-Policy rightly refuses.)"""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"still false after {timeout} s: {expression}")
-
-
-def _sw_ready(page):
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    wait_js(page, "navigator.serviceWorker.controller !== null")
+    """Wait until a JavaScript expression is truthy (one that is a promise is awaited)."""
+    until_js(page, f"async () => {expression}", timeout=timeout,
+             message=f"still false after {timeout} s: {expression}")
 
 
 def test_save_tour_go_offline_reload_and_follow_to_the_end(page, tour_with_media):
     page.goto(page.base_url + f"/tours/{TOUR}")
-    _sw_ready(page)
+    sw_ready(page)
     box = page.locator("[data-offline-save]")
     expect(box).to_be_visible()
     expect(box).to_have_attribute("data-saved", "false")
@@ -128,7 +119,7 @@ def test_save_tour_go_offline_reload_and_follow_to_the_end(page, tour_with_media
 
 def test_remove_a_saved_tour(page, tour_with_media):
     page.goto(page.base_url + f"/tours/{TOUR}")
-    _sw_ready(page)
+    sw_ready(page)
     box = page.locator("[data-offline-save]")
     if box.get_attribute("data-saved") != "true":
         page.locator('[data-offline-action="save"]').click()
@@ -147,7 +138,7 @@ def test_a_new_version_waits_until_the_visitor_reloads(page, e2e_app, monkeypatc
     from app.web import pwa
 
     page.goto(page.base_url + "/")
-    _sw_ready(page)
+    sw_ready(page)
     assert page.locator("[data-update-banner]").count() == 0
     original = pwa._build_service_worker
     monkeypatch.setattr(pwa, "_build_service_worker", lambda base: original(base) + "\n// v2\n")
@@ -162,7 +153,7 @@ def test_a_new_version_waits_until_the_visitor_reloads(page, e2e_app, monkeypatc
         )
         with page.expect_navigation():
             banner.get_by_role("button").click()
-        _sw_ready(page)
+        sw_ready(page)
         assert page.evaluate(
             "navigator.serviceWorker.getRegistration().then(r => r.waiting === null)"
         )

@@ -4,7 +4,6 @@ photo by photo; the edit page offers the same for photos added later."""
 
 import io
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -12,6 +11,7 @@ from sqlalchemy import select
 
 from tests.e2e.test_a11y import AXE, TAGS
 from tests.e2e.test_contribute_flow import register
+from tests.e2e.waits import map_settled, until, until_js
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +56,6 @@ def axe_problems(page) -> list[str]:
     return [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
 
 
-def poll(fn, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out")
-
-
 def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app, context):
     register(page, "lizenzen@example.org")
     page.fill("#title", "Das Waschhaus")
@@ -88,7 +78,13 @@ def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app
     assert axe_problems(page) == []
 
     # The draft keeps the choices across a reload.
-    page.wait_for_timeout(800)
+    until_js(page, """async () => {
+        const m = await import('/static/js/offline-queue.js');
+        const draft = await m.loadDraft('contribute');
+        const general = draft?.values?.photo_licence;
+        const each = (draft?.photos || []).map((p) => p.licence || general);
+        return JSON.stringify(each) === '["CC-BY-SA-4.0","CC0-1.0"]';
+    }""", message="the draft does not hold the photos' licences")
     page.reload()
     expect(page.locator("#contribute-form[data-ready='true']")).to_have_count(1)
     expect(selects).to_have_count(2)
@@ -96,6 +92,7 @@ def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app
 
     # Offline, the queued record carries one licence per photo, in the photos' order.
     page.check("#licence_consent")
+    map_settled(page, "#contribute-map")  # no tile or marker image is still on its way
     context.set_offline(True)
     page.click("#submit")
     expect(page.locator("#queue-status")).to_contain_text("offline")
@@ -112,7 +109,8 @@ def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app
     assert licences_of(e2e_app, "Das Waschhaus") is None
 
     context.set_offline(False)  # the page sends its queue on "online"
-    assert poll(lambda: licences_of(e2e_app, "Das Waschhaus")) == ["CC-BY-SA-4.0", "CC0-1.0"]
+    assert until(lambda: licences_of(e2e_app, "Das Waschhaus"),
+                 message="the queued place") == ["CC-BY-SA-4.0", "CC0-1.0"]
 
     # My contributions show each photo's licence; the edit page adds photos the same way.
     page.goto(page.base_url + "/me/contributions")
