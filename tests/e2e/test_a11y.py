@@ -11,12 +11,6 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    # These pages are checked as served; the service worker (tested in test_offline.py) would
-    # only add its install traffic to every new browser context here.
-    return {**browser_context_args, "service_workers": "block"}
-
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 

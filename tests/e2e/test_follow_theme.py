@@ -6,10 +6,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "service_workers": "block"}
-
 
 def test_follow_a_theme_and_see_its_new_stories_first(page, e2e_app):
     email = "resident@demo.stadtspur.ch"

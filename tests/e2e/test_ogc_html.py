@@ -10,10 +10,6 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "service_workers": "block"}
-
 
 def rows(page):
     return page.locator("#items-table tbody tr")

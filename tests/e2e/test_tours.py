@@ -10,21 +10,12 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.conftest import ROOT, TILE_PNG
+from tests.e2e.waits import next_frame, until
 from tests.integration.test_tours import winterthur_gpx
 
 pytestmark = pytest.mark.e2e
 
 CURATOR = "curator@demo.stadtspur.ch"
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    # Nothing here tests offline use, and a service worker made the editor's save fail now and
-    # then (more often on a busy machine, so mostly in the whole suite): while it installs it
-    # precaches pages and files with the cookie of that moment, every answer rewrites the
-    # session cookie, and an answer arriving after the editor page puts back a session whose
-    # CSRF secret is not the one the page's form carries. The save is then refused with 400.
-    return {**browser_context_args, "service_workers": "block"}
 
 
 def login(page, e2e_app, email):
@@ -224,23 +215,33 @@ def axe_violations_without_scripts(browser, context_args, page):
 
 
 def touch_drag(page, handle, to_x, to_y, steps=15):
-    """A finger on ``handle``, moved in small steps to (to_x, to_y) and lifted: real touch
-    input through the browser's input pipeline, as on a phone (not synthetic DOM events)."""
+    """A finger on ``handle``, moved in small steps to (to_x, to_y), resting there until
+    SortableJS has moved the row and lifted: real touch input through the browser's input
+    pipeline, as on a phone (not synthetic DOM events)."""
+    row = handle.locator("xpath=ancestor::*[contains(concat(' ', @class, ' '), ' stop-row ')][1]")
+    row_handle = row.element_handle()
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     cdp = page.context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    expect(row).to_have_class(re.compile(r"\bsortable-chosen\b"))  # SortableJS holds the row
     for i in range(1, steps + 1):
         point = {"x": x + (to_x - x) * i / steps, "y": y + (to_y - y) * i / steps}
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-        page.wait_for_timeout(30)
-    # The finger rests on the target a moment, as a person's does: SortableJS checks what is
-    # under the finger every 50 ms and animates the swap.
-    for _ in range(3):
-        page.wait_for_timeout(150)
+        next_frame(page)
+    # The finger rests on the target, as a person's does, until the row is there and no row
+    # is still animating: SortableJS checks what is under the finger every 50 ms.
+    def moved_there():
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove",
                                               "touchPoints": [{"x": to_x, "y": to_y}]})
-    page.wait_for_timeout(150)
+        next_frame(page)
+        return page.evaluate("""([row, y]) => {
+            const box = row.getBoundingClientRect();
+            const rows = [...row.parentElement.children];
+            return box.top <= y && y <= box.bottom && !rows.some((r) => r.animated);
+        }""", [row_handle, to_y])
+
+    until(moved_there, interval=0, message="the dragged row to reach its place")
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     cdp.detach()
 
