@@ -7,8 +7,11 @@ development cluster that `make test` starts (its URL is recorded in instance/).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -136,10 +139,26 @@ def _fresh_context_client():
     return FreshContextClient
 
 
+_FILES: Path | None = None
+
+
+def _test_files() -> Path:
+    """A folder of this test process for the files apps write (media, mail outbox), so
+    parallel workers never share one and nothing lands in the development instance/."""
+    global _FILES
+    if _FILES is None:
+        _FILES = Path(tempfile.mkdtemp(prefix=f"stadtspur-test-{WORKER}-"))
+        atexit.register(shutil.rmtree, _FILES, ignore_errors=True)
+    return _FILES
+
+
 def make_test_app(db_url: str, **overrides):
     from app import create_app
 
+    files = _test_files()
     config = {
+        "MEDIA_ROOT": str(files / "media"),
+        "OUTBOX_DIR": str(files / "outbox"),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SECRET_KEY": "test-secret-key-not-for-production",
