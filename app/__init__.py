@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Flask
 
 from app.config import INSTANCE, ROOT, load_config
+from app.csp import content_security_policy
 from app.errors import UnitOfWorkFlask
 
 
@@ -52,27 +51,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_template_helpers(app)
     return app
-
-
-def content_security_policy(app: Flask) -> dict:
-    tile_origin = "{0.scheme}://{0.netloc}".format(urlsplit(app.config["TILE_URL"]))
-    if tile_origin == "://":
-        tile_origin = "'self'"
-    return {
-        "default-src": "'self'",
-        "script-src": "'self'",
-        "style-src": "'self'",
-        "img-src": ["'self'", "data:", "blob:", tile_origin],
-        "media-src": ["'self'", "blob:"],
-        "connect-src": ["'self'", tile_origin],
-        "font-src": "'self'",
-        "worker-src": "'self'",
-        "manifest-src": "'self'",
-        "object-src": "'none'",
-        "base-uri": "'self'",
-        "form-action": "'self'",
-        "frame-ancestors": "'none'",
-    }
 
 
 def _init_extensions(app: Flask) -> None:

@@ -47,3 +47,8 @@ def licence_url(code: str | None) -> str | None:
 def licence_info(code: str | None) -> tuple[str, str | None]:
     """(name, url) of a licence code, for templates."""
     return licence_name(code), licence_url(code)
+
+
+def names_and_links() -> dict[str, tuple[str, str]]:
+    """Every known code with its (name, url), for pages that name licences in the browser."""
+    return {code: (licence.name, licence.url) for code, licence in LICENCES.items()}

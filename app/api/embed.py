@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_babel import get_locale
 
 from app.api.http import public_read
+from app.csp import content_security_policy
 from app.errors import DomainError, NotFound
 from app.services import tours as tour_service
 
@@ -27,8 +28,6 @@ class NotImplementedFormat(DomainError):
 
 
 def embed_csp(app) -> dict:
-    from app import content_security_policy
-
     return {**content_security_policy(app), "frame-ancestors": "*"}
 
 

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 
 from app.api.http import public_read
 from app.errors import NotFound
+from app.licences import licence_name
 from app.services import geodata
 from app.services.text import render_markdown
-from app.web.context import LICENCE_NAMES
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -66,7 +66,7 @@ def _place_entries(fg: FeedGenerator, rows: list[dict]) -> datetime | None:
         if row["summary"]:
             entry.summary(row["summary"])
         entry.content(str(render_markdown(row["body"] or "")), type="html")
-        name, _licence_url = LICENCE_NAMES.get(row["licence"], (row["licence"], None))
+        name = licence_name(row["licence"])
         entry.rights(name)
         for slug in row["themes"] or []:
             entry.category(term=slug)
@@ -134,7 +134,7 @@ def tours_feed():
         entry.updated(updated)
         entry.author({"name": row["attribution"]})
         entry.content(str(render_markdown(row["intro"] or "")), type="html")
-        entry.rights(LICENCE_NAMES[geodata.TOUR_LICENCE][0])
+        entry.rights(licence_name(geodata.TOUR_LICENCE))
         if row["theme"]:
             entry.category(term=row["theme"])
         if row["lat"] is not None:

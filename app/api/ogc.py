@@ -28,8 +28,8 @@ from flask_babel import gettext
 from app.api import ogc_html
 from app.api.http import public_read
 from app.errors import DomainError, NotFound, ValidationError, asks_for_html
+from app.licences import licence_name, licence_url
 from app.services import geodata
-from app.web.context import LICENCE_NAMES
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -168,8 +168,8 @@ def _collection_doc(cid: str, meta: dict) -> dict:
              "title": meta["title"]},
             {"href": f"{root}/collections/{cid}/items", "rel": "items", "type": GEOJSON,
              "title": meta["title"]},
-            {"href": LICENCE_NAMES[meta["license"]][1], "rel": "license", "type": "text/html",
-             "title": LICENCE_NAMES[meta["license"]][0]},
+            {"href": licence_url(meta["license"]), "rel": "license", "type": "text/html",
+             "title": licence_name(meta["license"])},
             _alternate(f"{root}/collections/{cid}?f=html"),
         ],
     }

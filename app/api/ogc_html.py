@@ -15,9 +15,10 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, request, url_for
 from flask_babel import format_datetime, get_locale, gettext, ngettext
 
+from app.formatting import format_distance, format_era, format_minutes
+from app.licences import licence_info
 from app.services.geodata import DATA_LICENCE, TOUR_LICENCE
 from app.services.themes import theme_choices
-from app.web.context import LICENCE_NAMES, format_distance, format_era, format_minutes
 
 CONFORMANCE_NAMES = {
     "core": "Core",
@@ -31,7 +32,7 @@ def _locale() -> str:
 
 
 def licence(code: str | None) -> dict:
-    name, url = LICENCE_NAMES.get(code or "", (code or "", None))
+    name, url = licence_info(code)
     return {"code": code, "name": name, "url": url}
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -30,11 +29,16 @@ from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.services import media as media_service
+from app.services.place_rules import (
+    MAX_BODY,
+    MAX_TITLE,
+    check_position,
+    parse_era,
+    parse_float,
+    snapshot,
+)
 from app.services.places import public_places_filter
-from geo.measure import ServiceArea
 
-MAX_TITLE = 140
-MAX_BODY = 20_000
 STORY_LICENCE = "CC-BY-SA-4.0"
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_SIMILARITY = 0.3
@@ -144,62 +148,6 @@ def input_from_form(form, files) -> ContributionInput:
 
 
 # --- small parsers --------------------------------------------------------------------------
-
-
-def parse_era(value: str) -> tuple[int | None, str | None]:
-    """"1965" is a year, "1960s" (or "1960er") a decade; empty means unknown."""
-    value = (value or "").strip().lower()
-    if not value:
-        return None, None
-    match = re.fullmatch(r"(\d{4})(s|er|'s)?", value)
-    if not match:
-        raise ValidationError(
-            _("Give a year like 1965 or a decade like 1960s."), field="era", code="bad_era"
-        )
-    year = int(match.group(1))
-    if year < 1000 or year > datetime.now(UTC).year:
-        raise ValidationError(
-            _("Give a year between 1000 and this year."), field="era", code="bad_era"
-        )
-    if match.group(2):
-        return year - year % 10, "decade"
-    return year, "year"
-
-
-def parse_float(value, field_name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("This is not a number."), field=field_name) from exc
-    if not math.isfinite(number):
-        raise ValidationError(_("This is not a number."), field=field_name)
-    return number
-
-
-def in_service_area(lon: float, lat: float) -> bool:
-    """Whether a position lies in the configured service area (SERVICE_AREA, GeoJSON)."""
-    return ServiceArea(current_app.config["SERVICE_AREA"]).contains(lon, lat)
-
-
-def check_position(lon: float | None, lat: float | None) -> tuple[float, float]:
-    if lon is None or lat is None:
-        raise ValidationError(
-            _("Choose where this is: use your location, a photo's position or tap the map."),
-            field="position",
-            code="no_position",
-        )
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError(_("This position is not on Earth."), field="position")
-    if not in_service_area(lon, lat):
-        raise ValidationError(
-            _("This position is outside the area Stadtspur covers for %(city)s. Stories can "
-              "only be added for places in the area.", city=current_app.config["CITY_NAME"]),
-            field="position",
-            code="outside_service_area",
-        )
-    return lon, lat
 
 
 # --- duplicates -----------------------------------------------------------------------------
@@ -508,16 +456,6 @@ def _store_media(user, place, clean, inp, credit, lon, lat, first_position: int 
     if clean.get("scan") is not None:
         media_service.store_photo(clean["scan"], uploader=user, place=place, kind="consent_scan",
                                   credit=credit)
-
-
-def snapshot(place: Place, lon: float, lat: float) -> dict:
-    """The revision snapshot of a place (same fields as the seed's, plus media ids)."""
-    from app.services.seed import place_snapshot
-
-    data = place_snapshot(place, lon, lat, [t.slug for t in place.themes])
-    data["media"] = [m.id for m in place.media if m.kind != "consent_scan"]
-    data["credit_name"] = place.credit_name
-    return data
 
 
 # --- reading and editing one's own ---------------------------------------------------------

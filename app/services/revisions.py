@@ -35,7 +35,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, User
 from app.services import audit
-from app.services.contribute import MAX_BODY, MAX_TITLE, check_position, parse_era
+from app.services.place_rules import MAX_BODY, MAX_TITLE, check_position, parse_era, snapshot
 from geo.measure import distance_m
 
 MAX_SUMMARY = 300
@@ -84,8 +84,6 @@ def guard_stale(place: Place | None = None, mine: dict | None = None) -> Iterato
 
 def row_snapshot(place: Place) -> dict:
     """The place row's fields as a revision snapshot."""
-    from app.services.contribute import snapshot
-
     point = to_shape(place.geom)
     return snapshot(place, point.x, point.y)
 

@@ -23,10 +23,10 @@ from flask_wtf.csrf import generate_csrf
 from geoalchemy2.shape import to_shape
 
 from app.errors import DomainError, rerenders_form
+from app.licences import licence_name
 from app.services import contribute as service
 from app.services.media import setting
 from app.services.themes import theme_choices
-from app.web.context import LICENCE_NAMES
 from app.web.forms import messages_by_field
 
 bp = Blueprint("contribute", __name__)
@@ -38,7 +38,7 @@ def _themes() -> list[dict]:
 
 def _licence_options() -> list[dict]:
     """The offered media licences with their names, for the per-photo choice in the page."""
-    return [{"code": code, "name": LICENCE_NAMES.get(code, (code, None))[0]}
+    return [{"code": code, "name": licence_name(code)}
             for code in setting("MEDIA_LICENCES")]
 
 

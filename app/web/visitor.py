@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.licences import names_and_links
 from app.services import flags as flag_service
 from app.services import offline as offline_service
 from app.services import places as place_service
@@ -30,7 +31,7 @@ from app.services import search as search_service
 from app.services import themes as theme_service
 from app.services import tours as tour_service
 from app.services.media import PHOTO_VARIANTS
-from app.web.context import LICENCE_NAMES, media_url
+from app.web.context import media_url
 from app.web.i18n import safe_next
 
 bp = Blueprint("visitor", __name__)
@@ -209,7 +210,7 @@ def follow(slug: str):
         tour=found,
         stops=stops,
         data=offline_service.follow_data(found, stops, tour_service.route_geojson(found)),
-        licences=LICENCE_NAMES,
+        licences=names_and_links(),
         locale=_locale(),
     )
 
