@@ -175,6 +175,21 @@ def make_test_app(db_url: str, **overrides):
     return app
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes():
+    """Argon2id with the production parameters costs a quarter of a second per hash and per
+    login, which the demo accounts and every user fixture pay again in each test: tests hash
+    with the smallest parameters. The hashes are still Argon2id, checked the same way."""
+    from argon2 import PasswordHasher
+
+    from app.services import accounts
+
+    original = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    accounts._hasher = original
+
+
 @pytest.fixture(autouse=True)
 def _rate_limits_left_off():
     """Any app built with rate limits on (a test of the factory's defaults, say) switches on
