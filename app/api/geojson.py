@@ -77,6 +77,9 @@ class PlacePropertiesSchema(Schema):
     body = fields.String(metadata={"description": "one place only: the story (Markdown)"})
     author = fields.String(allow_none=True, metadata={"description": "one place only"})
     media = fields.List(fields.Nested(MediaSchema), metadata={"description": "one place only"})
+    version = fields.Integer(metadata={
+        "description": "one place only, for a caller who may edit it (its author, a curator): "
+        "the version a PATCH starts from (also in the ETag)", "example": 5})
 
 
 class PlaceFeatureSchema(Schema):

@@ -11,6 +11,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
+from app.api.places import IF_MATCH, edit_base_version
 from app.errors import NotFound, problem
 from app.extensions import db, limiter
 from app.models import Place
@@ -60,7 +61,8 @@ class EditSchema(Schema):
     class Meta:
         unknown = INCLUDE  # checked by the service, which names the refused field
 
-    version = fields.Integer(required=True, metadata={"description": "the version you edited"})
+    version = fields.Integer(metadata={"description": "the version you edited (required "
+                                       "unless If-Match carries the place's ETag)"})
     title = fields.String()
     summary = fields.String()
     body = fields.String(metadata={"description": "Markdown"})
@@ -295,19 +297,20 @@ def merge(data, place_id: int):
 @blp.arguments(EditSchema)
 @blp.response(200, EditResultSchema, example={"place_id": 12, "revision": 4,
                                              "status": "pending", "version": 6})
-@blp.doc(security=SECURITY, responses={
-    "409": {"description": "stale version: error.current holds the version now there, "
-            "error.yours your refused edit"},
+@blp.doc(security=SECURITY, parameters=[IF_MATCH], responses={
+    "409": {"description": "stale version (in the body or If-Match): error.current holds the "
+            "version now there, error.yours your refused edit"},
     "422": {"description": "a field is not acceptable (error.field names it)"}})
 @write_limit()
 @require_user()
 def edit(data, place_id: int):
-    """Edit a place, naming the `version` the edit started from. Curators edit any place
-    (live at once); authors their own (an edit of a public place waits for review)."""
+    """Edit a place, naming the `version` the edit started from (in the body, or the ETag of
+    `GET /api/v1/places/{place_id}` in `If-Match`). Curators edit any place (live at once);
+    authors their own (an edit of a public place waits for review)."""
     user = api_user()
     place = revisions.get_editable(user, place_id)
     base = revisions.working_snapshot(place)
-    version = data.pop("version")
+    version = edit_base_version(place, data.pop("version", None))
     inp = revisions.EditInput.from_mapping(data, base)
     try:
         rev = revisions.save_edit(user, place_id, inp, base_version=version)

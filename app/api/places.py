@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode
 
-from flask import Response, current_app, redirect, request, url_for
+from flask import Response, current_app, g, redirect, request, url_for
 from flask_smorest import Blueprint
+from flask_smorest import abort as schema_abort
 from marshmallow import Schema, fields, validate
 
+from app.api.auth import Unauthorized, api_user
 from app.api.docs import PROBLEM
 from app.api.geojson import (
     GEOJSON,
@@ -19,8 +23,8 @@ from app.api.geojson import (
     PlaceFeatureSchema,
 )
 from app.api.http import public_read
-from app.errors import NotFound, ValidationError
-from app.services import geodata
+from app.errors import Forbidden, NotFound, ValidationError
+from app.services import geodata, revisions
 from app.services.moderation import redirect_target
 
 blp = Blueprint(
@@ -184,22 +188,129 @@ def merged_redirect(place_id: int, url_of: Callable[[int], str]) -> Response | N
     return resp
 
 
+# --- versions: what an edit starts from ----------------------------------------------------
+#
+# A place's ``version`` is its edit lock (PATCH names the version it started from, 409 when
+# stale). GET answers it as a strong ETag ``"place-<id>-v<version>-<digest>"``: the digest of
+# the answer's bytes keeps the tag strong (an approved photo or an answer with the version
+# property is other bytes, so another tag), the id and version make it usable in If-Match.
+
+_TAG = re.compile(r'^place-(\d+)-v(\d+)(?:-[0-9a-f]+)?$')
+
+
+def place_etag(place_id: int, version: int, body: str | bytes) -> str:
+    """The ETag value (unquoted) of one place's answer ``body`` at ``version``."""
+    data = body.encode() if isinstance(body, str) else body
+    return f"place-{place_id}-v{version}-{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+def tag_version(place_id: int, tag: str) -> int | None:
+    """The version an entity tag names for ``place_id``, or None (another place's tag, or
+    not one of ours)."""
+    found = _TAG.match(tag)
+    if found is None or int(found.group(1)) != place_id:
+        return None
+    return int(found.group(2))
+
+
+def edit_base_version(place, body_version: int | None) -> int:
+    """The version a PATCH of ``place`` started from: ``version`` in the body, or If-Match
+    with the ETag of a GET (or ``"place-<id>-v<version>"``), or both.
+
+    Every version the request names must be the current one: a stale one is returned as the
+    base, so the edit is refused as stale (409 with ``error.current``) exactly as a stale body
+    version always was. An If-Match naming no version of this place (another place's tag, a
+    weak or unknown tag) cannot match, so it counts as stale too. ``If-Match: *`` names no
+    version. Without any version the answer stays 422 naming ``version``."""
+    header = request.headers.get("If-Match")
+    header_version = None
+    if header is not None and not request.if_match.star_tag:
+        named = [v for v in (tag_version(place.id, t) for t in request.if_match.as_set())
+                 if v is not None]
+        # Several tags: the precondition holds when any of them is the current version.
+        header_version = place.version if place.version in named else (named[0] if named else 0)
+    if body_version is None and header_version is None:
+        schema_abort(422, messages={"json": {"version": [
+            "Missing data for required field: send the version you started from, or the "
+            "place's ETag in If-Match."]}})
+    for version in (body_version, header_version):
+        if version is not None and version != place.version:
+            return version
+    return place.version
+
+
+def _editor_or_none(place_id: int):
+    """The caller when they may edit ``place_id`` (its author or helper, a curator), else
+    None. A public read never fails on credentials: a bad token reads as anonymous."""
+    try:
+        user = api_user()
+    except Unauthorized:
+        return None
+    if user is None:
+        return None
+    try:
+        revisions.get_editable(user, place_id)
+    except (Forbidden, NotFound):
+        return None
+    return user
+
+
+ETAG_HEADER = {
+    "description": "strong validator of this answer, naming the place and its version: "
+    "`\"place-<id>-v<version>-<digest>\"`. Send it back in `If-None-Match` (304 when "
+    "unchanged) or in `If-Match` on PATCH (409 when the place was edited since)",
+    "schema": {"type": "string", "example": '"place-12-v5-3f2a9c1b0d4e5f60"'},
+}
+IF_NONE_MATCH = {
+    "in": "header", "name": "If-None-Match", "required": False,
+    "description": "an ETag of an earlier answer: 304 Not Modified when it is still current",
+    "schema": {"type": "string"},
+}
+IF_MATCH = {
+    "in": "header", "name": "If-Match", "required": False,
+    "description": "the ETag of `GET /api/v1/places/{place_id}` the edit started from (or "
+    "`\"place-<id>-v<version>\"`): instead of, or together with, `version` in the body. "
+    "When the place was edited since, the answer is 409 (`stale_version`) with "
+    "`error.current`, as for a stale body version, and nothing is stored",
+    "schema": {"type": "string", "example": '"place-12-v5-3f2a9c1b0d4e5f60"'},
+}
+
+
 @blp.route("/places/<int:place_id>")
-@blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=PLACE_FEATURE_EXAMPLE)
+@blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=PLACE_FEATURE_EXAMPLE,
+              headers={"ETag": ETAG_HEADER})
+@blp.alt_response(304, success=True, description="Not Modified: the `If-None-Match` ETag "
+                  "is still current")
 @blp.alt_response(308, success=True, **MERGED_REDIRECT)
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
                   description="No approved place with this id")
+@blp.doc(parameters=[IF_NONE_MATCH], security=[{}, {"bearerAuth": []}, {"cookieAuth": []}])
 @public_read(max_age=60)
 def get_place(place_id: int):
     """One approved place as a GeoJSON Feature with its story (Markdown) and public media.
 
+    The `ETag` names the place's version; for a caller who may edit the place (its author,
+    a curator: personal token or session) the properties also carry `version`, and that
+    answer is private. Edit with `PATCH` and `If-Match: <ETag>` (or the `version`).
     A duplicate merged into another place answers 308 with the other place's URL."""
-    feature = geodata.place_feature(place_id, site_root(), media_root())
-    if feature is None:
+    found = geodata.place_feature_and_version(place_id, site_root(), media_root())
+    if found is None:
         moved = merged_redirect(
             place_id, lambda target: site_root() + url_for("api_places.get_place", place_id=target)
         )
         if moved is not None:
             return moved
         raise NotFound("No approved place with this id.")
-    return geojson_response(feature)
+    feature, version = found
+    if _editor_or_none(place_id) is not None:
+        doc = json.loads(feature)
+        doc["properties"]["version"] = version
+        feature = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        # Only for this caller: no shared cache may keep it (app/api/http.py then says
+        # "private, no-cache").
+        g.pop("public_read", None)
+    resp = geojson_response(feature)
+    resp.set_etag(place_etag(place_id, version, resp.get_data()))
+    # The answer differs with the credentials; sessions already vary on Cookie.
+    resp.vary.add("Authorization")
+    return resp
