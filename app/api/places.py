@@ -9,6 +9,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from flask import Response, current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from flask_smorest import abort as schema_abort
 from marshmallow import Schema, fields, validate
@@ -231,8 +232,8 @@ def edit_base_version(place, body_version: int | None) -> int:
         header_version = place.version if place.version in named else (named[0] if named else 0)
     if body_version is None and header_version is None:
         schema_abort(422, messages={"json": {"version": [
-            "Missing data for required field: send the version you started from, or the "
-            "place's ETag in If-Match."]}})
+            _("Missing data for required field: send the version you started from, or the "
+              "place's ETag in If-Match.")]}})
     for version in (body_version, header_version):
         if version is not None and version != place.version:
             return version
