@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -15,9 +16,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -106,13 +109,26 @@ class Place(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
+    # The rule of a public place lives here, the lowest layer, so that a loaded place
+    # (templates, services) and every query share it: ``app.services.visibility.public_place``
+    # is this expression, and the SQL fragments of the hand-written readers are compiled from it.
+    @hybrid_property
     def is_public(self) -> bool:
-        """Visible to everyone: the same rule as ``visibility.public_place`` for queries."""
+        """Visible to everyone: approved, not hidden, not merged into another place."""
         return (
             self.status == PlaceStatus.APPROVED
             and self.hidden_at is None
             and self.merged_into_id is None
+        )
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        """``is_public`` as SQL (also over an alias of ``places``)."""
+        return and_(
+            cls.status == PlaceStatus.APPROVED,
+            cls.hidden_at.is_(None),
+            cls.merged_into_id.is_(None),
         )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
-from app.models import Media, MediaKind, MediaStatus, Place, PlaceStatus, Tour, TourStatus
+from app.models import Media, MediaKind, MediaStatus, Place, Tour, TourStatus
 
 # Kinds of media anyone may see; consent scans are never public.
 PUBLIC_MEDIA_KINDS = (MediaKind.PHOTO, MediaKind.AUDIO)
@@ -23,12 +23,17 @@ REACHABLE_TOUR_STATUSES = (TourStatus.PUBLISHED, TourStatus.RETIRED)
 
 
 def public_place(entity=Place) -> ColumnElement[bool]:
-    """Approved, not hidden, not merged into another place."""
-    return and_(
-        entity.status == PlaceStatus.APPROVED,
-        entity.hidden_at.is_(None),
-        entity.merged_into_id.is_(None),
-    )
+    """Approved, not hidden, not merged into another place.
+
+    The rule itself is ``Place.is_public`` (a hybrid: the model cannot import services, yet
+    templates and services ask a loaded place the same question); this is its expression
+    over ``entity`` (``Place`` or an alias of it)."""
+    return entity.is_public
+
+
+def is_public_place(place: Place | None) -> bool:
+    """``public_place`` for a loaded place."""
+    return place is not None and bool(place.is_public)
 
 
 def public_media(entity=Media) -> ColumnElement[bool]:
@@ -42,6 +47,19 @@ def public_media(entity=Media) -> ColumnElement[bool]:
     )
 
 
+def is_public_medium(medium: Media | None) -> bool:
+    """Whether everyone may see a loaded medium: ``public_media`` in Python, and its place
+    public (``is_public_place``)."""
+    return (
+        medium is not None
+        and medium.status == MediaStatus.APPROVED
+        and medium.hidden_at is None
+        and medium.kind in PUBLIC_MEDIA_KINDS
+        and "public" in (medium.variants or {})
+        and is_public_place(medium.place)
+    )
+
+
 def public_tour(entity=Tour) -> ColumnElement[bool]:
     """Published: listed, searchable, followed, in feeds and sitemaps."""
     return entity.status == TourStatus.PUBLISHED
@@ -50,6 +68,16 @@ def public_tour(entity=Tour) -> ColumnElement[bool]:
 def reachable_tour(entity=Tour) -> ColumnElement[bool]:
     """Published or retired: the tour's own page, data and downloads still answer."""
     return entity.status.in_(REACHABLE_TOUR_STATUSES)
+
+
+def is_public_tour(tour: Tour | None) -> bool:
+    """``public_tour`` for a loaded tour."""
+    return tour is not None and tour.status == TourStatus.PUBLISHED
+
+
+def is_reachable_tour(tour: Tour | None) -> bool:
+    """``reachable_tour`` for a loaded tour."""
+    return tour is not None and tour.status in REACHABLE_TOUR_STATUSES
 
 
 def _sql(expression: ColumnElement[bool]) -> str:
@@ -81,3 +109,32 @@ def tour_sql(alias: str = "tours") -> str:
 def reachable_tour_sql(alias: str = "tours") -> str:
     """``reachable_tour`` as SQL over the tours table named ``alias`` in the query."""
     return _sql(reachable_tour(aliased(Tour, name=alias) if alias != "tours" else Tour))
+
+
+def _check_alias(*aliases: str) -> None:
+    """Aliases are written into SQL text: only plain identifiers of the calling code."""
+    for alias in aliases:
+        if not alias.isidentifier():
+            raise ValueError(f"not an SQL alias: {alias!r}")
+
+
+@cache
+def place_media_sql(place_alias: str = "places", media_alias: str = "m",
+                    kind: MediaKind | None = None) -> str:
+    """The public media of the place ``place_alias``, as a condition on ``media_alias``:
+    ``media_sql`` and the medium belongs to that place (optionally only of ``kind``). Whether
+    the place itself is public is the caller's ``place_sql``."""
+    _check_alias(place_alias, media_alias)
+    parts = [f"{media_alias}.place_id = {place_alias}.id", media_sql(media_alias)]
+    if kind is not None:
+        parts.append(f"{media_alias}.kind = '{MediaKind(kind).value}'")
+    return "(" + " AND ".join(parts) + ")"
+
+
+@cache
+def has_public_audio_sql(place_alias: str = "places", media_alias: str = "m") -> str:
+    """``EXISTS`` a public recording of the place ``place_alias``: the one "has audio" of the
+    map, the search filter, tiles and feeds alike."""
+    _check_alias(place_alias, media_alias)
+    return (f"EXISTS (SELECT 1 FROM media {media_alias} "  # noqa: S608  (identifiers only)
+            f"WHERE {place_media_sql(place_alias, media_alias, MediaKind.AUDIO)})")
