@@ -29,6 +29,7 @@ from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.services import media as media_service
+from app.services import visibility
 from app.services.place_rules import (
     MAX_BODY,
     MAX_TITLE,
@@ -37,7 +38,6 @@ from app.services.place_rules import (
     parse_float,
     snapshot,
 )
-from app.services.places import public_places_filter
 
 STORY_LICENCE = "CC-BY-SA-4.0"
 DUPLICATE_RADIUS_M = 50
@@ -153,13 +153,13 @@ def input_from_form(form, files) -> ContributionInput:
 # --- duplicates -----------------------------------------------------------------------------
 
 _SIMILAR_SQL = text(
-    """
+    f"""
     SELECT p.id, p.title,
            similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) AS score,
            ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)
              AS distance_m
     FROM places p
-    WHERE p.status = 'approved' AND p.hidden_at IS NULL AND p.merged_into_id IS NULL
+    WHERE {visibility.place_sql("p")}
       -- the degree box lets the GiST index on geom narrow the candidates first
       AND ST_DWithin(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :deg)
       AND ST_DWithin(p.geom::geography,
@@ -167,7 +167,7 @@ _SIMILAR_SQL = text(
       AND similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) >= :threshold
     ORDER BY score DESC, distance_m
     LIMIT 3
-    """
+    """  # noqa: S608  (the visibility fragment is constant; every value is bound)
 )
 
 
@@ -646,8 +646,8 @@ def place_feature(place: Place, media_url) -> dict:
 def pending_visible_filter(user: User | None):
     """SQL filter: what ``user`` may see of places (public, or theirs, or all for curators)."""
     if user is None:
-        return public_places_filter()
+        return visibility.public_place()
     if user.is_curator:
         return Place.id.isnot(None)
-    return public_places_filter() | (Place.author_id == user.id) | (Place.helper_id == user.id)
+    return visibility.public_place() | (Place.author_id == user.id) | (Place.helper_id == user.id)
 

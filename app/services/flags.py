@@ -25,7 +25,7 @@ from app.errors import DomainError, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Flag, Media, Place, User
 from app.models.moderation import FLAG_REASONS
-from app.services import audit, moderation
+from app.services import audit, moderation, visibility
 from app.services.revisions import FLAGS_EDIT
 
 MAX_MESSAGE = 2000
@@ -62,13 +62,11 @@ def _target(place_id: int | None, media_id: int | None) -> tuple[Place | None, M
                               field="place_id")
     if place_id is not None:
         place = db.session.get(Place, place_id)
-        if place is None or not place.is_public:
+        if not visibility.is_public_place(place):
             raise NotFound(_("There is no public place with this id."))
         return place, None
     medium = db.session.get(Media, media_id)
-    if (medium is None or medium.kind not in ("photo", "audio") or medium.status != "approved"
-            or medium.hidden_at is not None or medium.place is None
-            or not medium.place.is_public):
+    if not visibility.is_public_medium(medium):
         raise NotFound(_("There is no public photo or recording with this id."))
     return None, medium
 

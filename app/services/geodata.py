@@ -10,9 +10,9 @@ in Python, count every page or transform with text SRIDs stay far below what the
 can serve (see docs/benchmarks.md), so every query here is one statement over the GiST index
 with integer SRIDs.
 
-Visibility comes from ``public_places_filter()`` (compiled once into the SQL text below), the
-single definition of what the public may see: hidden, merged or unapproved places never
-leave this module.
+Visibility comes from app/services/visibility.py (its SQL fragments, compiled from the one
+definition of what the public may see): hidden, merged or unapproved places, media without a
+public file and unpublished tours never leave this module.
 """
 
 from __future__ import annotations
@@ -26,12 +26,11 @@ from datetime import date
 from functools import lru_cache
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.psycopg2 import dialect as psycopg2_dialect
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.services.places import public_places_filter
+from app.services import visibility
 from app.services.themes import all_themes
 
 # Place data (position, title, facts) is CC0; the story text and media carry their own licence.
@@ -45,28 +44,20 @@ SPATIAL_FIRST_DEG2 = 0.015
 M_PER_DEG = 110_000.0
 
 
-def _public_sql() -> str:
-    """``public_places_filter()`` as SQL on the table ``places`` (not aliased below)."""
-    compiled = public_places_filter().compile(
-        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
-    )
-    return str(compiled)
-
-
-PUBLIC = _public_sql()
+# What the public may see, over the tables ``places`` and ``tours`` (not aliased below).
+PUBLIC = visibility.place_sql("places")
+_PUBLIC_TOUR = visibility.tour_sql("tours")
 
 _ISO = "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
-# Approved, visible media of a place: never a consent scan, never without a public file.
-_PUBLIC_MEDIA = (
-    "m.place_id = places.id AND m.status = 'approved' AND m.hidden_at IS NULL "
-    "AND m.kind IN ('photo', 'audio') AND m.variants ? 'public'"
-)
+# Public media of a place: never a consent scan, never without a public file.
+_PUBLIC_MEDIA = visibility.place_media_sql("places", "m")
 
-# Per row an index probe (LIMIT 1 keeps the planner from hashing the whole media table).
+# Per row an index probe (LIMIT 1 keeps the planner from hashing the whole media table); the
+# same condition as ``visibility.has_public_audio_sql`` used by the filter below.
 _HAS_AUDIO = (
-    f"coalesce((SELECT true FROM media m WHERE {_PUBLIC_MEDIA} AND m.kind = 'audio' "
-    "LIMIT 1), false)"
+    "coalesce((SELECT true FROM media m WHERE "
+    f"{visibility.place_media_sql('places', 'm', 'audio')} LIMIT 1), false)"
 )
 
 _PLACE_PROPERTIES = f"""json_build_object(
@@ -345,7 +336,7 @@ def _filters(query: PlaceQuery, params: dict) -> list[str]:
     if query.has_audio is not None:
         where.append(
             ("" if query.has_audio else "NOT ")
-            + f"EXISTS (SELECT 1 FROM media m WHERE {_PUBLIC_MEDIA} AND m.kind = 'audio')"
+            + visibility.has_public_audio_sql("places", "m")
         )
     return where
 
@@ -556,7 +547,7 @@ _TOUR_FEATURE = f"""json_build_object(
 
 
 def _tour_where(bbox, published: tuple[str | None, str | None] | None, params: dict) -> str:
-    where = ["tours.status = 'published'"]
+    where = [_PUBLIC_TOUR]
     if bbox:
         params.update(zip(("x0", "y0", "x1", "y1"), bbox, strict=True))
         where.append("tours.route && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
@@ -584,7 +575,7 @@ def ogc_tours(bbox, published, limit: int, offset: int, site: str) -> FeaturePag
 def tour_feature(slug: str, site: str) -> str | None:
     return _scalar(
         f"SELECT {_TOUR_FEATURE}::text FROM tours WHERE tours.slug = :slug "
-        "AND tours.status = 'published'",
+        f"AND {_PUBLIC_TOUR}",
         {"slug": slug, "site": site},
     )
 
@@ -592,7 +583,7 @@ def tour_feature(slug: str, site: str) -> str | None:
 def tours_extent() -> list[float] | None:
     row = _one(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
-        "ST_Extent(route)::geometry AS e FROM tours WHERE status = 'published') s"
+        f"ST_Extent(route)::geometry AS e FROM tours WHERE {_PUBLIC_TOUR}) s"
     )
     return None if row[0] is None else [round(v, 6) for v in row]
 
@@ -642,7 +633,7 @@ def tile_sql(thin: bool) -> str:
         ), audio AS (
             SELECT DISTINCT m.place_id FROM media m
             WHERE m.place_id IN (SELECT id FROM kept) AND m.kind = 'audio'
-              AND m.status = 'approved' AND m.hidden_at IS NULL AND m.variants ? 'public'
+              AND {visibility.media_sql("m")}
         )
         SELECT ST_AsMVT(tile.*, '{TILE_LAYER}', {TILE_EXTENT}, 'geom', 'id') FROM (
             SELECT kept.id, kept.title, theme.slug AS theme,
@@ -727,7 +718,7 @@ def published_tour_rows(limit: int = 50) -> list[dict]:
                                  WHERE s.tour_id = tours.id AND {PUBLIC}
                                  ORDER BY s.position LIMIT 1),
                                 ST_StartPoint(tours.route)) AS g) start
-            WHERE tours.status = 'published'
+            WHERE {_PUBLIC_TOUR}
             ORDER BY tours.published_at DESC NULLS LAST, tours.id DESC LIMIT :limit""",
         {"limit": limit},
         mapping=True,
@@ -758,7 +749,7 @@ def tours_for_export(site: str) -> list[tuple[str, str]]:
         tuple(r)
         for r in db.session.execute(
             text(f"SELECT tours.slug, {_TOUR_FEATURE}::text FROM tours "
-                 "WHERE tours.status = 'published' ORDER BY tours.id"),
+                 f"WHERE {_PUBLIC_TOUR} ORDER BY tours.id"),
             {"site": site},
         )
     ]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Media
+from app.services import visibility
 from geo.exif import gps_from_exif
 
 pillow_heif.register_heif_opener()
@@ -118,14 +119,9 @@ def medium_for_public_key(key: str) -> Media | None:
 
 
 def is_public_medium(medium: Media) -> bool:
-    """Whether everyone may see ``medium``: approved, not hidden, of a public place."""
-    return (
-        medium.status == "approved"
-        and medium.hidden_at is None
-        and medium.kind in ("photo", "audio")
-        and medium.place is not None
-        and medium.place.is_public
-    )
+    """Whether everyone may see ``medium`` (``visibility.is_public_medium``: public media of
+    a public place)."""
+    return visibility.is_public_medium(medium)
 
 
 def may_see_medium(user, medium: Media) -> bool:

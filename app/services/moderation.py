@@ -38,10 +38,9 @@ from app.models import (
     place_themes,
 )
 from app.models.user import ROLES
-from app.services import revisions
+from app.services import revisions, visibility
 from app.services.audit import log
 from app.services.mail import send_mail
-from app.services.places import public_places_filter
 from app.services.search_index import refresh_search_vector
 
 KINDS = ("place", "edit", "media", "flag")
@@ -279,7 +278,7 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
             .join(Place, Place.id == Media.place_id)
             .outerjoin(User, User.id == Media.uploader_id)
             .where(Media.status == "pending", Media.kind.in_(("photo", "audio")),
-                   public_places_filter(), _theme_filter(Place.id, theme))
+                   visibility.public_place(), _theme_filter(Place.id, theme))
         ).all()
         for r in rows:
             items.append({
@@ -339,7 +338,7 @@ def counts() -> dict[str, int]:
     media = db.session.scalar(
         select(func.count(Media.id)).join(Place, Place.id == Media.place_id)
         .where(Media.status == "pending", Media.kind.in_(("photo", "audio")),
-               public_places_filter())
+               visibility.public_place())
     )
     flags = db.session.scalar(
         select(func.count(func.distinct(func.coalesce(Flag.place_id, -Flag.media_id))))
@@ -376,20 +375,20 @@ def neighbours(kind: str, item_id: int, queue_kind: str | None = None,
 
 
 _NEARBY_SQL = text(
-    """
+    f"""
     SELECT p.id, p.title,
            ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
            ST_Distance(p.geom::geography, here::geography) AS distance_m,
            similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) AS similarity
     FROM places p, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS here
-    WHERE p.status = 'approved' AND p.hidden_at IS NULL AND p.merged_into_id IS NULL
+    WHERE {visibility.place_sql("p")}
       AND p.id <> :id
       -- the degree box lets the GiST index narrow first; the geography test is exact
       AND ST_DWithin(p.geom, here, :deg)
       AND ST_DWithin(p.geom::geography, here::geography, :radius)
     ORDER BY distance_m
     LIMIT 20
-    """
+    """  # noqa: S608  (the visibility fragment is constant; every value is bound)
 )
 
 

@@ -12,7 +12,8 @@ from flask import current_app, url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Media, Tour
+from app.models import Media, Place, Tour
+from app.services import visibility
 from app.services.media import public_path
 from app.services.media import public_url as media_url
 
@@ -34,12 +35,8 @@ def stop_media(stops: list[dict]) -> dict[int, list[Media]]:
         return {}
     rows = db.session.scalars(
         select(Media)
-        .where(
-            Media.place_id.in_(ids),
-            Media.kind.in_(("photo", "audio")),
-            Media.status == "approved",
-            Media.hidden_at.is_(None),
-        )
+        .join(Place, Place.id == Media.place_id)
+        .where(Media.place_id.in_(ids), visibility.public_media(), visibility.public_place())
         .order_by(Media.place_id, Media.position, Media.id)
     )
     out: dict[int, list[Media]] = {}

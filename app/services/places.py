@@ -7,19 +7,11 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import Media, Place
-
-
-def public_places_filter():
-    """The one definition of "visible to everyone" for places."""
-    return (
-        (Place.status == "approved")
-        & Place.hidden_at.is_(None)
-        & Place.merged_into_id.is_(None)
-    )
+from app.services import visibility
 
 
 def public_places_query() -> Select:
-    return select(Place).where(public_places_filter())
+    return select(Place).where(visibility.public_place())
 
 
 def map_points(limit: int = 2000) -> list[dict]:
@@ -32,7 +24,7 @@ def map_points(limit: int = 2000) -> list[dict]:
             func.ST_X(Place.geom).label("lon"),
             func.ST_Y(Place.geom).label("lat"),
         )
-        .where(public_places_filter())
+        .where(visibility.public_place())
         .order_by(Place.published_at.desc().nulls_last(), Place.id.desc())
         .limit(limit)
     ).all()
@@ -52,7 +44,8 @@ def get_public_place(place_id: int) -> Place | None:
 
 
 def public_media(place: Place) -> list[Media]:
-    return [m for m in place.media if m.status == "approved" and m.hidden_at is None]
+    """The media of a public place anyone may see (``visibility.is_public_medium``)."""
+    return [m for m in place.media if visibility.is_public_medium(m)]
 
 
 def lonlat(place: Place) -> tuple[float, float]:
@@ -73,12 +66,12 @@ def public_state_token() -> str:
     service worker's precache list) should mix it in, so no HTTP cache keeps serving content
     that was just hidden."""
     count, newest = db.session.execute(
-        select(func.count(Place.id), func.max(Place.updated_at)).where(public_places_filter())
+        select(func.count(Place.id), func.max(Place.updated_at)).where(visibility.public_place())
     ).one()
     media = db.session.scalar(
         select(func.count(Media.id))
         .join(Place, Place.id == Media.place_id)
-        .where(public_places_filter(), Media.status == "approved", Media.hidden_at.is_(None))
+        .where(visibility.public_place(), visibility.public_media())
     )
     stamp = newest.timestamp() if newest else 0
     return f"{count}-{media}-{stamp:.6f}"

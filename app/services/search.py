@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.services import visibility
 
 # "When was this?" filter: named periods, inclusive year bounds (None = open).
 ERA_RANGES: dict[str, tuple[int | None, int | None]] = {
@@ -48,9 +49,10 @@ _QUERY = """(websearch_to_tsquery('german', :q) || websearch_to_tsquery('english
     || websearch_to_tsquery('german', f_unaccent(:q))
     || websearch_to_tsquery('english', f_unaccent(:q)))"""
 
-_PUBLIC_PLACE = "p.status = 'approved' AND p.hidden_at IS NULL AND p.merged_into_id IS NULL"
-_HAS_AUDIO = """EXISTS (SELECT 1 FROM media m WHERE m.place_id = p.id AND m.kind = 'audio'
-    AND m.status = 'approved' AND m.hidden_at IS NULL)"""
+# What the public may see, over the aliases below (places p, media m, tours t).
+_PUBLIC_PLACE = visibility.place_sql("p")
+_HAS_AUDIO = visibility.has_public_audio_sql("p", "m")
+_PUBLIC_TOUR = visibility.tour_sql("t")
 
 
 @dataclass
@@ -200,7 +202,7 @@ def _search_places(params: SearchParams, limit: int) -> list[dict]:
 
 def _search_tours(params: SearchParams, limit: int) -> list[dict]:
     values: dict = {"limit": limit}
-    where = ["t.status = 'published'"]
+    where = [_PUBLIC_TOUR]
     if params.q:
         values["q"] = params.q
         values["plain"] = params.q.lower()
@@ -234,8 +236,8 @@ def _search_tours(params: SearchParams, limit: int) -> list[dict]:
         )
     if params.step_free:
         stop_filters.append(
-            "NOT EXISTS (SELECT 1 FROM tour_stops s JOIN places p ON p.id = s.place_id "
-            "WHERE s.tour_id = t.id AND p.step_free IS NOT TRUE)"
+            "NOT EXISTS (SELECT 1 FROM tour_stops s JOIN places p ON p.id = s.place_id "  # noqa: S608
+            f"WHERE s.tour_id = t.id AND {_PUBLIC_PLACE} AND p.step_free IS NOT TRUE)"
         )
     where.extend(stop_filters)
     distance = _distance_sql("t.route", params, values)
@@ -271,12 +273,12 @@ def nearby_places(lon: float, lat: float, limit: int = 12) -> list[dict]:
 
 def nearby_tours(lon: float, lat: float, limit: int = 5) -> list[dict]:
     """Published tours whose route passes nearest to a position, with that distance."""
-    sql = """
+    sql = f"""
         SELECT t.slug, t.title, t.intro, t.length_m, t.duration_normal_min,
                (SELECT count(*) FROM tour_stops s WHERE s.tour_id = t.id) AS stop_count,
                ST_Distance(t.route::geography, here::geography) AS distance
         FROM tours t, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS here
-        WHERE t.status = 'published' AND t.route IS NOT NULL
+        WHERE {_PUBLIC_TOUR} AND t.route IS NOT NULL
         ORDER BY t.route <-> here, t.id
         LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
     rows = db.session.execute(text(sql), {"lon": lon, "lat": lat, "limit": limit})

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Place, Theme, Tour
-from app.services.places import public_places_filter
+from app.services import visibility
 
 CHUNK = 50_000
 
@@ -26,7 +26,7 @@ def place_chunks() -> list[int]:
     """Numbers of the id ranges that hold at least one public place, ascending."""
     chunk = (Place.id // CHUNK).label("chunk")
     return list(db.session.scalars(
-        select(chunk).where(public_places_filter()).group_by(chunk).order_by(chunk)
+        select(chunk).where(visibility.public_place()).group_by(chunk).order_by(chunk)
     ))
 
 
@@ -35,7 +35,7 @@ def places_in_chunk(chunk: int) -> list[tuple[int, datetime | None]]:
     lo = chunk * CHUNK
     rows = db.session.execute(
         select(Place.id, _lastmod())
-        .where(public_places_filter(), Place.id >= lo, Place.id < lo + CHUNK)
+        .where(visibility.public_place(), Place.id >= lo, Place.id < lo + CHUNK)
         .order_by(Place.id)
     ).all()
     return [(r[0], r[1]) for r in rows]
@@ -45,7 +45,7 @@ def published_tours() -> list[tuple[str, datetime | None]]:
     """(slug, last change) of every published tour (retired ones are not promoted)."""
     rows = db.session.execute(
         select(Tour.slug, func.greatest(Tour.updated_at, Tour.published_at))
-        .where(Tour.status == "published")
+        .where(visibility.public_tour())
         .order_by(Tour.id)
     ).all()
     return [(r[0], r[1]) for r in rows]

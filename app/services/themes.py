@@ -14,7 +14,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models import Place, Theme, Tour
 from app.models.theme import place_themes, theme_follows
-from app.services.places import public_places_filter
+from app.services import visibility
 
 # "New" on the home page: published within this many days.
 NEW_STORY_DAYS = 60
@@ -25,7 +25,7 @@ def all_themes() -> list[dict]:
     counts = (
         select(place_themes.c.theme_id, func.count().label("n"))
         .join(Place, Place.id == place_themes.c.place_id)
-        .where(public_places_filter())
+        .where(visibility.public_place())
         .group_by(place_themes.c.theme_id)
         .subquery()
     )
@@ -63,7 +63,7 @@ def theme_places(theme: Theme, limit: int = 500) -> list[dict]:
             func.ST_Y(Place.geom).label("lat"),
         )
         .join(place_themes, place_themes.c.place_id == Place.id)
-        .where(place_themes.c.theme_id == theme.id, public_places_filter())
+        .where(place_themes.c.theme_id == theme.id, visibility.public_place())
         .order_by(Place.published_at.desc().nulls_last(), Place.id.desc())
         .limit(limit)
     ).all()
@@ -74,7 +74,7 @@ def theme_tours(theme: Theme) -> list[Tour]:
     return list(
         db.session.scalars(
             select(Tour)
-            .where(Tour.theme_id == theme.id, Tour.status == "published")
+            .where(Tour.theme_id == theme.id, visibility.public_tour())
             .order_by(Tour.featured.desc(), Tour.published_at.desc().nulls_last(), Tour.id)
         )
     )
@@ -138,7 +138,7 @@ def new_in_followed(user, limit: int = 8, now: datetime | None = None) -> list[d
         )
         .join(place_themes, place_themes.c.place_id == Place.id)
         .where(
-            public_places_filter(),
+            visibility.public_place(),
             place_themes.c.theme_id.in_(ids),
             Place.published_at >= since,
         )

@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import Conflict, Forbidden, FormErrors, NotFound, ValidationError
 from app.extensions import db
 from app.models import Media, ModerationEvent, Place, Theme, Tour, TourStop, User
-from app.services.places import public_places_filter
+from app.services import visibility
 from geo.errors import GeoError, GpxError
 from geo.gpx import (
     elevation_gain_loss,
@@ -78,7 +78,7 @@ def published_tours(limit: int = 50) -> list[Tour]:
     return list(
         db.session.scalars(
             select(Tour)
-            .where(Tour.status == "published")
+            .where(visibility.public_tour())
             .options(selectinload(Tour.theme), selectinload(Tour.stops))
             .order_by(Tour.featured.desc(), Tour.published_at.desc().nulls_last(), Tour.id)
             .limit(limit)
@@ -90,7 +90,7 @@ def get_visible_tour(slug: str) -> Tour | None:
     """A published or retired tour (retired ones keep their URL with a notice)."""
     return db.session.scalar(
         select(Tour)
-        .where(Tour.slug == slug, Tour.status.in_(("published", "retired")))
+        .where(Tour.slug == slug, visibility.reachable_tour())
         .options(
             selectinload(Tour.theme),
             selectinload(Tour.stops).selectinload(TourStop.place).selectinload(Place.themes),
@@ -140,7 +140,7 @@ def related_tours(tour: Tour, limit: int = 3) -> list[Tour]:
     return list(
         db.session.scalars(
             select(Tour)
-            .where(Tour.status == "published", Tour.id != tour.id, wanted)
+            .where(visibility.public_tour(), Tour.id != tour.id, wanted)
             .options(selectinload(Tour.theme))
             .order_by(
                 (same_theme if same_theme is not None else Tour.featured).desc(),
@@ -164,7 +164,7 @@ def _place_positions(ids: list[int]) -> dict[int, tuple[float, float, bool]]:
             Place.id,
             func.ST_X(Place.geom),
             func.ST_Y(Place.geom),
-            public_places_filter().label("visible"),
+            visibility.public_place().label("visible"),
         ).where(Place.id.in_(set(ids)))
     ).all()
     return {pid: (lon, lat, bool(visible)) for pid, lon, lat, visible in rows}
@@ -319,7 +319,7 @@ def get_for_edit(user: User, slug: str) -> Tour:
     if tour is None:
         raise NotFound(_("There is no tour at this address."))
     if not can_edit(user, tour):
-        if tour.status in ("published", "retired"):
+        if visibility.is_reachable_tour(tour):
             raise Forbidden(_("Only the tour's author and curators may change it."))
         raise NotFound(_("There is no tour at this address."))
     return tour
@@ -515,9 +515,8 @@ def cover_choices(stops: list[dict]) -> list[dict]:
         .where(
             Media.place_id.in_(ids),
             Media.kind == "photo",
-            Media.status == "approved",
-            Media.hidden_at.is_(None),
-            public_places_filter(),
+            visibility.public_media(),
+            visibility.public_place(),
         )
         .order_by(Media.place_id, Media.position, Media.id)
     )
@@ -1016,7 +1015,7 @@ def tours_needing_attention() -> list[dict]:
         select(Tour, TourStop.position, Place.id, Place.title, Place.status, Place.hidden_at)
         .join(TourStop, TourStop.tour_id == Tour.id)
         .join(Place, Place.id == TourStop.place_id)
-        .where(Tour.status.in_(("published", "review")), ~public_places_filter())
+        .where(Tour.status.in_(("published", "review")), ~visibility.public_place())
         .order_by(Tour.id, TourStop.position)
     ).all()
     out: dict[int, dict] = {}
@@ -1080,7 +1079,7 @@ def place_choices(q: str = "", limit: int = 500) -> list[dict]:
     stmt = select(
         Place.id, Place.title, Place.summary,
         func.ST_X(Place.geom).label("lon"), func.ST_Y(Place.geom).label("lat"),
-    ).where(public_places_filter())
+    ).where(visibility.public_place())
     words = (q or "").strip()
     if words:
         stmt = stmt.where(func.f_unaccent(func.lower(Place.title)).contains(
@@ -1095,9 +1094,9 @@ def place_choices(q: str = "", limit: int = 500) -> list[dict]:
 
 def get_public_tour(slug: str, *, include_retired: bool = False) -> Tour:
     """A published (or, when asked, retired) tour, else NotFound."""
-    statuses = ("published", "retired") if include_retired else ("published",)
+    visible = visibility.reachable_tour() if include_retired else visibility.public_tour()
     tour = db.session.scalar(
-        select(Tour).where(Tour.slug == slug, Tour.status.in_(statuses))
+        select(Tour).where(Tour.slug == slug, visible)
         .options(selectinload(Tour.theme), selectinload(Tour.author),
                  selectinload(Tour.stops).selectinload(TourStop.place))
     )

@@ -15,10 +15,10 @@ def _public_places(app) -> list[tuple[int, str]]:
     with app.app_context():
         from app.extensions import db
         from app.models import Place
-        from app.services.places import public_places_filter
+        from app.services.visibility import public_place
 
         rows = db.session.execute(
-            db.select(Place.id, Place.title).where(public_places_filter()).order_by(Place.id)
+            db.select(Place.id, Place.title).where(public_place()).order_by(Place.id)
         ).all()
         db.session.rollback()
     return [tuple(r) for r in rows]
