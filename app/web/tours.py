@@ -8,6 +8,7 @@ reordering, the order proposal and route drawing.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from flask import (
@@ -27,13 +28,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.errors import Conflict, DomainError, Forbidden, ValidationError
+from app.errors import Conflict, DomainError, Forbidden, ValidationError, rerenders_form
 from app.extensions import db
 from app.models import Theme
 from app.services import tour_print
 from app.services import tours as service
 from app.services.themes import theme_choices
 from app.web.context import media_url
+from app.web.forms import messages_by_field
 
 bp = Blueprint("tours", __name__)
 
@@ -105,15 +107,40 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
     ), status
 
 
-def _form_errors(exc: DomainError) -> dict:
-    return getattr(exc, "errors", None) or {exc.field or "form": exc.message}
+def _refused(*, field: str | None = None, echo: bool = False):
+    """``render`` for ``rerenders_form`` (which has rolled the unit of work back): a stale
+    edit shows the current state (beside what was typed, with ``echo``); any other refusal
+    shows the editor again with the messages by their fields, or all under ``field``."""
+
+    def render(errors, exc, slug: str | None = None, **_kwargs):
+        inp = service.input_from_form(request.form)
+        if echo:
+            # What was typed includes the stop button's change (add, move, remove); a
+            # button that was itself refused leaves the stops as they were sent.
+            with suppress(DomainError):
+                _stop_button(inp)
+        if isinstance(exc, Conflict) and slug is not None:
+            if echo:
+                return _conflict(slug, exc, _echo(inp), request.form.get("version"))
+            return _conflict(slug, exc)
+        messages = messages_by_field(errors)
+        if field:
+            messages = {field: " ".join(messages.values())}
+        if slug is None:  # a new tour
+            return _render_editor(None, _echo(inp), messages, 422)
+        tour = service.get_for_edit(_user(), slug)
+        if echo:
+            return _render_editor(tour, _echo_on(tour, inp), messages, 422,
+                                  version=request.form.get("version"))
+        return _render_editor(tour, service.working_content(tour), messages, 422)
+
+    return render
 
 
 def _conflict(slug: str, exc: Conflict, yours: dict | None = None, your_version=None):
     """A stale edit: the page is shown again with the current state and the message; when the
     refused edit came from the editor's form, both versions side by side, so nothing typed is
     lost."""
-    db.session.rollback()
     tour = service.get_for_edit(_user(), slug)
     current = service.working_content(tour)
     conflict = None
@@ -203,17 +230,13 @@ def _after_save(slug: str, change: service.StopChange | None, pending: bool):
 
 @bp.post("/tours/new")
 @login_required
+@rerenders_form(_refused(echo=True))
 def create():
     inp = service.input_from_form(request.form)
     if _searching():
         return _search_page(None, inp)
-    try:
-        change = _stop_button(inp)
-        tour = service.create_tour(_user(), inp)
-    except ValidationError as exc:
-        db.session.rollback()
-        return _render_editor(None, _echo(inp), _form_errors(exc), 422)
-    db.session.commit()
+    change = _stop_button(inp)
+    tour = service.create_tour(_user(), inp)
     if change is not None:
         return _after_save(tour.slug, change, pending=False)
     flash(_("The tour is saved as a draft."), "success")
@@ -254,21 +277,13 @@ def edit(slug: str):
 
 @bp.post("/tours/<slug>/edit")
 @login_required
+@rerenders_form(_refused(echo=True))
 def update(slug: str):
     inp = service.input_from_form(request.form)
     if _searching():
         return _search_page(service.get_for_edit(_user(), slug), inp)
-    try:
-        change = _stop_button(inp)
-        service.update_tour(_user(), slug, inp, request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc, _echo(inp), request.form.get("version"))
-    except ValidationError as exc:
-        db.session.rollback()
-        tour = service.get_for_edit(_user(), slug)
-        return _render_editor(tour, _echo_on(tour, inp), _form_errors(exc), 422,
-                              version=request.form.get("version"))
-    db.session.commit()
+    change = _stop_button(inp)
+    service.update_tour(_user(), slug, inp, request.form.get("version"))
     tour = service.get_for_edit(_user(), slug)
     return _after_save(slug, change, pending=bool(tour.pending_snapshot))
 
@@ -296,39 +311,29 @@ def suggest(slug: str):
 
 @bp.post("/tours/<slug>/order")
 @login_required
+@rerenders_form(_refused(field="order"))
 def order(slug: str):
     """Accept an order (the proposal, or a reordering without the full form)."""
     ids = [service._int_or_none(v) for v in request.form.getlist("order")]  # noqa: SLF001
     if None in ids:
         raise ValidationError(_("The new order must list every stop of the tour exactly once."),
                               field="order")
-    try:
-        service.reorder_stops(_user(), slug, ids, request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    db.session.commit()
+    service.reorder_stops(_user(), slug, ids, request.form.get("version"))
     flash(_("The stops are in the new order."), "success")
     return redirect(url_for("tours.edit", slug=slug), code=303)
 
 
 @bp.post("/tours/<slug>/route/gpx")
 @login_required
+@rerenders_form(_refused(field="file"))
 def route_gpx(slug: str):
     upload = request.files.get("file")
     tour = service.get_for_edit(_user(), slug)
     if upload is None or not upload.filename:
         return _render_editor(tour, service.working_content(tour),
                               {"file": _("Choose a GPX file first.")}, 422)
-    try:
-        report = service.set_route_from_gpx(_user(), slug, upload.read(),
-                                            request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    except ValidationError as exc:
-        db.session.rollback()
-        tour = service.get_for_edit(_user(), slug)
-        return _render_editor(tour, service.working_content(tour), {"file": exc.message}, 422)
-    db.session.commit()
+    report = service.set_route_from_gpx(_user(), slug, upload.read(),
+                                        request.form.get("version"))
     return _after_route(slug, report)
 
 
@@ -342,35 +347,25 @@ def _after_route(slug: str, report: service.RouteReport):
 
 
 def _distance(metres: float) -> str:
-    from app.web.context import format_distance
+    from app.formatting import format_distance
 
     return format_distance(metres)
 
 
 @bp.post("/tours/<slug>/route/drawn")
 @login_required
+@rerenders_form(_refused(field="route"))
 def route_drawn(slug: str):
-    try:
-        report = service.set_route_drawn(_user(), slug, request.form.get("route", ""),
-                                         request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    except ValidationError as exc:
-        db.session.rollback()
-        tour = service.get_for_edit(_user(), slug)
-        return _render_editor(tour, service.working_content(tour), {"route": exc.message}, 422)
-    db.session.commit()
+    report = service.set_route_drawn(_user(), slug, request.form.get("route", ""),
+                                     request.form.get("version"))
     return _after_route(slug, report)
 
 
 @bp.post("/tours/<slug>/route/reset")
 @login_required
+@rerenders_form(_refused(field="route"))
 def route_reset(slug: str):
-    try:
-        service.reset_route(_user(), slug, request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    db.session.commit()
+    service.reset_route(_user(), slug, request.form.get("version"))
     flash(_("The route now runs straight from stop to stop."), "success")
     return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
 
@@ -385,17 +380,10 @@ LIFECYCLE = {
 
 @bp.post("/tours/<slug>/<any(submit, publish, retire, discard):action>")
 @login_required
+@rerenders_form(_refused())
 def lifecycle(slug: str, action: str):
     fn, message = LIFECYCLE[action]
-    try:
-        tour = fn(_user(), slug, request.form.get("version"))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    except ValidationError as exc:
-        db.session.rollback()
-        tour = service.get_for_edit(_user(), slug)
-        return _render_editor(tour, service.working_content(tour), _form_errors(exc), 422)
-    db.session.commit()
+    tour = fn(_user(), slug, request.form.get("version"))
     flash(message(), "success")
     if action in ("publish", "retire"):
         return redirect(url_for("visitor.tour", slug=tour.slug), code=303)
@@ -404,13 +392,10 @@ def lifecycle(slug: str, action: str):
 
 @bp.post("/tours/<slug>/return")
 @login_required
+@rerenders_form(_refused(field="message"))
 def return_to_author(slug: str):
-    try:
-        service.return_to_draft(_user(), slug, request.form.get("version"),
-                                request.form.get("message", ""))
-    except Conflict as exc:
-        return _conflict(slug, exc)
-    db.session.commit()
+    service.return_to_draft(_user(), slug, request.form.get("version"),
+                            request.form.get("message", ""))
     flash(_("The tour is back with its author as a draft."), "success")
     return redirect(url_for("tours.curate"), code=303)
 
