@@ -60,9 +60,14 @@ dev: prepare ## Develop: Flask's reloader and debugger, on 127.0.0.1 only
 	@echo "Development server with the debugger on http://127.0.0.1:$(PORT) — never expose it"
 	@$(FLASK) run --host 127.0.0.1 --port $(PORT) --debug
 
+# In parallel, a database and a browser per worker (PYTEST_WORKERS=0 runs in one process);
+# PYTEST_ARGS picks tests or adds options: make test PYTEST_ARGS="tests/unit -x".
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+
 test: vendor translations db ## Prepare everything and run the whole suite on a throwaway database
 	@$(BIN)/ruff check .
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## Check the code with ruff
 	$(BIN)/ruff check .
