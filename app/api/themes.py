@@ -9,7 +9,6 @@ from marshmallow import Schema, fields
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import public_read, write_limit
-from app.extensions import db
 from app.services import themes as theme_service
 from app.services.geodata import themes_with_counts
 
@@ -90,7 +89,6 @@ def follow(slug: str):
     """Follow a theme (repeating it is harmless): its new stories come first for me. The
     answer lists the themes I follow now."""
     theme_service.follow(api_user(), theme_service.get_theme(slug))
-    db.session.commit()
     return _followed()
 
 
@@ -105,5 +103,4 @@ def unfollow(slug: str):
     """Stop following a theme (repeating it is harmless). The answer lists the themes I
     follow now."""
     theme_service.unfollow(api_user(), theme_service.get_theme(slug))
-    db.session.commit()
     return _followed()

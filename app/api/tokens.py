@@ -11,7 +11,6 @@ from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
 from app.errors import Forbidden
-from app.extensions import db
 from app.services import accounts
 
 blp = Blueprint(
@@ -96,7 +95,6 @@ def create_token(data):
         raise Forbidden("A token cannot create tokens: make new ones while logged in "
                         "(the account page, or this endpoint with the session).")
     row, token = accounts.issue_api_token(api_user(), data["name"])
-    db.session.commit()
     resp = jsonify({**_token_dict(row), "token": token})
     resp.status_code = 201
     resp.headers["Cache-Control"] = "no-store"
@@ -115,5 +113,4 @@ def revoke_token(token_id: int):
     From now on the token is refused. Revoking it again changes nothing; another person's
     token is 404."""
     accounts.revoke_api_token(api_user(), token_id)
-    db.session.commit()
     return Response(status=204)

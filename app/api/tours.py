@@ -20,7 +20,6 @@ from app.api.geojson import (
 from app.api.http import public_read
 from app.api.places import collection_body, geojson_response, site_root
 from app.errors import ValidationError
-from app.extensions import db
 from app.services import geodata
 from app.services import tours as service
 
@@ -269,12 +268,7 @@ def upload_route(slug: str):
     if upload is None or not upload.filename:
         raise ValidationError("Send the GPX file in the multipart field 'file'.", field="file")
     data = upload.read()
-    try:
-        report = service.set_route_from_gpx(user, slug, data, request.form.get("version"))
-    except Exception:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    report = service.set_route_from_gpx(user, slug, data, request.form.get("version"))
     return report_body(service.get_for_edit(user, slug), report)
 
 

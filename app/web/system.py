@@ -22,7 +22,6 @@ def healthz():
         database = "ok"
         status = 200
     except Exception:  # noqa: BLE001  (any failure means "not healthy", reported as such)
-        db.session.rollback()
         postgis, database, status = None, "unavailable", 503
     body = {"status": "ok" if status == 200 else "unavailable", "database": database,
             "postgis": postgis}

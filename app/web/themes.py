@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import NotFound
-from app.extensions import db
 from app.services import themes as theme_service
 from app.web.i18n import safe_next
 
@@ -54,7 +53,6 @@ def follow(slug: str):
         theme_service.follow(user, found)
         message = _("You follow “%(theme)s”. New stories in it are shown to you first.",
                     theme=found.name(str(get_locale())))
-    db.session.commit()
     flash(message, "success")
     return redirect(safe_next(request.form.get("next"), url_for("themes.theme", slug=slug)),
                     code=303)

@@ -22,7 +22,6 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
-from app.extensions import db
 from app.licences import names_and_links
 from app.services import flags as flag_service
 from app.services import offline as offline_service
@@ -251,6 +250,5 @@ def report(place_id: int):
     except ValidationError as exc:
         return render_template("errors/error.html", status=422, title=_("Report not sent"),
                                message=exc.message), 422
-    db.session.commit()
     flash(_("Thank you. A curator will look at your report."), "success")
     return redirect(url_for("visitor.place", place_id=found.id), code=303)
