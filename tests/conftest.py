@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import os
 import shutil
 import tempfile
@@ -273,8 +274,32 @@ def clone_db(server_url, template_db_url):
 
 
 @pytest.fixture(scope="session")
-def app(clone_db):
+def _empty_app(clone_db):
     return make_test_app(clone_db("main"))
+
+
+@pytest.fixture(scope="session")
+def _demo_app(clone_db):
+    """An app whose database holds the demo city, seeded and committed once per process
+    (seeding it again in each of the ~250 tests that use it cost them most of their time)."""
+    app = make_test_app(clone_db("demo"))
+    with app.app_context():
+        from app.extensions import db
+        from app.services.seed import seed_demo
+
+        app.demo_seeded = seed_demo()
+        db.session.commit()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def app(request):
+    """The app of this test: on an empty database, or, for a test that uses ``demo``, on one
+    holding the demo city. Either way the test's own changes are rolled back (db_session)."""
+    if "demo" in request.fixturenames:
+        return request.getfixturevalue("_demo_app")
+    return request.getfixturevalue("_empty_app")
 
 
 @pytest.fixture
@@ -313,10 +338,9 @@ def runner(app, db_session):
 
 @pytest.fixture
 def demo(app, db_session):
-    """The Winterthur demo content inside the test transaction."""
-    from app.services.seed import seed_demo
-
-    return seed_demo()
+    """The Winterthur demo content (the app's database holds it, see ``app``): what
+    seed_demo() answered, its counts and the demo accounts' passwords."""
+    return copy.deepcopy(app.demo_seeded)
 
 
 @pytest.fixture
