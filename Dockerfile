@@ -2,7 +2,8 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# With the devDependencies: terser minifies Leaflet's ES module build (app/devtools/vendor.py).
+RUN npm ci --no-audit --no-fund && npm run --silent vendor-minify
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \

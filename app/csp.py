@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from app.importmap import IMPORT_MAP_HASH
+
 
 def content_security_policy(app: Flask) -> dict:
     """The policy's directives for Talisman: only our own origin, plus the tile server."""
@@ -15,7 +17,8 @@ def content_security_policy(app: Flask) -> dict:
         tile_origin = "'self'"
     return {
         "default-src": "'self'",
-        "script-src": "'self'",
+        # and the pages' import map, an inline script allowed by its hash (app/importmap.py)
+        "script-src": ["'self'", IMPORT_MAP_HASH],
         "style-src": "'self'",
         "img-src": ["'self'", "data:", "blob:", tile_origin],
         "media-src": ["'self'", "blob:"],

@@ -6,8 +6,10 @@ explicit so nothing else from node_modules becomes public by accident.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,9 +19,6 @@ VENDOR = ROOT / "static" / "vendor"
 
 # source (relative to node_modules) -> destination (relative to static/vendor)
 FILES: dict[str, str] = {
-    "leaflet/dist/leaflet-src.esm.js": "leaflet/leaflet-src.esm.js",
-    # the maps of the visitor pages (static/js/map.js): Leaflet's minified build, a third the size
-    "leaflet/dist/leaflet.js": "leaflet/leaflet.js",
     "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
     "leaflet/dist/images": "leaflet/images",
     # /api/docs: Swagger UI for the generated OpenAPI document (started by static/js/api-docs.js)
@@ -33,7 +32,21 @@ FILES: dict[str, str] = {
     "@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css": "leaflet-geoman/leaflet-geoman.css",
     # tour editor: reordering stops by touch, pen or mouse (ES module with auto-scroll built in)
     "sortablejs/modular/sortable.esm.js": "sortablejs/sortable.esm.js",
+    # every page: registers the service worker and offers its updates (static/js/offline.js);
+    # the production ES module build, self-contained
+    "workbox-window/build/workbox-window.prod.mjs": "workbox-window/workbox-window.js",
 }
+
+# ES modules that upstream ships unminified only: Leaflet's one ES module build is 109 KB
+# gzipped, 43 KB minified (the size of its classic minified build). Every page module imports
+# this one file ("leaflet" in app/importmap.py). terser (a devDependency) minifies it through
+# package.json's "vendor-minify" script, into node_modules/.cache; the production image runs
+# that script in its Node stage, and this then copies the result without needing Node.
+MINIFIED: dict[str, str] = {
+    ".cache/stadtspur-vendor/leaflet.js": "leaflet/leaflet.js",
+}
+MINIFY_INPUTS = ("leaflet/dist/leaflet-src.esm.js", "terser/package.json")
+MINIFY_KEY = NODE_MODULES / ".cache" / "stadtspur-vendor" / "inputs.sha256"
 
 # Workbox for the service worker (static/sw.js), as its own ES modules: a module service worker
 # can import them, but not bare names ("workbox-core/...", "idb") and not `process.env`, which a
@@ -89,9 +102,48 @@ def copy_esm() -> list[Path]:
     return copied
 
 
+def minify() -> list[Path]:
+    """Copy the minified files of MINIFIED; returns the destinations. Where Node is installed,
+    the minifier runs first unless its inputs are the same as last time."""
+    digest = hashlib.sha256()
+    for rel in MINIFY_INPUTS:
+        if not (NODE_MODULES / rel).exists():
+            raise FileNotFoundError(f"{rel} is missing from node_modules: run `npm ci`")
+        digest.update((NODE_MODULES / rel).read_bytes())
+    key = digest.hexdigest()
+    outputs = [NODE_MODULES / src for src in MINIFIED]
+    fresh = MINIFY_KEY.exists() and MINIFY_KEY.read_text() == key
+    if shutil.which("npm") and not (fresh and all(p.exists() for p in outputs)):
+        subprocess.run(["npm", "run", "--silent", "vendor-minify"], cwd=ROOT, check=True)
+        MINIFY_KEY.write_text(key)
+    done = []
+    for src_rel, dst_rel in MINIFIED.items():
+        src = NODE_MODULES / src_rel
+        if not src.exists():
+            raise FileNotFoundError(f"{src_rel} is missing: run `npm ci && npm run vendor-minify`")
+        dst = VENDOR / dst_rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        done.append(dst)
+    return done
+
+
+def remove_stale(kept: list[Path]) -> None:
+    """Delete what an earlier copy left in static/vendor that is no longer listed (a file left
+    there would still be served, and precached by its folder's pattern)."""
+    keep = set()
+    for path in kept:
+        keep.update([path, *path.rglob("*")] if path.is_dir() else [path])
+    for path in sorted(VENDOR.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
 def copy_vendor() -> list[Path]:
     """Copy every listed file or directory; returns the destinations."""
-    copied = copy_esm()
+    copied = copy_esm() + minify()
     for src_rel, dst_rel in FILES.items():
         src = NODE_MODULES / src_rel
         dst = VENDOR / dst_rel
@@ -103,6 +155,7 @@ def copy_vendor() -> list[Path]:
         else:
             shutil.copy2(src, dst)
         copied.append(dst)
+    remove_stale(copied)
     return copied
 
 

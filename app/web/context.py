@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from app.formatting import format_distance, format_era, format_minutes
+from app.importmap import IMPORT_MAP
 from app.licences import licence_info
 from app.services.media import public_url as media_url
 from app.services.text import plain_text, render_markdown
@@ -17,6 +18,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.filters["distance"] = format_distance
     app.jinja_env.filters["minutes"] = format_minutes
+    # base.html's <script type="importmap">; the CSP allows exactly this text
+    app.jinja_env.globals["import_map"] = IMPORT_MAP
 
     @app.context_processor
     def _globals() -> dict:

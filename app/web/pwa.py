@@ -28,7 +28,10 @@ STATIC = ROOT / "static"
 PRECACHE_GLOBS = (
     "css/*.css",
     "js/*.js",
-    "vendor/leaflet/**/*",
+    "vendor/leaflet/leaflet.js",  # Leaflet's one build: the ES module, minified
+    "vendor/leaflet/leaflet.css",
+    "vendor/leaflet/images/*",
+    "vendor/workbox-window/*.js",
     "vendor/idb/*.js",
     "vendor/exifr/*.js",
     "icons/*.png",

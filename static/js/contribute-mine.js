@@ -1,11 +1,11 @@
 // /me/contributions: contributions still waiting on this phone (offline queue), sent as soon
 // as there is a connection; refused ones show the server's message with retry and discard.
+import { fmt, readJson } from "/static/js/helpers.js";
 import { flushQueue, listQueued, removeQueued, updateQueued } from "/static/js/offline-queue.js";
 
 const section = document.getElementById("queued");
 const list = document.getElementById("queued-list");
-const M = JSON.parse(document.getElementById("mine-config").textContent).messages;
-const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
+const M = readJson("mine-config").messages;
 
 function button(label, onClick) {
   const b = document.createElement("button");

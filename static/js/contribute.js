@@ -1,7 +1,8 @@
 // /contribute (and the edit page): map, GPS, photo positions, voice recording, a draft that
 // survives a reload, and the offline queue. Without this script the form still posts.
-import * as L from "/static/vendor/leaflet/leaflet-src.esm.js";
-import { gps as exifGps } from "/static/vendor/exifr/lite.esm.js";
+import * as L from "leaflet";
+import { gps as exifGps } from "exifr";
+import { fmt, readJson } from "/static/js/helpers.js";
 import {
   clearDraft, enqueue, flushQueue, freshCsrfToken, loadDraft, saveDraft, sendRecord,
 } from "/static/js/offline-queue.js";
@@ -9,15 +10,10 @@ import { Recorder, extensionFor, recordingSupported } from "/static/js/recorder.
 
 document.documentElement.classList.add("js");
 
-const readJson = (id) => {
-  const el = document.getElementById(id);
-  return el ? JSON.parse(el.textContent) : null;
-};
 const config = readJson("contribute-config") || { messages: {} };
 const mapConfig = readJson("map-config");
 const M = config.messages;
 const $ = (id) => document.getElementById(id);
-const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 
 const form = $("contribute-form") || $("edit-form");
 const DRAFT = "contribute";

@@ -3,7 +3,8 @@
 // opens without a full page reload, reply templates and keyboard shortcuts
 // (a approve, r reject, c ask for changes, j next, k previous). Every form works without
 // this script: the server answers a plain form post with a redirect to the next item.
-import { L, baseMap, readJson } from "./map.js";
+import { readJson } from "/static/js/helpers.js";
+import { L, baseMap } from "/static/js/map.js";
 
 document.documentElement.classList.add("js");
 

@@ -4,7 +4,8 @@
 //
 // Progress lives on the phone (localStorage), so closing the browser and coming back resumes
 // at the same stop. The buttons always work, with or without a position (indoors, no GPS).
-import { L, baseMap, readJson, stopIcon } from "/static/js/map.js";
+import { fmt, readJson } from "/static/js/helpers.js";
+import { L, baseMap, stopIcon } from "/static/js/map.js";
 
 const data = readJson("follow-data");
 const S = readJson("follow-strings");
@@ -41,10 +42,6 @@ const ui = {
   stopNote: $("stop-note"),
   announcer: $("announcer"),
 };
-
-function fmt(template, values) {
-  return String(template).replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : `{${key}}`));
-}
 
 // --- geometry (metres on a small local scale: plenty for a walk) ---------------------------
 const R = 6371008.8;

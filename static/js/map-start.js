@@ -5,7 +5,7 @@
 const containers = document.querySelectorAll("[data-map]");
 
 function start() {
-  import("./map.js");
+  import("/static/js/map.js");
 }
 
 if (containers.length) {

@@ -4,11 +4,11 @@
 // module; map-start.js loads it for maps further down once they are scrolled near; follow,
 // curate and the tour editor import it.
 //
-// Leaflet's minified build (42 KB compressed instead of 110 KB for its unminified ES module
-// build): it defines the global L, which this module exports.
-import "/static/vendor/leaflet/leaflet.js";
+// Leaflet's ES module build, minified when it is vendored (app/devtools/vendor.py): the one
+// Leaflet of the site. Other modules may take it from here or import "leaflet" themselves.
+import * as L from "leaflet";
+import { readJson } from "/static/js/helpers.js";
 
-const L = window.L;
 export { L };
 
 const LEAFLET_CSS = "/static/vendor/leaflet/leaflet.css";
@@ -39,11 +39,6 @@ await leafletStylesheet();
 
 // Maps made on this page, by element id, for other modules (follow.js) to draw on.
 export const maps = new Map();
-
-export function readJson(id) {
-  const el = document.getElementById(id);
-  return el ? JSON.parse(el.textContent) : null;
-}
 
 export function stopIcon(number) {
   return L.divIcon({

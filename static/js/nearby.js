@@ -1,6 +1,8 @@
 // "Near me": the position is asked for only when the visitor chooses it, rounded to about
 // 100 m before it leaves the phone (enough for a list of nearby places).
-const STRINGS = JSON.parse(document.getElementById("nearby-strings")?.textContent || "{}");
+import { readJson } from "/static/js/helpers.js";
+
+const STRINGS = readJson("nearby-strings") || {};
 
 function locate() {
   return new Promise((resolve, reject) => {

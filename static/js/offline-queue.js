@@ -16,6 +16,15 @@
 // sync later. Pages register the sync tag themselves when they queue something, and also
 // flush on the "online" event, so browsers without Background Sync (Safari, Firefox) send
 // the queue as soon as a page of the site is open with a connection.
+//
+// Why not workbox-background-sync's Queue: it stores a request as it was made and replays
+// it as is, so the CSRF token sent would be the one of queuing time (a custom onSync could
+// rebuild each request, but then nothing of its replay is left). It takes an entry out of
+// IndexedDB before sending it, so a worker stopped during a photo upload loses it; it counts
+// any answer, a refusal too, as sent, and drops entries after maxRetentionTime. And its
+// entries can neither be changed nor removed one by one, which retry, discard and "send
+// anyway" (/me/contributions) need. This queue keeps a record until the server has said yes.
+// By path, not by the name "idb": a service worker has no import map (app/importmap.py).
 import { openDB } from "/static/vendor/idb/index.js";
 
 export const SYNC_TAG = "stadtspur-contributions";

@@ -1,14 +1,12 @@
 // On every page: register the service worker, offer its updates, and run "save for offline"
 // (tour page) and the list of saved tours (offline page). Without JavaScript or a service
 // worker the site simply stays online-only.
+import { Workbox } from "workbox-window";
+import { fmt, readJson } from "/static/js/helpers.js";
 import { CACHES, recordKey, savedRecords } from "/static/js/sw-caches.js";
 
-const STRINGS = JSON.parse(document.getElementById("offline-strings")?.textContent || "{}");
+const STRINGS = readJson("offline-strings") || {};
 const LOCALE = document.documentElement.lang || "de";
-
-function fmt(template, values) {
-  return String(template).replace(/\{(\w+)\}/g, (_, key) => (key in values ? values[key] : `{${key}}`));
-}
 
 export function formatBytes(bytes) {
   const mb = bytes / (1024 * 1024);
@@ -24,7 +22,7 @@ function formatDate(ms) {
 // --- service worker and updates --------------------------------------------------------------
 let updateAccepted = false;
 
-function showUpdate(registration) {
+function showUpdate(wb) {
   if (document.querySelector("[data-update-banner]")) return;
   const banner = document.createElement("div");
   banner.className = "update-banner";
@@ -40,35 +38,36 @@ function showUpdate(registration) {
     // The waiting worker takes over only now; the page reloads as soon as it has, so no
     // page ever runs with files from two versions.
     updateAccepted = true;
-    registration.waiting?.postMessage({ type: "SKIP_WAITING" });
+    wb.messageSkipWaiting();
   });
   banner.append(text, " ", button);
   document.body.prepend(banner);
 }
 
+// Workbox's window module does the lifecycle bookkeeping: "waiting" fires for a new version
+// found now or already waiting from an earlier visit (another tab too), "controlling" when a
+// worker takes over the page.
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return null;
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  const wb = new Workbox("/sw.js", { type: "module", scope: "/" });
   let reloading = false;
-  navigator.serviceWorker.addEventListener("controllerchange", () => {
+  wb.addEventListener("controlling", () => {
     // Only an accepted update reloads; the first install just starts controlling the page.
     if (updateAccepted && !reloading) {
       reloading = true;
       window.location.reload();
     }
   });
-  const registration = await navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" });
+  wb.addEventListener("waiting", () => {
+    // Only an update waits for this page: a first install has no older version to replace.
+    if (navigator.serviceWorker.controller) showUpdate(wb);
+  });
   const tell = (worker) => worker?.postMessage({ type: "LOCALE", locale: LOCALE });
   tell(navigator.serviceWorker.controller);
-  navigator.serviceWorker.ready.then((reg) => tell(reg.active));
-  if (registration.waiting && hadController) showUpdate(registration);
-  registration.addEventListener("updatefound", () => {
-    const incoming = registration.installing;
-    incoming?.addEventListener("statechange", () => {
-      if (incoming.state === "installed" && navigator.serviceWorker.controller) showUpdate(registration);
-    });
-  });
-  return registration;
+  wb.active.then(tell);
+  // At once, not after the page's load event (Workbox's default): as before, a first visit
+  // is ready for offline use as early as possible.
+  return wb.register({ immediate: true });
 }
 
 // --- save for offline (tour page) ------------------------------------------------------------

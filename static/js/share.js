@@ -1,6 +1,8 @@
 // Place page: share with the phone's own share sheet (Web Share API), or copy the link;
 // and send a report to the curators without leaving the page.
-const STRINGS = JSON.parse(document.getElementById("share-strings")?.textContent || "{}");
+import { readJson } from "/static/js/helpers.js";
+
+const STRINGS = readJson("share-strings") || {};
 
 for (const box of document.querySelectorAll("[data-share]")) {
   const native = box.querySelector("[data-share-native]");

@@ -3,8 +3,9 @@
 // places on a map or by search, reordering stops in the page by dragging their handle (touch,
 // pen or mouse, with SortableJS) or with the same buttons from the keyboard, every move
 // announced to screen readers; the order proposal; and drawing the route with leaflet-geoman.
-import Sortable from "/static/vendor/sortablejs/sortable.esm.js";
-import { L, baseMap, readJson, stopIcon } from "./map.js";
+import Sortable from "sortablejs";
+import { readJson } from "/static/js/helpers.js";
+import { L, baseMap, stopIcon } from "/static/js/map.js";
 
 document.documentElement.classList.add("js");
 
@@ -263,7 +264,7 @@ if (draw) {
   // read-only, so it gets a copy whose classes are the same objects the maps use. It must run
   // before the map is made: it adds itself to maps in a constructor hook.
   window.L = { ...L };
-  await import("/static/vendor/leaflet-geoman/leaflet-geoman.js");
+  await import("@geoman-io/leaflet-geoman-free");
   const routeMap = baseMap(document.getElementById("route-map"), config);
   const drawn = document.getElementById("drawn-route");
   const save = document.getElementById("draw-save");

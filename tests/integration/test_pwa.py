@@ -23,7 +23,7 @@ def test_service_worker_is_served_from_the_root_with_its_precache(client):
     entries = _manifest_entries(js)
     urls = {e["url"] for e in entries}
     for needed in ("/static/css/app.css", "/static/js/follow.js", "/static/js/offline.js",
-                   "/static/js/map.js", "/static/vendor/leaflet/leaflet-src.esm.js",
+                   "/static/js/map.js", "/static/vendor/leaflet/leaflet.js",
                    "/static/manifest.webmanifest", "/offline?lang=de", "/offline?lang=en"):
         assert needed in urls
     assert all(re.fullmatch(r"[0-9a-f]{32}", e["revision"]) for e in entries)
