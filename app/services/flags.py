@@ -21,12 +21,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.errors import DomainError, Forbidden, NotFound, ValidationError
+from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import Flag, Media, Place, User
 from app.models.moderation import FLAG_REASONS
 from app.services import audit, moderation, visibility
 from app.services.revisions import FLAGS_EDIT
+from app.services.roles import require_curator
 
 MAX_MESSAGE = 2000
 RESOLUTIONS = ("dismiss", "edit", "hide", "remove")
@@ -152,8 +153,7 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     - hide: hidden until a curator shows it again (soft, reversible),
     - remove: taken off for good (place archived, medium rejected).
     Hide and remove are mailed to the contributor once the transaction commits."""
-    if curator is None or not curator.is_curator:
-        raise Forbidden(_("Only curators may do this."))
+    require_curator(curator)
     if resolution not in RESOLUTIONS:
         raise ValidationError(_("Choose dismiss, edit, hide or remove."), field="resolution")
     message = (message or "").strip()
@@ -228,8 +228,7 @@ def _show(place: Place | None, medium: Media | None) -> None:
 
 def unhide(curator: User, target_type: str, target_id: int, *, message: str = "") -> None:
     """Show hidden content again (a curator's decision; logged)."""
-    if curator is None or not curator.is_curator:
-        raise Forbidden(_("Only curators may do this."))
+    require_curator(curator)
     place = db.session.get(Place, target_id) if target_type == "place" else None
     medium = db.session.get(Media, target_id) if target_type == "media" else None
     content = place or medium

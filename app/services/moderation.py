@@ -41,6 +41,7 @@ from app.models.user import ROLES
 from app.services import revisions, visibility
 from app.services.audit import log
 from app.services.mail import send_mail
+from app.services.roles import require_curator
 from app.services.search_index import refresh_search_vector
 
 KINDS = ("place", "edit", "media", "flag")
@@ -494,11 +495,6 @@ def open_flags_of(flag_id: int) -> list[Flag]:
 # --- decisions --------------------------------------------------------------------------------
 
 
-def _require_curator(user: User) -> None:
-    if user is None or not user.is_curator:
-        raise Forbidden(_("Only curators may do this."))
-
-
 def _check_version(place: Place, version: int | None) -> None:
     if version is not None and version != place.version:
         raise revisions.StaleEdit(revisions.working_snapshot(place), place.version, {})
@@ -523,7 +519,7 @@ def decide(curator: User, kind: str, item_id: int, decision: str, *, message: st
     ``version`` is the place version the curator looked at (409 when it moved on);
     ``changes`` are field edits made before approving (typos, position). Returns what
     happened, with the place it concerned."""
-    _require_curator(curator)
+    require_curator(curator)
     if decision not in DECISIONS:
         raise ValidationError(_("Choose approve, reject or ask for changes."), field="decision")
     if kind == "flag":
@@ -637,7 +633,7 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     story move to the target (as a new approved revision there), tour stops follow, open
     reports on the duplicate become reports on the target (those on its media follow the
     media), and the duplicate's address redirects to the target from now on."""
-    _require_curator(curator)
+    require_curator(curator)
     message = _clean_message(message)
     if duplicate_id == target_id:
         raise ValidationError(_("A place cannot be merged into itself."), field="target")
@@ -777,7 +773,7 @@ def _unique_name(name: str, exclude: int | None = None) -> None:
 
 
 def create_template(curator: User, name: str, body: str, reason: str | None) -> ReplyTemplate:
-    _require_curator(curator)
+    require_curator(curator)
     name, body, reason = _template_values(name, body, reason)
     _unique_name(name)
     tpl = ReplyTemplate(name=name, body=body, reason_code=reason, created_by_id=curator.id)
@@ -789,7 +785,7 @@ def create_template(curator: User, name: str, body: str, reason: str | None) -> 
 
 def update_template(curator: User, template_id: int, name: str, body: str,
                     reason: str | None) -> ReplyTemplate:
-    _require_curator(curator)
+    require_curator(curator)
     tpl = db.session.get(ReplyTemplate, template_id)
     if tpl is None:
         raise NotFound(_("This template does not exist."))
@@ -802,7 +798,7 @@ def update_template(curator: User, template_id: int, name: str, body: str,
 
 
 def delete_template(curator: User, template_id: int) -> None:
-    _require_curator(curator)
+    require_curator(curator)
     tpl = db.session.get(ReplyTemplate, template_id)
     if tpl is None:
         raise NotFound(_("This template does not exist."))

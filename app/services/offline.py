@@ -25,7 +25,9 @@ PAGE_BYTES_ESTIMATE = 30_000
 PREFETCH_ZOOMS = (15, 16, 17)
 MAX_PREFETCH_TILES = 400
 ARRIVAL_RADIUS_M = 25
-OFF_ROUTE_M = 100
+# Follow mode tells the walker they have left the route beyond this (wider than a stop's
+# distance from an imported track, tours.STOP_OFF_ROUTE_M: GPS in old-town alleys wanders).
+WALKER_OFF_ROUTE_M = 100
 
 
 def stop_media(stops: list[dict]) -> dict[int, list[Media]]:
@@ -169,5 +171,5 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
         "stops": out_stops,
         "route": route,
         "arrivalRadius": ARRIVAL_RADIUS_M,
-        "offRoute": OFF_ROUTE_M,
+        "offRoute": WALKER_OFF_ROUTE_M,
     }

@@ -32,6 +32,7 @@ from app.errors import Conflict, Forbidden, FormErrors, NotFound, ValidationErro
 from app.extensions import db
 from app.models import Media, ModerationEvent, Place, Theme, Tour, TourStop, User
 from app.services import visibility
+from app.services.roles import require_curator
 from geo.errors import GeoError, GpxError
 from geo.gpx import (
     elevation_gain_loss,
@@ -54,7 +55,9 @@ from geo.ordering import path_length_m, suggest_order
 
 MAX_STOPS = 60
 MIN_PUBLISH_STOPS = 2
-OFF_ROUTE_M = 50.0
+# A stop farther than this from an imported track is reported as off the route (the walker's
+# "you have left the route" alert in follow mode is a different, wider radius: offline.py).
+STOP_OFF_ROUTE_M = 50.0
 # Douglas–Peucker tolerance for imported tracks: a phone's GPS wobbles by about this much, so
 # nothing a walker would notice on a map is lost, and a long walk keeps a few hundred points.
 SIMPLIFY_TOLERANCE_M = 5.0
@@ -339,10 +342,6 @@ def _check_version(tour: Tour, version: Any) -> None:
             current=tour.version,
         )
 
-
-def _require_curator(user: User) -> None:
-    if not user.is_curator:
-        raise Forbidden(_("Only curators may do this."))
 
 
 # --- input ------------------------------------------------------------------------------------
@@ -826,7 +825,7 @@ def _off_route(content: dict) -> list[dict]:
     ids = [s["place_id"] for s in content["stops"]]
     positions = _place_positions(ids)
     titles = dict(db.session.execute(select(Place.id, Place.title).where(Place.id.in_(ids))).all())
-    far = stops_off_route(line, [positions[i][:2] for i in ids], OFF_ROUTE_M)
+    far = stops_off_route(line, [positions[i][:2] for i in ids], STOP_OFF_ROUTE_M)
     return [{"number": i + 1, "place_id": ids[i], "title": titles.get(ids[i], ""),
              "distance_m": round(d)} for i, d in far]
 
@@ -910,7 +909,7 @@ def publish(user: User, slug: str, version: Any) -> Tour:
     """A curator publishes a draft, a tour in review, a retired tour again, or the pending
     edit of a published tour. Needs at least two published places as stops."""
     tour = get_for_edit(user, slug)
-    _require_curator(user)
+    require_curator(user)
     _check_version(tour, version)
     now = datetime.now(UTC)
     before = tour.status
@@ -940,7 +939,7 @@ def publish(user: User, slug: str, version: Any) -> Tour:
 def return_to_draft(user: User, slug: str, version: Any, message: str = "") -> Tour:
     """A curator sends a tour in review back to its author."""
     tour = get_for_edit(user, slug)
-    _require_curator(user)
+    require_curator(user)
     _check_version(tour, version)
     if tour.status != "review":
         raise Conflict(_("Only a tour in review can be sent back."), code="wrong_status")
@@ -968,7 +967,7 @@ def retire(user: User, slug: str, version: Any) -> Tour:
     """A curator retires a published tour: it keeps its URL with a notice and suggestions,
     and leaves lists, feeds and the API listing."""
     tour = get_for_edit(user, slug)
-    _require_curator(user)
+    require_curator(user)
     _check_version(tour, version)
     if tour.status != "published":
         raise Conflict(_("Only a published tour can be retired."), code="wrong_status")
