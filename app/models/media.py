@@ -54,7 +54,9 @@ class Media(db.Model):
     caption: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     credit: Mapped[str] = mapped_column(String(120), nullable=False, server_default="")
     licence: Mapped[str] = mapped_column(String(40), nullable=False, server_default="CC-BY-SA-4.0")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=MediaStatus.PENDING.value
+    )
     position: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The curators' decision on a photo or recording, as its contributor is told it.

@@ -44,7 +44,9 @@ class Flag(db.Model):
     reporter_key: Mapped[str] = mapped_column(String(64), nullable=False)
     reason: Mapped[str] = mapped_column(String(16), nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="open")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=FlagStatus.OPEN.value
+    )
     resolution: Mapped[str | None] = mapped_column(String(16))
     resolved_by_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")

@@ -74,7 +74,9 @@ class Place(db.Model):
     era_year: Mapped[int | None] = mapped_column(Integer)
     era_precision: Mapped[str | None] = mapped_column(String(8))
     language: Mapped[str] = mapped_column(String(5), nullable=False, server_default="de")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=PlaceStatus.PENDING.value
+    )
     step_free: Mapped[bool | None] = mapped_column(Boolean)
     author_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -147,7 +149,9 @@ class PlaceRevision(db.Model):
     # The place version this edit started from: stale edits are refused.
     base_version: Mapped[int] = mapped_column(Integer, nullable=False)
     snapshot: Mapped[dict] = mapped_column(JSONB, nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=RevisionStatus.PENDING.value
+    )
     author_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )

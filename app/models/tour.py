@@ -50,7 +50,9 @@ class Tour(db.Model):
     author_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="draft")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=TourStatus.DRAFT.value
+    )
     language: Mapped[str] = mapped_column(String(5), nullable=False, server_default="de")
     accessibility: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     featured: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")

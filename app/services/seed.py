@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, Tour, TourStop, User
+from app.models.statuses import PlaceStatus, RevisionStatus, TourStatus
 from app.services.accounts import create_user, get_by_email
 from app.services.tours import generate_straight_route
 
@@ -48,7 +49,14 @@ def seed_demo(data_file: Path | None = None) -> dict:
     data = json.loads((data_file or SEED_DIR / "winterthur.json").read_text(encoding="utf-8"))
     created = {"themes": 0, "places": 0, "tours": 0, "accounts": {}}
     now = datetime.now(UTC)
+    users = _accounts(created)
+    themes = _themes(data["themes"], created)
+    places = _places(data["places"], users, themes, now, created)
+    _tours(data["tours"], users, themes, places, now, created)
+    return created
 
+
+def _accounts(created: dict) -> dict[str, User]:
     users: dict[str, User] = {}
     for role, (email, name) in DEMO_ACCOUNTS.items():
         user = get_by_email(email)
@@ -59,9 +67,12 @@ def seed_demo(data_file: Path | None = None) -> dict:
                 user.is_helper = True
             created["accounts"][email] = (role, password)
         users[role] = user
+    return users
 
+
+def _themes(items: list[dict], created: dict) -> dict[str, Theme]:
     themes: dict[str, Theme] = {}
-    for t in data["themes"]:
+    for t in items:
         theme = db.session.scalar(select(Theme).where(Theme.slug == t["slug"]))
         if theme is None:
             theme = Theme(
@@ -77,49 +88,63 @@ def seed_demo(data_file: Path | None = None) -> dict:
             created["themes"] += 1
         themes[t["slug"]] = theme
     db.session.flush()
+    return themes
 
+
+def _places(items: list[dict], users: dict[str, User], themes: dict[str, Theme],
+            now: datetime, created: dict) -> dict[str, Place]:
     places: dict[str, Place] = {}
-    for p in data["places"]:
+    for p in items:
         place = db.session.scalar(select(Place).where(Place.slug == p["key"]))
         if place is None:
-            author = users.get(p.get("author", "resident"), users["resident"])
-            era = p.get("era") or {}
-            place = Place(
-                slug=p["key"],
-                title=p["title"],
-                summary=p.get("summary", ""),
-                body=p.get("body", ""),
-                geom=from_shape(Point(p["lon"], p["lat"]), srid=4326),
-                era_year=era.get("year"),
-                era_precision=era.get("precision"),
-                language=p.get("language", "de"),
-                status="approved",
-                step_free=p.get("step_free"),
-                author=author,
-                credit_name=author.display_name,
-                published_at=now,
-                themes=[themes[s] for s in p.get("themes", [])],
-            )
-            db.session.add(place)
-            db.session.flush()
-            db.session.add(
-                PlaceRevision(
-                    place_id=place.id,
-                    number=1,
-                    base_version=0,
-                    snapshot=place_snapshot(place, p["lon"], p["lat"], p.get("themes", [])),
-                    status="approved",
-                    author_id=author.id,
-                    message="Demo content",
-                    reviewer_id=users["curator"].id,
-                    reviewed_at=now,
-                )
-            )
+            place = _approved_place(p, users.get(p.get("author", "resident"), users["resident"]),
+                                    users["curator"], themes, now)
             created["places"] += 1
         places[p["key"]] = place
     db.session.flush()
+    return places
 
-    for t in data["tours"]:
+
+def _approved_place(p: dict, author: User, curator: User, themes: dict[str, Theme],
+                    now: datetime) -> Place:
+    era = p.get("era") or {}
+    place = Place(
+        slug=p["key"],
+        title=p["title"],
+        summary=p.get("summary", ""),
+        body=p.get("body", ""),
+        geom=from_shape(Point(p["lon"], p["lat"]), srid=4326),
+        era_year=era.get("year"),
+        era_precision=era.get("precision"),
+        language=p.get("language", "de"),
+        status=PlaceStatus.APPROVED,
+        step_free=p.get("step_free"),
+        author=author,
+        credit_name=author.display_name,
+        published_at=now,
+        themes=[themes[s] for s in p.get("themes", [])],
+    )
+    db.session.add(place)
+    db.session.flush()
+    db.session.add(
+        PlaceRevision(
+            place_id=place.id,
+            number=1,
+            base_version=0,
+            snapshot=place_snapshot(place, p["lon"], p["lat"], p.get("themes", [])),
+            status=RevisionStatus.APPROVED,
+            author_id=author.id,
+            message="Demo content",
+            reviewer_id=curator.id,
+            reviewed_at=now,
+        )
+    )
+    return place
+
+
+def _tours(items: list[dict], users: dict[str, User], themes: dict[str, Theme],
+           places: dict[str, Place], now: datetime, created: dict) -> None:
+    for t in items:
         if db.session.scalar(select(Tour.id).where(Tour.slug == t["slug"])) is not None:
             continue
         tour = Tour(
@@ -131,7 +156,7 @@ def seed_demo(data_file: Path | None = None) -> dict:
             author=users["curator"],
             accessibility=t.get("accessibility", ""),
             featured=bool(t.get("featured")),
-            status="published",
+            status=TourStatus.PUBLISHED,
             published_at=now,
         )
         for i, s in enumerate(t["stops"], start=1):
@@ -149,4 +174,3 @@ def seed_demo(data_file: Path | None = None) -> dict:
         generate_straight_route(tour)
         created["tours"] += 1
     db.session.flush()
-    return created
