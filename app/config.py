@@ -82,15 +82,37 @@ def load_config(overrides: dict | None = None) -> dict:
         if production:
             raise ConfigError("SECRET_KEY must be set in production")
         secret = _dev_secret_key()
-
-    area_raw = os.environ.get("SERVICE_AREA_GEOJSON")
-    service_area = json.loads(area_raw) if area_raw else DEFAULT_SERVICE_AREA
-
     cfg: dict = {
         "ENV_NAME": env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": overrides.get("SQLALCHEMY_DATABASE_URI")
         or _database_url(production),
+        **_database(),
+        **_media_and_tiles(),
+        **_city(),
+        **_cookies(production),
+        **_rate_limits(),
+        **_mail(production),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        **_openapi(),
+    }
+    cfg.update(overrides)
+    if not cfg["RATELIMIT_STORAGE_URI"]:
+        from app.ratelimit_store import storage_uri
+
+        cfg["RATELIMIT_STORAGE_URI"] = storage_uri(cfg["SQLALCHEMY_DATABASE_URI"])
+    if cfg["DEFAULT_MEDIA_LICENCE"] not in cfg["MEDIA_LICENCES"]:
+        raise ConfigError(
+            f"DEFAULT_MEDIA_LICENCE {cfg['DEFAULT_MEDIA_LICENCE']!r} must be one of "
+            f"MEDIA_LICENCES {','.join(cfg['MEDIA_LICENCES'])!r}"
+        )
+    return cfg
+
+
+def _database() -> dict:
+    return {
         "SQLALCHEMY_ENGINE_OPTIONS": {
             # A restarted database is survived: stale pooled connections are replaced.
             "pool_pre_ping": True,
@@ -98,6 +120,11 @@ def load_config(overrides: dict | None = None) -> dict:
             "connect_args": {"connect_timeout": 5},
         },
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }
+
+
+def _media_and_tiles() -> dict:
+    return {
         # Uploads: a phone photo is rarely over 15 MB; several photos plus a recording fit.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 40 * 1024 * 1024),
         "MEDIA_ROOT": os.environ.get("MEDIA_ROOT", str(INSTANCE / "media")),
@@ -110,17 +137,36 @@ def load_config(overrides: dict | None = None) -> dict:
         ),
         # Bulk prefetch of tiles is only allowed from our own tile server.
         "TILE_PREFETCH_ALLOWED": _bool(os.environ.get("TILE_PREFETCH_ALLOWED")),
+        # The short list a contributor picks each photo's and recording's licence from.
+        "MEDIA_LICENCES": tuple(
+            code.strip()
+            for code in os.environ.get("MEDIA_LICENCES", "CC-BY-SA-4.0,CC-BY-4.0,CC0-1.0")
+            .split(",")
+            if code.strip()
+        ),
+        "DEFAULT_MEDIA_LICENCE": os.environ.get("DEFAULT_MEDIA_LICENCE", "CC-BY-SA-4.0"),
+    }
+
+
+def _city() -> dict:
+    area_raw = os.environ.get("SERVICE_AREA_GEOJSON")
+    return {
         "CITY_NAME": os.environ.get("CITY_NAME", "Winterthur"),
         "CITY_CENTRE": tuple(
             float(v) for v in os.environ.get("CITY_CENTRE", "8.7241,47.4997").split(",")
         ),
         "CITY_ZOOM": _int("CITY_ZOOM", 14),
-        "SERVICE_AREA": service_area,
+        "SERVICE_AREA": json.loads(area_raw) if area_raw else DEFAULT_SERVICE_AREA,
         "DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "de"),
         "LANGUAGES": ("de", "en"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "de"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Europe/Zurich"),
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "app" / "translations"),
+    }
+
+
+def _cookies(production: bool) -> dict:
+    return {
         # Cookies: secure by default; development over plain http needs them off.
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -137,6 +183,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=_int("SESSION_DAYS", 14)),
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
+    }
+
+
+def _rate_limits() -> dict:
+    return {
         # Counters every worker and host shares: Redis where REDIS_URL is given, else the
         # project's own PostgreSQL (see app/ratelimit_store.py).
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
@@ -146,6 +197,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         # Number of reverse proxies in front of the app; 0 means trust no X-Forwarded-* header.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+    }
+
+
+def _mail(production: bool) -> dict:
+    return {
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "outbox"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Stadtspur <noreply@stadtspur.invalid>"),
         "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
@@ -155,17 +211,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), True),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox")),
         "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
-        # The short list a contributor picks each photo's and recording's licence from.
-        "MEDIA_LICENCES": tuple(
-            code.strip()
-            for code in os.environ.get("MEDIA_LICENCES", "CC-BY-SA-4.0,CC-BY-4.0,CC0-1.0")
-            .split(",")
-            if code.strip()
-        ),
-        "DEFAULT_MEDIA_LICENCE": os.environ.get("DEFAULT_MEDIA_LICENCE", "CC-BY-SA-4.0"),
-        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-        "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
-        "PREFERRED_URL_SCHEME": "https" if production else "http",
+    }
+
+
+def _openapi() -> dict:
+    return {
         # flask-smorest: the OpenAPI document is generated from the API's code.
         "API_TITLE": "Stadtspur API",
         "API_VERSION": "v1",
@@ -187,17 +237,6 @@ def load_config(overrides: dict | None = None) -> dict:
             },
         },
     }
-    cfg.update(overrides)
-    if not cfg["RATELIMIT_STORAGE_URI"]:
-        from app.ratelimit_store import storage_uri
-
-        cfg["RATELIMIT_STORAGE_URI"] = storage_uri(cfg["SQLALCHEMY_DATABASE_URI"])
-    if cfg["DEFAULT_MEDIA_LICENCE"] not in cfg["MEDIA_LICENCES"]:
-        raise ConfigError(
-            f"DEFAULT_MEDIA_LICENCE {cfg['DEFAULT_MEDIA_LICENCE']!r} must be one of "
-            f"MEDIA_LICENCES {','.join(cfg['MEDIA_LICENCES'])!r}"
-        )
-    return cfg
 
 
 def rate_limits_shared(cfg: dict) -> bool:
