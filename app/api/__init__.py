@@ -38,6 +38,7 @@ PLAIN_MODULES: list[str] = [
 
 
 def register_api(app: Flask) -> None:
+    from app.api.auth import check_roles_first
     from app.api.docs import finish_api, prepare_api
     from app.api.http import init_http
 
@@ -45,6 +46,7 @@ def register_api(app: Flask) -> None:
     api.init_app(app)
     finish_api(api)
     init_http(app)
+    app.before_request(check_roles_first)
     for name in API_MODULES:
         module = import_module(name)
         # The API authenticates cookie sessions with a CSRF header itself (app.api.auth).
