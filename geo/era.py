@@ -1,8 +1,24 @@
 """"When was this?": one grammar for the era of a story and for filtering by era.
 
-A year (``1965``), a decade (``1960s``, ``1960er``, ``1960's``) or a range of years
-(``1900/1950``). Every era is also a closed range of years, so a filter and a story compare by
-overlap: a story of the 1960s matches ``era=1965`` and ``era=1950/1962``.
+The accepted forms, after surrounding spaces are removed and letters lowered:
+
+=================  =====================  ===============================================
+form               example                means
+=================  =====================  ===============================================
+year               ``1965``, ``-44``      that year (1 to 4 ASCII digits, an optional ``-``)
+decade             ``1960s``, ``1960er``  the ten years from the decade's first year;
+                   ``1960's``, ``1965s``  a year inside it names the decade it falls in
+range              ``1900/1950``          the years from the first to the second, both in
+=================  =====================  ===============================================
+
+Everything else is refused: words ("long ago"), empty parts (``1900/``), other digits than
+0-9, signs other than a leading ``-``, more than four digits, spaces inside. Every era is a
+closed range of years, so a filter and a story compare by overlap: a story of the 1960s
+matches ``era=1965`` and ``era=1950/1962``.
+
+A story stores a year or a decade (not a range) between 1000 and this year; a filter takes
+any form between -9999 and 9999. The caller says which with ``ranges``, ``earliest`` and
+``latest``; the grammar is the same.
 """
 
 from __future__ import annotations
@@ -16,7 +32,8 @@ YEAR = "year"
 DECADE = "decade"
 RANGE = "range"
 
-_ERA = re.compile(r"(?P<lo>-?\d{1,4})(?:(?P<decade>s|er|'s)|/(?P<hi>-?\d{1,4}))?")
+# [0-9], not \d: \d would take other scripts' digits, which int() reads as numbers too.
+_ERA = re.compile(r"(?P<lo>-?[0-9]{1,4})(?:(?P<decade>s|er|'s)|/(?P<hi>-?[0-9]{1,4}))?")
 
 
 @dataclass(frozen=True)
@@ -33,21 +50,28 @@ class Era:
         return self.start
 
 
-def parse_era(raw: str | None, *, earliest: int = -9999, latest: int = 9999) -> Era | None:
-    """Parse an era; None for an empty value. Raises ``EraError`` (code ``bad_era``, or
-    ``era_out_of_range`` with ``earliest`` and ``latest`` in its params) otherwise."""
+def parse_era(
+    raw: str | None, *, earliest: int = -9999, latest: int = 9999, ranges: bool = True
+) -> Era | None:
+    """Parse an era (see the module's table); None for an empty value.
+
+    ``ranges=False`` refuses the range form (a story stores only a year or a decade).
+    Raises ``EraError`` with code ``bad_era`` for anything not in the grammar (a range when
+    ranges are refused, a range that ends before it starts), or ``era_out_of_range`` (with
+    ``earliest`` and ``latest`` in its params) for a year outside the bounds. A decade counts
+    from its first year: the 2020s are a valid era before they are over."""
     value = (raw or "").strip().lower()
     if not value:
         return None
     match = _ERA.fullmatch(value)
-    if not match:
+    if not match or (match["hi"] is not None and not ranges):
         raise EraError(
-            "Give a year like 1965, a decade like 1960s or a range like 1900/1950.",
+            "Give a year like 1965, a decade like 1960s or a range like 1900/1950."
+            if ranges else "Give a year like 1965 or a decade like 1960s.",
         )
     lo = int(match["lo"])
     if match["decade"]:
-        # "1965s" is read as people mean it: the decade the year falls in.
-        lo -= lo % 10
+        lo -= lo % 10  # Python's % keeps -44s in the decade -50..-41, as with positive years
         era = Era(lo, lo + 9, DECADE)
     elif match["hi"] is not None:
         era = Era(lo, int(match["hi"]), RANGE)
@@ -55,7 +79,6 @@ def parse_era(raw: str | None, *, earliest: int = -9999, latest: int = 9999) -> 
         era = Era(lo, lo, YEAR)
     if era.start > era.end:
         raise EraError("A range of years starts before it ends, like 1900/1950.")
-    # A decade counts from its first year: the 2020s are a valid era before they are over.
     last = era.start if era.precision == DECADE else era.end
     if era.start < earliest or last > latest:
         raise EraError(

@@ -5,7 +5,6 @@ none of them imports another for them."""
 from __future__ import annotations
 
 import math
-import re
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -13,30 +12,36 @@ from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.models import Place
+from geo import era as geo_era
+from geo.errors import EraError
 from geo.measure import ServiceArea
 
 MAX_TITLE = 140
 MAX_BODY = 20_000
+EARLIEST_ERA = 1000  # a story's era; a filter by era takes any year
 
 
-def parse_era(value: str) -> tuple[int | None, str | None]:
-    """"1965" is a year, "1960s" (or "1960er") a decade; empty means unknown."""
-    value = (value or "").strip().lower()
-    if not value:
-        return None, None
-    match = re.fullmatch(r"(\d{4})(s|er|'s)?", value)
-    if not match:
-        raise ValidationError(
-            _("Give a year like 1965 or a decade like 1960s."), field="era", code="bad_era"
+def story_era(value: str | None) -> geo_era.Era | None:
+    """The era of a story: a year or a decade (``geo.era``'s grammar without ranges) from
+    1000 to this year; None when empty. Raises ValidationError (field ``era``, code
+    ``bad_era``) with a translated message."""
+    try:
+        return geo_era.parse_era(
+            value, earliest=EARLIEST_ERA, latest=datetime.now(UTC).year, ranges=False
         )
-    year = int(match.group(1))
-    if year < 1000 or year > datetime.now(UTC).year:
-        raise ValidationError(
-            _("Give a year between 1000 and this year."), field="era", code="bad_era"
-        )
-    if match.group(2):
-        return year - year % 10, "decade"
-    return year, "year"
+    except EraError as exc:
+        if exc.code == "era_out_of_range":
+            message = _("Give a year between 1000 and this year.")
+        else:
+            message = _("Give a year like 1965 or a decade like 1960s.")
+        raise ValidationError(message, field="era", code="bad_era") from exc
+
+
+def parse_era(value: str | None) -> tuple[int | None, str | None]:
+    """A story's era as stored (``era_year``, ``era_precision``): "1965" is a year, "1960s"
+    (or "1960er") a decade; empty means unknown (None, None). See ``story_era``."""
+    era = story_era(value)
+    return (era.year, era.precision) if era else (None, None)
 
 
 def parse_float(value, field_name: str) -> float | None:
