@@ -158,6 +158,38 @@ def rerenders_form(render: Callable[..., object]):
     return decorate
 
 
+def redirects_on_refusal(target: Callable[..., str]):
+    """For page views that take a plain form post and answer with a redirect (a decision, a
+    restore, a list's small forms): when the input is refused (as for ``rerenders_form``),
+    roll the unit of work back, flash the messages and redirect (303) to
+    ``target(*view_args, **view_kwargs)``. A request that asks for JSON (the pages' scripts
+    send decisions with fetch) gets the refusal as problem+json instead, as the API answers
+    it. Not-found and forbidden answer the site's error page (or problem+json)."""
+    from flask import flash, redirect
+    from marshmallow import ValidationError as SchemaError
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except (SchemaError, DomainError) as exc:
+                if isinstance(exc, NotFound | Forbidden):
+                    raise
+                if wants_json():
+                    if isinstance(exc, SchemaError):
+                        raise FormErrors(errors_by_field(exc)) from exc
+                    raise
+                rollback()
+                for messages in errors_by_field(exc).values():
+                    flash(" ".join(messages), "error")
+                return redirect(target(*args, **kwargs), code=303)
+
+        return wrapped
+
+    return decorate
+
+
 def rollback() -> None:
     from app.extensions import db
 

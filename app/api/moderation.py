@@ -1,6 +1,9 @@
 """Moderation and editing in the API: the curators' queue and decisions, edits with
 optimistic locking (PATCH carries the version it started from; 409 when stale, with both
-versions), revisions and restore, and reports (flags) from anyone."""
+versions), revisions and restore, and reports (flags) from anyone.
+
+The views never commit or roll back: the request is one unit of work, and a refusal (a stale
+version included) is answered as problem+json by app/errors.py."""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
 from app.api.places import IF_MATCH, edit_base_version
-from app.errors import NotFound, problem
+from app.errors import NotFound
 from app.extensions import db, limiter
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
+from app.models.statuses import PlaceStatus, RevisionStatus
 from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
 
@@ -191,12 +195,6 @@ REVISION_EXAMPLE = {"number": 2, "status": "approved", "author_id": 3, "message"
                     "snapshot": SNAPSHOT_EXAMPLE}
 
 
-def _stale(exc: revisions.StaleEdit):
-    db.session.rollback()
-    return problem(409, exc.code, exc.message, exc.field,
-                   current=exc.current, yours=exc.mine)
-
-
 def _iso(value):
     return value.isoformat() if value else None
 
@@ -225,9 +223,9 @@ def _place_item(place_id: int) -> tuple[str, int]:
     place = db.session.get(Place, place_id)
     if place is None:
         raise NotFound("No place with this id.")
-    if place.status == "approved":
+    if place.status == PlaceStatus.APPROVED:
         rev = revisions.open_revision(place)
-        if rev is None or rev.status != "pending":
+        if rev is None or rev.status != RevisionStatus.PENDING:
             raise NotFound("This place has no edit waiting for review.")
         return "edit", rev.id
     return "place", place_id
@@ -247,14 +245,10 @@ def review(data, place_id: int):
     of a public place waiting for review. The contributor gets the message by mail and sees it
     in their contributions."""
     kind, item_id = _place_item(place_id)
-    try:
-        result = moderation.decide(
-            api_user(), kind, item_id, data["decision"], message=data["message"],
-            reason=data.get("reason"), version=data["version"], changes=data.get("changes"),
-        )
-    except revisions.StaleEdit as exc:
-        return _stale(exc)
-    db.session.commit()
+    result = moderation.decide(
+        api_user(), kind, item_id, data["decision"], message=data["message"],
+        reason=data.get("reason"), version=data["version"], changes=data.get("changes"),
+    )
     upcoming = moderation.next_item(kind, item_id)
     result["next"] = ({"kind": upcoming["kind"], "id": upcoming["id"]} if upcoming else None)
     return jsonify(result)
@@ -271,7 +265,6 @@ def review_media(data, media_id: int):
     """Approve or reject a photo or recording added to a public place."""
     result = moderation.decide(api_user(), "media", media_id, data["decision"],
                                message=data["message"], reason=data.get("reason"))
-    db.session.commit()
     return jsonify(result)
 
 
@@ -284,12 +277,8 @@ def review_media(data, media_id: int):
 def merge(data, place_id: int):
     """Merge this place (a duplicate) into a public place: media and story move there and the
     duplicate's address redirects."""
-    try:
-        target = moderation.merge(api_user(), place_id, data["into"], message=data["message"],
-                                  version=data["version"])
-    except revisions.StaleEdit as exc:
-        return _stale(exc)
-    db.session.commit()
+    target = moderation.merge(api_user(), place_id, data["into"], message=data["message"],
+                              version=data["version"])
     return jsonify({"merged": place_id, "into": target.id, "version": target.version})
 
 
@@ -312,11 +301,7 @@ def edit(data, place_id: int):
     base = revisions.working_snapshot(place)
     version = edit_base_version(place, data.pop("version", None))
     inp = revisions.EditInput.from_mapping(data, base)
-    try:
-        rev = revisions.save_edit(user, place_id, inp, base_version=version)
-    except revisions.StaleEdit as exc:
-        return _stale(exc)
-    db.session.commit()
+    rev = revisions.save_edit(user, place_id, inp, base_version=version)
     place = db.session.get(Place, place_id)
     return jsonify({"place_id": place_id, "revision": rev.number, "status": rev.status,
                     "version": place.version})
@@ -349,12 +334,8 @@ def list_revisions(place_id: int):
 @require_user(*CURATORS)
 def restore(data, place_id: int, number: int):
     """Make an earlier revision current again (as a new revision)."""
-    try:
-        rev = revisions.restore(api_user(), place_id, number, base_version=data["version"],
-                                message=data["message"])
-    except revisions.StaleEdit as exc:
-        return _stale(exc)
-    db.session.commit()
+    rev = revisions.restore(api_user(), place_id, number, base_version=data["version"],
+                            message=data["message"])
     return jsonify(_revision_dict(rev)), 201
 
 
@@ -379,7 +360,6 @@ def create_flag(data):
         api_user(), place_id=data.get("place_id"), media_id=data.get("media_id"),
         reason=data["reason"], message=data["message"], remote_addr=request.remote_addr or "",
     )
-    db.session.commit()
     return jsonify({"id": flag.id, "status": flag.status}), 201
 
 
@@ -394,7 +374,6 @@ def resolve_flag(data, flag_id: int):
     """Resolve every open report on the same content: dismiss, edit, hide or remove."""
     result = flag_service.resolve(api_user(), flag_id, data["resolution"],
                                   message=data["message"])
-    db.session.commit()
     return jsonify(result)
 
 

@@ -63,6 +63,10 @@ class StaleEdit(Conflict):
         self.mine = mine
         self.current_version = current_version
 
+    def problem_members(self) -> dict:
+        """The version there now and the refused edit, side by side."""
+        return {**super().problem_members(), "yours": self.mine}
+
 
 @contextmanager
 def guard_stale(place: Place | None = None, mine: dict | None = None) -> Iterator[None]:

@@ -4,11 +4,15 @@ admins) roles; and /places/<id>/edit with optimistic locking for authors and cur
 
 Every form works without JavaScript (a decision redirects to the next item); with it,
 static/js/curate.js sends decisions with fetch, swaps in the next item without a full reload
-and adds keyboard shortcuts. A request asking for JSON gets JSON back from the same views.
+and adds keyboard shortcuts. A request asking for JSON gets JSON back from the same views,
+and a refused decision as problem+json (``redirects_on_refusal`` in app/errors.py).
+
+The views never commit or roll back: the request is one unit of work (app/errors.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -26,15 +30,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.errors import DomainError
+from app.errors import NotFound, redirects_on_refusal, rerenders_form, wants_json
 from app.extensions import db, login_manager
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
+from app.models.statuses import PlaceStatus, RevisionStatus
 from app.models.user import ROLES
 from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
 from app.services.places import lonlat
 from app.services.themes import theme_choices
+from app.web.forms import messages_by_field
 
 bp = Blueprint("curate", __name__)
 
@@ -57,11 +63,6 @@ def _me():
     return current_user._get_current_object()
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
 @bp.after_request
 def _private(response):
     # Curator pages carry CSRF tokens and unpublished content: never cached anywhere.
@@ -72,11 +73,11 @@ def _private(response):
 @bp.app_context_processor
 def _curate_counts() -> dict:
     """Queue counts for the navigation, for curators only (four small counting queries)."""
-    try:
+    # An error page must render even when the database is down; nothing to undo here, the
+    # boundary rolls the failed unit of work back.
+    with contextlib.suppress(Exception):
         if current_user.is_authenticated and current_user.is_curator:
             return {"curate_counts": moderation.counts()}
-    except Exception:  # noqa: BLE001  (an error page must render even when the DB is down)
-        db.session.rollback()
     return {"curate_counts": None}
 
 
@@ -144,9 +145,7 @@ def _item_values(kind: str, item_id: int) -> dict:
 def item(kind: str, item_id: int):
     try:
         values = _item_values(kind, item_id)
-    except DomainError as exc:
-        if exc.status != 404:
-            raise
+    except NotFound:
         # Decided meanwhile (by someone else, or in another tab): go on with the queue.
         flash(_("This item has been dealt with already."), "info")
         return redirect(url_for("curate.queue"), code=303)
@@ -159,22 +158,16 @@ def _after_decision(kind: str, item_id: int, note: str, place_id: int | None = N
          "filter_theme": request.form.get("filter_theme")}
     upcoming = moderation.next_item(kind, item_id, f["filter_kind"], f["filter_theme"])
     next_url = _item_url(upcoming, **f)
-    if _wants_json():
+    if wants_json():
         return jsonify({"ok": True, "message": note, "next_url": next_url,
                         "queue_url": url_for("curate.queue"), "counts": moderation.counts()})
     flash(note, "success")
     return redirect(next_url or url_for("curate.queue"), code=303)
 
 
-def _decision_error(exc: DomainError, kind: str, item_id: int):
-    db.session.rollback()
-    if _wants_json():
-        body = {"error": {"code": exc.code, "message": exc.message, "field": exc.field}}
-        return jsonify(body), exc.status
-    if exc.status in (403, 404):
-        raise exc
-    flash(exc.message, "error")
-    return redirect(url_for("curate.item", kind=kind, item_id=item_id), code=303)
+def _back_to_item(kind: str, item_id: int) -> str:
+    """Where a refused decision goes back to: the item, with the message flashed."""
+    return url_for("curate.item", kind=kind, item_id=item_id)
 
 
 DECISION_NOTES = {
@@ -186,55 +179,52 @@ DECISION_NOTES = {
 
 @bp.post("/curate/<any(place, edit, media):kind>/<int:item_id>/decide")
 @curator_required
+@redirects_on_refusal(_back_to_item)
 def decide(kind: str, item_id: int):
     form = request.form
     decision = form.get("decision", "")
     changes = None
     if decision == "approve" and form.get("edit_before_approve"):
         changes = {k: form.get(k, "") for k in ("title", "summary", "body", "lon", "lat", "era")}
-    try:
-        moderation.decide(
-            _me(), kind, item_id, decision, message=form.get("message", ""),
-            reason=form.get("reason") or None, version=form.get("version", type=int),
-            changes=changes,
-        )
-    except DomainError as exc:
-        return _decision_error(exc, kind, item_id)
-    db.session.commit()
+    moderation.decide(
+        _me(), kind, item_id, decision, message=form.get("message", ""),
+        reason=form.get("reason") or None, version=form.get("version", type=int),
+        changes=changes,
+    )
     note = DECISION_NOTES.get(decision, lambda: _("Done."))()
     return _after_decision(kind, item_id, note)
 
 
+def _merge_item() -> tuple[str, int | None]:
+    """The queue item a merge form was sent from (a new place, or its reports)."""
+    return request.form.get("kind", "place"), request.form.get("item_id", type=int)
+
+
 @bp.post("/curate/places/<int:place_id>/merge")
 @curator_required
+@redirects_on_refusal(lambda place_id: _back_to_item(_merge_item()[0],
+                                                     _merge_item()[1] or place_id))
 def merge(place_id: int):
-    kind = request.form.get("kind", "place")
-    item_id = request.form.get("item_id", type=int) or place_id
-    try:
-        target = moderation.merge(
-            _me(), place_id, request.form.get("into", type=int) or 0,
-            message=request.form.get("message", ""), version=request.form.get("version", type=int),
-        )
-    except DomainError as exc:
-        return _decision_error(exc, kind, item_id)
-    db.session.commit()
+    kind, item_id = _merge_item()
+    item_id = item_id or place_id
+    target = moderation.merge(
+        _me(), place_id, request.form.get("into", type=int) or 0,
+        message=request.form.get("message", ""), version=request.form.get("version", type=int),
+    )
     return _after_decision(kind, item_id,
                            _("Merged into “%(title)s”.", title=target.title))
 
 
 @bp.post("/curate/flag/<int:flag_id>/resolve")
 @curator_required
+@redirects_on_refusal(lambda flag_id: _back_to_item("flag", flag_id))
 def resolve_flag(flag_id: int):
     resolution = request.form.get("resolution", "")
-    try:
-        result = flag_service.resolve(_me(), flag_id, resolution,
-                                      message=request.form.get("message", ""))
-    except DomainError as exc:
-        return _decision_error(exc, "flag", flag_id)
-    db.session.commit()
+    result = flag_service.resolve(_me(), flag_id, resolution,
+                                  message=request.form.get("message", ""))
     if resolution == "edit":
         edit_url = url_for("curate.edit_place", place_id=result["place_id"])
-        if _wants_json():
+        if wants_json():
             return jsonify({"ok": True, "message": _("Reports closed: edit the place now."),
                             "next_url": edit_url, "full_page": True})
         return redirect(edit_url, code=303)
@@ -259,7 +249,6 @@ def flags():
 @curator_required
 def unhide(target_type: str, target_id: int):
     flag_service.unhide(_me(), target_type, target_id, message=request.form.get("message", ""))
-    db.session.commit()
     flash(_("It is visible again."), "success")
     return redirect(url_for("curate.flags"), code=303)
 
@@ -301,16 +290,11 @@ def diff(place_id: int):
 
 @bp.post("/curate/places/<int:place_id>/restore/<int:number>")
 @curator_required
+@redirects_on_refusal(lambda place_id, number: url_for("curate.history", place_id=place_id))
 def restore(place_id: int, number: int):
-    try:
-        revisions.restore(_me(), place_id, number,
-                          base_version=request.form.get("version", type=int) or 0,
-                          message=request.form.get("message", ""))
-    except revisions.StaleEdit as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("curate.history", place_id=place_id), code=303)
-    db.session.commit()
+    revisions.restore(_me(), place_id, number,
+                      base_version=request.form.get("version", type=int) or 0,
+                      message=request.form.get("message", ""))
     flash(_("Revision %(n)d restored as a new revision.", n=number), "success")
     return redirect(url_for("curate.history", place_id=place_id), code=303)
 
@@ -345,10 +329,16 @@ def log():
 # --- reply templates ---------------------------------------------------------------------------
 
 
-def _templates_page(errors=None, values=None, status=200):
+def _templates_page(errors=None, values=None):
     return render_template("curate/templates.html", templates=moderation.templates(),
                            reasons=moderation.REASON_CODES, errors=errors or {},
-                           v=values or {}), status
+                           v=values or {})
+
+
+def _template_refused(errors: dict, exc: Exception) -> str:
+    """``render`` for ``rerenders_form``: the templates page, the new template's form as sent,
+    its messages by the fields."""
+    return _templates_page(messages_by_field(errors), request.form)
 
 
 @bp.get("/curate/templates")
@@ -359,33 +349,22 @@ def templates():
 
 @bp.post("/curate/templates")
 @curator_required
+@rerenders_form(_template_refused)
 def create_template():
     form = request.form
-    try:
-        moderation.create_template(_me(), form.get("name", ""), form.get("body", ""),
-                                   form.get("reason_code") or None)
-    except DomainError as exc:
-        db.session.rollback()
-        return _templates_page({exc.field or "form": exc.message}, form, exc.status)
-    db.session.commit()
+    moderation.create_template(_me(), form.get("name", ""), form.get("body", ""),
+                               form.get("reason_code") or None)
     flash(_("Template saved."), "success")
     return redirect(url_for("curate.templates"), code=303)
 
 
 @bp.post("/curate/templates/<int:template_id>")
 @curator_required
+@redirects_on_refusal(lambda template_id: url_for("curate.templates"))
 def update_template(template_id: int):
     form = request.form
-    try:
-        moderation.update_template(_me(), template_id, form.get("name", ""),
-                                   form.get("body", ""), form.get("reason_code") or None)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status == 404:
-            raise
-        flash(exc.message, "error")
-        return redirect(url_for("curate.templates"), code=303)
-    db.session.commit()
+    moderation.update_template(_me(), template_id, form.get("name", ""),
+                               form.get("body", ""), form.get("reason_code") or None)
     flash(_("Template saved."), "success")
     return redirect(url_for("curate.templates"), code=303)
 
@@ -394,7 +373,6 @@ def update_template(template_id: int):
 @curator_required
 def delete_template(template_id: int):
     moderation.delete_template(_me(), template_id)
-    db.session.commit()
     flash(_("Template deleted."), "success")
     return redirect(url_for("curate.templates"), code=303)
 
@@ -414,9 +392,9 @@ def users():
 
 @bp.post("/curate/users/<int:user_id>/role")
 @curator_required
+@redirects_on_refusal(lambda user_id: url_for("curate.users", q=request.form.get("q", "")))
 def set_role(user_id: int):
     moderation.change_role(_me(), user_id, request.form.get("role", ""))
-    db.session.commit()
     flash(_("Role changed."), "success")
     return redirect(url_for("curate.users", q=request.form.get("q", "")), code=303)
 
@@ -435,20 +413,47 @@ def _edit_values(snap: dict, message: str = "") -> dict:
     }
 
 
-def _render_edit(place, values, version, errors=None, status=200, conflict=None):
+def _render_edit(place, values, version, errors=None, conflict=None):
     from flask import current_app
 
     return render_template(
         "places/edit.html", place=place, v=values, version=version, errors=errors or {},
         themes=_themes(), languages=current_app.config["LANGUAGES"], conflict=conflict,
-        live=place.status == "approved" and _me().is_curator,
+        live=place.status == PlaceStatus.APPROVED and _me().is_curator,
         map_data={"item": {"lon": float(values["lon"]), "lat": float(values["lat"]),
                            "title": values["title"]}, "editable": True},
-    ), status
+    )
+
+
+def _typed_values() -> dict:
+    """The edit form as this person sent it, to show it again."""
+    form = request.form
+    values = {k: form.get(k, "") for k in ("title", "summary", "body", "lon", "lat", "era",
+                                           "language", "step_free", "message")}
+    values["themes"] = form.getlist("themes")
+    return values
+
+
+def _edit_refused(errors: dict, exc: Exception, place_id: int):
+    """``render`` for ``rerenders_form`` (the unit of work is rolled back): a stale edit shows
+    the form with what this person typed, now based on the current version, next to that
+    version and what differs (409); any other refusal shows the messages by the fields."""
+    place = db.session.get(Place, place_id)
+    if isinstance(exc, revisions.StaleEdit):
+        current = exc.current["snapshot"]
+        conflict = {
+            "current": _edit_values(current),
+            "changes": revisions.snapshot_diff(current, exc.mine) if exc.mine else [],
+        }
+        # Saving again is a deliberate choice made with both versions in view.
+        return _render_edit(place, _typed_values(), exc.current_version, conflict=conflict)
+    return _render_edit(place, _typed_values(), request.form.get("version", type=int) or 0,
+                        messages_by_field(errors))
 
 
 @bp.route("/places/<int:place_id>/edit", methods=["GET", "POST"], endpoint="edit_place")
 @login_required
+@rerenders_form(_edit_refused)
 def edit_place(place_id: int):
     user = _me()
     place = revisions.get_editable(user, place_id)
@@ -456,37 +461,13 @@ def edit_place(place_id: int):
         return _render_edit(place, _edit_values(revisions.working_snapshot(place)),
                             place.version)
     form = request.form
-    values = {k: form.get(k, "") for k in ("title", "summary", "body", "lon", "lat", "era",
-                                           "language", "step_free", "message")}
-    values["themes"] = form.getlist("themes")
     # Unticked checkboxes are not sent: no "themes" in the form means none chosen.
     data = {k: form.get(k) for k in form}
     data["themes"] = form.getlist("themes")
     inp = revisions.EditInput.from_mapping(data, revisions.working_snapshot(place))
-    try:
-        rev = revisions.save_edit(user, place_id, inp,
-                                  base_version=form.get("version", type=int) or 0)
-    except revisions.StaleEdit as exc:
-        db.session.rollback()
-        place = db.session.get(Place, place_id)
-        current = exc.current["snapshot"]
-        conflict = {
-            "current": _edit_values(current),
-            "changes": revisions.snapshot_diff(current, exc.mine) if exc.mine else [],
-        }
-        # The form keeps what this person typed, now based on the current version: saving
-        # again is a deliberate choice made with both versions in view.
-        return _render_edit(place, values, exc.current_version, conflict=conflict,
-                            status=409)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.status in (403, 404):
-            raise
-        return _render_edit(db.session.get(Place, place_id), values,
-                            form.get("version", type=int) or 0,
-                            {exc.field or "form": exc.message}, exc.status)
-    db.session.commit()
-    if rev.status == "approved":
+    rev = revisions.save_edit(user, place_id, inp,
+                              base_version=form.get("version", type=int) or 0)
+    if rev.status == RevisionStatus.APPROVED:
         flash(_("Saved. The change is public now."), "success")
     else:
         flash(_("Saved. Your change waits for a curator."), "success")

@@ -144,6 +144,27 @@ function setBusy(form, busy) {
   for (const button of form.querySelectorAll("button")) button.disabled = busy;
 }
 
+// A refused decision comes back as problem+json (RFC 9457): `detail` says why, `fields` names
+// each refused field with its message, and a stale one (409) carries the `current` version.
+async function refused(form, status, problem) {
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  const fields = problem.error?.fields || {};
+  const named = problem.error?.field ? { [problem.error.field]: problem.detail } : {};
+  for (const name of Object.keys({ ...named, ...fields })) {
+    form.elements.namedItem(name)?.setAttribute?.("aria-invalid", "true");
+  }
+  const messages = Object.values(fields);
+  const text = (messages.length ? messages.join(" ") : problem.detail) || STRINGS.failed;
+  if (status === 409 && problem.error?.current) {
+    // Someone else changed the place meanwhile: show what is there now (and its version),
+    // so the next decision is made on the current state, never on the one seen before.
+    await openItem(window.location.href, false);
+  } else {
+    setBusy(form, false);
+  }
+  announce(text);
+}
+
 async function sendDecision(form, submitter) {
   const body = new FormData(form, submitter);
   setBusy(form, true);
@@ -156,7 +177,10 @@ async function sendDecision(form, submitter) {
       headers: { Accept: "application/json", "X-CSRFToken": body.get("csrf_token") },
     });
     const answer = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(answer?.error?.message || STRINGS.failed);
+    if (!response.ok) {
+      await refused(form, response.status, answer);
+      return;
+    }
     announce(answer.message);
     updateCounts(answer.counts);
     if (answer.full_page) {
