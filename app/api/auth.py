@@ -80,6 +80,8 @@ def require_user(*roles: str):
 def check_roles_first() -> None:
     """Before any view: the role check of a ``require_user`` view, ahead of the body's
     validation (flask-smorest parses the body inside the view)."""
+    if request.method == "OPTIONS":
+        return  # answered by Flask itself (the allowed methods), for anyone, CORS preflights too
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     roles = getattr(view, "required_roles", None)
     if roles is not None:

@@ -56,3 +56,9 @@ def test_a_resident_gets_403_not_422_from_curator_writes(app, client, db_session
         checked += 1
     # review (places, media), merge, restore, flag resolution
     assert checked >= 5
+
+
+def test_options_is_answered_for_anyone_without_a_role_check(client):
+    resp = client.open("/api/v1/flags/1/resolve", method="OPTIONS")
+    assert resp.status_code == 200
+    assert "POST" in resp.headers["Allow"]
