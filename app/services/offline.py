@@ -1,14 +1,15 @@
 """What a tour needs on the phone: the list "save for offline" stores, and follow-mode data.
 
 Pages and static values only; the browser does the storing (static/js/offline.js) and the
-service worker serves it (static/sw.js).
+service worker serves it (static/sw.js). The pages are named here by what they show (the tour's
+slug, the places' ids); the web layer turns them into addresses.
 """
 
 from __future__ import annotations
 
 import math
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -92,52 +93,51 @@ def prefetch_tiles(stops: list[dict], tile_url: str) -> list[str]:
 
 
 def offline_manifest(tour: Tour, stops: list[dict]) -> dict:
-    """Everything "save for offline" stores for ``tour``: pages, photos (one size, with the
-    other sizes as alternates), recordings and, where allowed, map tiles; and the size."""
-    pages = [
-        url_for("visitor.tour", slug=tour.slug),
-        url_for("visitor.follow", slug=tour.slug),
-    ] + [url_for("visitor.place", place_id=s["place_id"]) for s in stops if s["available"]]
-    media: list[dict] = []
-    for items in stop_media(stops).values():
-        for m in items:
-            variants = m.variants or {}
-            if m.kind == "photo":
-                key = variants.get("medium") or variants.get("public")
-                alternates = sorted(
-                    {media_url(m, name) for name in variants} - {media_url(m, "medium")}
-                )
-                media.append({
-                    "url": media_url(m, "medium"),
-                    "kind": "photo",
-                    "bytes": _file_size(key, m.size_bytes // 4),
-                    "alternates": alternates,
-                })
-            else:
-                media.append({
-                    "url": media_url(m),
-                    "kind": "audio",
-                    "bytes": _file_size(variants.get("public"), m.size_bytes),
-                    "alternates": [],
-                })
+    """Everything "save for offline" stores for ``tour``: the pages (its own page, its follow
+    page and ``place_ids``, the available stops' place pages, for the caller to turn into
+    addresses), photos (one size, with the other sizes as alternates), recordings and, where
+    allowed, map tiles; and the approximate size."""
+    place_ids = [s["place_id"] for s in stops if s["available"]]
+    media = [_offline_medium(m) for items in stop_media(stops).values() for m in items]
     cfg = current_app.config
     tiles = prefetch_tiles(stops, cfg["TILE_URL"]) if cfg["TILE_PREFETCH_ALLOWED"] else []
-    estimate = len(pages) * PAGE_BYTES_ESTIMATE + sum(m["bytes"] for m in media)
+    pages = 2 + len(place_ids)  # the tour page, its follow page, the place pages
+    estimate = pages * PAGE_BYTES_ESTIMATE + sum(m["bytes"] for m in media)
     estimate += len(tiles) * 15_000
     return {
         "slug": tour.slug,
         "title": tour.title,
-        "url": pages[0],
-        "pages": pages,
+        "place_ids": place_ids,
         "media": media,
         "tiles": tiles,
         "approx_bytes": estimate,
     }
 
 
+def _offline_medium(m: Media) -> dict:
+    """One photo (the medium size, the other sizes as alternates) or recording to store."""
+    variants = m.variants or {}
+    if m.kind == "photo":
+        key = variants.get("medium") or variants.get("public")
+        alternates = sorted({media_url(m, name) for name in variants} - {media_url(m, "medium")})
+        return {
+            "url": media_url(m, "medium"),
+            "kind": "photo",
+            "bytes": _file_size(key, m.size_bytes // 4),
+            "alternates": alternates,
+        }
+    return {
+        "url": media_url(m),
+        "kind": "audio",
+        "bytes": _file_size(variants.get("public"), m.size_bytes),
+        "alternates": [],
+    }
+
+
 def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
     """What static/js/follow.js needs, in one JSON block of the follow page (so a saved follow
-    page works offline without any further request)."""
+    page works offline without any further request). The caller adds the addresses: the
+    tour page's (``tourUrl``) and each available stop's place page (``url``)."""
     media = stop_media(stops)
     out_stops = []
     for s in stops:
@@ -153,7 +153,6 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
             "lon": s["lon"],
             "lat": s["lat"],
             "available": s["available"],
-            "url": url_for("visitor.place", place_id=s["place_id"]) if s["available"] else None,
             "audio": media_url(audio) if audio else None,
             "audioMime": public_audio_mime(audio) if audio else None,
             "photo": media_url(photo, "medium") if photo else None,
@@ -167,7 +166,6 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
     return {
         "slug": tour.slug,
         "title": tour.title,
-        "tourUrl": url_for("visitor.tour", slug=tour.slug),
         "stops": out_stops,
         "route": route,
         "arrivalRadius": ARRIVAL_RADIUS_M,

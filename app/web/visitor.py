@@ -167,7 +167,7 @@ def tour(slug: str):
         stops=stops,
         route=tour_service.route_geojson(found),
         locale=_locale(),
-        offline=offline_service.offline_manifest(found, stops),
+        offline=_offline_manifest(found, stops),
         downloads=_downloads(found.slug),
         related=tour_service.related_tours(found) if found.status == "retired" else [],
     )
@@ -195,9 +195,28 @@ def _downloads(slug: str) -> list[dict]:
 def tour_offline(slug: str):
     """The files "save for offline" stores (static/js/offline.js fetches this)."""
     found = _tour_or_404(slug)
-    resp = jsonify(offline_service.offline_manifest(found, tour_service.stop_points(found)))
+    resp = jsonify(_offline_manifest(found, tour_service.stop_points(found)))
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+def _offline_manifest(found, stops: list[dict]) -> dict:
+    """The service's offline pack with its pages as addresses: the tour page first."""
+    pack = offline_service.offline_manifest(found, stops)
+    pages = [url_for("visitor.tour", slug=found.slug), url_for("visitor.follow", slug=found.slug)]
+    pages += [url_for("visitor.place", place_id=pid) for pid in pack.pop("place_ids")]
+    return {"slug": pack["slug"], "title": pack["title"], "url": pages[0], "pages": pages,
+            "media": pack["media"], "tiles": pack["tiles"], "approx_bytes": pack["approx_bytes"]}
+
+
+def _follow_data(found, stops: list[dict]) -> dict:
+    """The follow page's data with the addresses of the tour page and the stops' pages."""
+    data = offline_service.follow_data(found, stops, tour_service.route_geojson(found))
+    for stop in data["stops"]:
+        stop["url"] = (url_for("visitor.place", place_id=stop["placeId"])
+                       if stop["available"] else None)
+    data["tourUrl"] = url_for("visitor.tour", slug=found.slug)
+    return data
 
 
 @bp.get("/tours/<slug>/follow")
@@ -208,7 +227,7 @@ def follow(slug: str):
         "visitor/follow.html",
         tour=found,
         stops=stops,
-        data=offline_service.follow_data(found, stops, tour_service.route_geojson(found)),
+        data=_follow_data(found, stops),
         licences=names_and_links(),
         locale=_locale(),
     )
