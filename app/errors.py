@@ -14,8 +14,9 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -191,20 +192,24 @@ def redirects_on_refusal(target: Callable[..., str]):
 
 
 def rollback() -> None:
+    """Undo the unit of work, and drop the mail it owed (nothing is sent about it)."""
     from app.extensions import db
+    from app.services.mail import take_notices
 
     db.session.rollback()
+    take_notices(db.session())
 
 
 def finish_unit_of_work(response: Response) -> Response:
-    """Commit the request's writes once, if its view answered with success (below 400);
-    roll back an answer that refused something, so nothing of it is half stored."""
+    """Commit the request's writes once, if its view answered with success (below 400), and
+    so send the mail it owed (app/notifications.py); roll back an answer that refused
+    something, so nothing of it is half stored and nothing is mailed about it."""
     from app.extensions import db
 
     if response.status_code < 400:
         db.session.commit()
     else:
-        db.session.rollback()
+        rollback()
     return response
 
 
@@ -257,84 +262,104 @@ def _html(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please log in first."),
+    403: _l("You are not allowed to do this."),
+    404: _l("This page does not exist (any more)."),
+    405: _l("This method is not allowed here."),
+    409: _l("Someone else changed this in the meantime."),
+    413: _l("The upload is too large."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
-    @app.teardown_request
-    def _rollback_unfinished(exc: BaseException | None) -> None:
-        # Anything not committed at the boundary (an error, an aborted request) is undone.
-        if exc is not None:
-            rollback()
+    """Answer every error of ``app`` as problem+json or as the site's error page, and roll
+    back the unit of work it interrupted."""
+    # Mail owed by a unit of work is sent once it has committed (and dropped on rollback).
+    from app import notifications  # noqa: F401
 
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):
-        rollback()
-        if wants_json():
-            return problem(exc.status, exc.code, exc.message, exc.field, **exc.problem_members())
-        return _html(exc.status, _("That did not work"), exc.message)
+    app.teardown_request(_rollback_unfinished)
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(OperationalError, _unavailable)
+    app.register_error_handler(DBAPIError, _dbapi)
+    app.register_error_handler(500, _internal)
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        if exc.code is None:
-            return exc
+
+def _rollback_unfinished(exc: BaseException | None) -> None:
+    # Anything not committed at the boundary (an error, an aborted request) is undone.
+    if exc is not None:
         rollback()
-        messages = {
-            400: _("The request could not be understood."),
-            401: _("Please log in first."),
-            403: _("You are not allowed to do this."),
-            404: _("This page does not exist (any more)."),
-            405: _("This method is not allowed here."),
-            409: _("Someone else changed this in the meantime."),
-            413: _("The upload is too large."),
-            429: _("Too many attempts. Please wait a moment and try again."),
-        }
-        message = messages.get(exc.code, exc.description or exc.name)
-        field = None
-        # flask-smorest/webargs put the refused fields in exc.data: name the first one.
-        details = (getattr(exc, "data", None) or {}).get("messages") or {}
-        for fields in details.values():
-            if isinstance(fields, dict) and fields:
-                field, problems = next(iter(fields.items()))
-                first = problems[0] if isinstance(problems, list) and problems else problems
-                message = f"{field}: {first}" if isinstance(first, str) else message
-                break
-        if wants_json():
-            resp = problem(exc.code, exc.name.lower().replace(" ", "_"), message, field)
-            for key, value in (exc.get_headers() or []):
-                if key.lower() not in ("content-type",):
-                    resp.headers[key] = value
-            return resp
+
+
+def _domain(exc: DomainError):
+    rollback()
+    if wants_json():
+        return problem(exc.status, exc.code, exc.message, exc.field, **exc.problem_members())
+    return _html(exc.status, _("That did not work"), exc.message)
+
+
+def _refused_fields(exc: HTTPException) -> dict[str, str]:
+    """The fields flask-smorest/webargs refused (in ``exc.data``), each with its first
+    message, in the order they were named."""
+    details = (getattr(exc, "data", None) or {}).get("messages") or {}
+    out: dict[str, str] = {}
+    for fields in details.values():
+        if not isinstance(fields, dict):
+            continue
+        for field, problems in fields.items():
+            first = problems[0] if isinstance(problems, list) and problems else problems
+            if isinstance(first, str):
+                out.setdefault(str(field), first)
+    return out
+
+
+def _http(exc: HTTPException):
+    if exc.code is None:
+        return exc
+    rollback()
+    message = str(HTTP_MESSAGES.get(exc.code, exc.description or exc.name))
+    refused = _refused_fields(exc)
+    field = next(iter(refused), None)
+    extra = {}
+    if field is not None:
+        message = f"{field}: {refused[field]}"
+        # Every refused field (an unknown field or two besides), as FormErrors names them.
+        extra["fields"] = refused
+    if not wants_json():
         return _html(exc.code, exc.name, message)
+    resp = problem(exc.code, exc.name.lower().replace(" ", "_"), message, field, **extra)
+    for key, value in (exc.get_headers() or []):
+        if key.lower() not in ("content-type",):
+            resp.headers[key] = value
+    return resp
 
-    def _unavailable(exc: Exception):
-        log.error("database unavailable: %s", exc.__class__.__name__)
-        from app.extensions import db
 
-        db.session.rollback()
-        message = _("The service is briefly unavailable. Please try again in a minute.")
-        if wants_json():
-            resp = problem(503, "unavailable", message)
-        else:
-            resp = app.make_response(_html(503, _("Temporarily unavailable"), message))
-        resp.headers["Retry-After"] = "30"
-        return resp
+def _unavailable(exc: Exception):
+    log.error("database unavailable: %s", exc.__class__.__name__)
+    rollback()
+    message = _("The service is briefly unavailable. Please try again in a minute.")
+    if wants_json():
+        resp = problem(503, "unavailable", message)
+    else:
+        resp = current_app.make_response(_html(503, _("Temporarily unavailable"), message))
+    resp.headers["Retry-After"] = "30"
+    return resp
 
-    @app.errorhandler(OperationalError)
-    def _operational(exc: OperationalError):
+
+def _dbapi(exc: DBAPIError):
+    if exc.connection_invalidated:
         return _unavailable(exc)
+    log.exception("database error")
+    rollback()
+    return _internal(exc)
 
-    @app.errorhandler(DBAPIError)
-    def _dbapi(exc: DBAPIError):
-        if exc.connection_invalidated:
-            return _unavailable(exc)
-        log.exception("database error")
-        from app.extensions import db
 
-        db.session.rollback()
-        return _internal(exc)
-
-    @app.errorhandler(500)
-    def _internal(exc):
-        rollback()
-        message = _("Something went wrong on our side. It has been logged.")
-        if wants_json():
-            return problem(500, "internal_error", message)
-        return _html(500, _("Server error"), message)
+def _internal(exc):
+    rollback()
+    message = _("Something went wrong on our side. It has been logged.")
+    if wants_json():
+        return problem(500, "internal_error", message)
+    return _html(500, _("Server error"), message)

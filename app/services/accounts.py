@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models.user import ROLES, ApiToken, User, new_session_token
+from app.services.mail import Notice, record
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -306,20 +307,17 @@ def user_for_reset_token(token: str) -> User:
     return user
 
 
-def send_password_reset(email: str, link_for) -> bool:
-    """Email a reset link when an active account has this address. ``link_for(token)`` builds
-    the absolute URL. Returns whether a message was sent; callers must not reveal it."""
-    from flask import render_template
-
-    from app.services.mail import send_mail
-
+def send_password_reset(email: str) -> bool:
+    """Owe a reset link to the active account with this address, if there is one (mailed
+    once the request's transaction commits). Returns whether one is owed; callers must not
+    reveal it."""
     user = get_by_email(email)
     if user is None or not user.active:
         return False
-    link = link_for(password_reset_token(user))
     minutes = int(current_app.config.get("PASSWORD_RESET_MAX_AGE", 3600)) // 60
-    body = render_template("emails/password_reset.txt", user=user, link=link, minutes=minutes)
-    send_mail(user.email, _("Reset your Stadtspur password"), body)
+    record(Notice(letter="password_reset", to=user.email, locale=user.locale,
+                  name=user.display_name,
+                  values={"reset_token": password_reset_token(user), "minutes": minutes}))
     return True
 
 

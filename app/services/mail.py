@@ -1,13 +1,21 @@
-"""Sending email through the configured backend.
+"""Mail: what services record for someone to be told, and sending through the backend.
 
-``smtp`` for production; ``outbox`` (development) writes each message to instance/outbox/ as
-an .eml file and logs where; ``memory`` (tests) keeps messages in ``app.extensions['outbox']``.
+A service never writes a mail. It records a ``Notice`` (which letter, to whom, in which
+language, the plain values it shows) on the unit of work with ``record``; once the
+transaction has committed, app/notifications.py renders every notice from templates/emails/
+in the recipient's language and sends it with ``send_mail``. A rolled-back transaction
+drops its notices, so nothing is sent about what did not happen.
+
+Backends: ``smtp`` for production; ``outbox`` (development) writes each message to
+instance/outbox/ as an .eml file and logs where; ``memory`` (tests) keeps messages in
+``app.extensions['outbox']``.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -16,6 +24,36 @@ from uuid import uuid4
 from flask import current_app
 
 log = logging.getLogger("stadtspur.mail")
+
+# Where a session keeps the notices of its current transaction.
+NOTICES = "notices"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A mail someone is owed once the transaction commits.
+
+    ``letter`` names the template (templates/emails/<letter>.txt); ``values`` are plain
+    values (text, numbers, lazy labels: never rows, which cannot be read after the commit)
+    the letter shows. Links are built from ids among them by the notifications module."""
+
+    letter: str
+    to: str
+    locale: str
+    name: str
+    values: dict = field(default_factory=dict)
+
+
+def record(notice: Notice) -> None:
+    """Owe ``notice`` to its recipient once the current transaction commits."""
+    from app.extensions import db
+
+    db.session().info.setdefault(NOTICES, []).append(notice)
+
+
+def take_notices(session) -> list[Notice]:
+    """The notices recorded in ``session``'s transaction, removed from it."""
+    return session.info.pop(NOTICES, [])
 
 
 def sent_messages() -> list[EmailMessage]:

@@ -7,9 +7,10 @@ The queue holds four kinds of items, oldest first:
 - ``flag``: open reports about one public place or medium (one item per reported target).
 
 Every decision is written to the append-only ``moderation_events`` log and, for contributed
-content, mailed to the contributor after the transaction commits (a rolled-back decision
-sends nothing). The contributor also sees the decision and message in /me/contributions,
-which reads ``PlaceRevision.review_message`` of the newest revision.
+content, recorded as a notice for the contributor, which app/notifications.py mails after
+the transaction commits (a rolled-back decision sends nothing). The contributor also sees
+the decision and message in /me/contributions, which reads ``PlaceRevision.review_message``
+of the newest revision.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, or_, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -40,7 +40,7 @@ from app.models import (
 from app.models.user import ROLES
 from app.services import revisions, visibility
 from app.services.audit import log
-from app.services.mail import send_mail
+from app.services.mail import Notice, record
 from app.services.roles import require_curator
 from app.services.search_index import refresh_search_vector
 
@@ -61,34 +61,7 @@ NEARBY_RADIUS_M = 100
 MAX_MESSAGE = 4000
 
 
-# --- mail after commit -----------------------------------------------------------------------
-
-
-def _queue_mail(to: str, subject: str, body: str) -> None:
-    db.session().info.setdefault("moderation_mail", []).append((to, subject, body))
-
-
-@event.listens_for(Session, "after_commit")
-def _send_committed_mail(session: Session) -> None:
-    for to, subject, body in session.info.pop("moderation_mail", []):
-        try:
-            send_mail(to, subject, body)
-        except Exception:  # noqa: BLE001  (a mail server hiccup must not undo a decision)
-            current_app.logger.exception("moderation mail to %s failed", to)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_mail(session: Session) -> None:
-    if not session.in_transaction():
-        session.info.pop("moderation_mail", None)
-
-
-def _external(endpoint: str, **values) -> str:
-    """An absolute link for a mail (a path when there is no request, e.g. in a script)."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context("/"):
-        return url_for(endpoint, **values)
+# --- telling contributors (mailed by app/notifications.py once the decision is committed) ---
 
 
 def _active_user(user_id: int | None) -> User | None:
@@ -105,83 +78,41 @@ def _contributor(place: Place, rev: PlaceRevision | None) -> User | None:
     return None
 
 
-def _queue_decision_mail(user: User, subject: str, body: str, message: str = "") -> None:
-    """Queue ``body`` with the curators' message and the link to the contributor's own list
-    (called inside ``force_locale(user.locale)``, so all of it is in their language)."""
-    mine = _external("contribute.mine")
-    if message:
-        body += "\n" + _("Message from the curators:") + "\n" + message + "\n"
-    body += "\n" + _("All your contributions: %(url)s", url=mine) + "\n"
-    _queue_mail(user.email, subject, body)
+def _tell(user: User, letter: str, **values) -> None:
+    record(Notice(letter=letter, to=user.email, locale=user.locale, name=user.display_name,
+                  values=values))
 
 
 def _notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
             target: Place | None = None) -> None:
+    """Owe the contributor a mail about ``action`` (approve, reject, request_changes or
+    merge into ``target``) on their place, with the curators' ``message``."""
     user = _contributor(place, rev)
     if user is None:
         return
-    with force_locale(user.locale):
-        title = place.title
-        if action == "approve":
-            subject = _("Published: “%(title)s”", title=title)
-            body = _("Hello %(name)s,\n\na curator approved “%(title)s”. It is public now:\n"
-                     "%(url)s\n", name=user.display_name, title=title,
-                     url=_external("visitor.place", place_id=place.id))
-        elif action == "reject":
-            subject = _("Not published: “%(title)s”", title=title)
-            body = _("Hello %(name)s,\n\na curator decided not to publish “%(title)s”.\n",
-                     name=user.display_name, title=title)
-        elif action == "request_changes":
-            subject = _("Please change “%(title)s”", title=title)
-            body = _("Hello %(name)s,\n\na curator asks you to change “%(title)s” before it "
-                     "can be published. You can edit it here:\n%(url)s\n",
-                     name=user.display_name, title=title, url=_external("contribute.mine"))
-        else:  # merge
-            subject = _("Merged: “%(title)s”", title=title)
-            body = _("Hello %(name)s,\n\n“%(title)s” describes the same place as "
-                     "“%(target)s”, so a curator merged them. Your photos and story are now "
-                     "part of it:\n%(url)s\n", name=user.display_name, title=title,
-                     target=target.title if target else "",
-                     url=_external("visitor.place", place_id=target.id if target else 0))
-        _queue_decision_mail(user, subject, body, message)
+    shown = target if target is not None else place
+    _tell(user, "place_decision", action=action, title=place.title, message=message,
+          target=target.title if target is not None else "",
+          place_id=shown.id if action in ("approve", "merge") else None)
 
 
 def _notify_media(medium: Media, decision: str, message: str, reason: str | None) -> None:
-    """Tell whoever uploaded a photo or recording that a curator approved or rejected it."""
+    """Owe whoever uploaded a photo or recording a mail saying a curator approved or
+    rejected it (with the message, else the reason's label in their language)."""
     user = _active_user(medium.uploader_id)
     place = medium.place
     if user is None or place is None:
         return
-    photo = medium.kind == "photo"
-    with force_locale(user.locale):
-        values = {"name": user.display_name, "title": place.title}
-        if decision == "approve":
-            url = _external("visitor.place", place_id=place.id)
-            if photo:
-                subject = _("Your photo of “%(title)s” is public", **values)
-                body = _("Hello %(name)s,\n\na curator approved your photo of “%(title)s”. "
-                         "It is public now:\n%(url)s\n", url=url, **values)
-            else:
-                subject = _("Your recording about “%(title)s” is public", **values)
-                body = _("Hello %(name)s,\n\na curator approved your recording about "
-                         "“%(title)s”. It is public now:\n%(url)s\n", url=url, **values)
-        elif photo:
-            subject = _("Your photo of “%(title)s” was not published", **values)
-            body = _("Hello %(name)s,\n\na curator decided not to publish your photo of "
-                     "“%(title)s”.\n", **values)
-        else:
-            subject = _("Your recording about “%(title)s” was not published", **values)
-            body = _("Hello %(name)s,\n\na curator decided not to publish your recording "
-                     "about “%(title)s”.\n", **values)
-        _queue_decision_mail(user, subject, body, message or _reason_label(reason))
+    _tell(user, "media_decision", decision=decision, kind=medium.kind, title=place.title,
+          place_id=place.id, message=message or REASON_CODES.get(reason or "", ""))
 
 
 def notify_report_decision(place: Place | None, medium: Media | None, resolution: str,
                            reasons: list) -> None:
-    """Tell the contributor that after reports a curator hid (``resolution`` "hide") or
-    removed ("remove") their place, or the photo or recording they uploaded. ``reasons``
-    are the reports' reasons as (lazy) labels; who reported is never told, nor the
-    curator's note, which is for the log."""
+    """Owe the contributor a mail saying that after reports a curator hid (``resolution``
+    "hide") or removed ("remove") their place, or the photo or recording they uploaded.
+    ``reasons`` are the reports' reasons as (lazy) labels; who reported is never told, nor
+    the curator's note, which is for the log."""
     if medium is not None:
         user = _active_user(medium.uploader_id)
         title = medium.place.title if medium.place is not None else None
@@ -189,41 +120,8 @@ def notify_report_decision(place: Place | None, medium: Media | None, resolution
         user, title = _contributor(place, None), place.title
     if user is None or title is None:
         return
-    kind = "place" if medium is None else medium.kind
-    with force_locale(user.locale):
-        values = {"name": user.display_name, "title": title}
-        if (kind, resolution) == ("place", "hide"):
-            subject = _("Hidden for now: “%(title)s”", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported “%(title)s”, and a curator has "
-                     "hidden it for now. It is not public while the curators look into it.\n",
-                     **values)
-        elif kind == "place":
-            subject = _("Taken down: “%(title)s”", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported “%(title)s”, and a curator has "
-                     "taken it down. It is no longer public.\n", **values)
-        elif (kind, resolution) == ("photo", "hide"):
-            subject = _("Your photo of “%(title)s” is hidden for now", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported your photo of “%(title)s”, and a "
-                     "curator has hidden it for now. It is not public while the curators look "
-                     "into it.\n", **values)
-        elif kind == "photo":
-            subject = _("Your photo of “%(title)s” was taken down", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported your photo of “%(title)s”, and a "
-                     "curator has taken it down. It is no longer public.\n", **values)
-        elif resolution == "hide":
-            subject = _("Your recording about “%(title)s” is hidden for now", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported your recording about "
-                     "“%(title)s”, and a curator has hidden it for now. It is not public while "
-                     "the curators look into it.\n", **values)
-        else:
-            subject = _("Your recording about “%(title)s” was taken down", **values)
-            body = _("Hello %(name)s,\n\nvisitors reported your recording about "
-                     "“%(title)s”, and a curator has taken it down. It is no longer public.\n",
-                     **values)
-        if reasons:
-            body += "\n" + _("What the reports said: %(reasons)s",
-                             reasons="; ".join(str(r) for r in reasons)) + "\n"
-        _queue_decision_mail(user, subject, body)
+    _tell(user, "report_decision", resolution=resolution, title=title, reasons=list(reasons),
+          kind="place" if medium is None else medium.kind, message="")
 
 
 # --- the queue --------------------------------------------------------------------------------
@@ -603,7 +501,8 @@ def _close(curator: User, place: Place, rev: PlaceRevision, status: str, message
     log(curator, action, "place" if new else "revision", place.id if new else rev.id,
         before if new else "pending", place.status if new else status, reason=reason,
         message=message)
-    _notify(place, rev, action, text_for_author)
+    # The reason's label in the contributor's language, not the curator's.
+    _notify(place, rev, action, message or REASON_CODES.get(reason or "", ""))
 
 
 def _decide_media(curator: User, media_id: int, decision: str, message: str,

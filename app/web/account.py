@@ -254,10 +254,7 @@ def logout():
 def forgot_password():
     form = ForgotForm()
     if form.validate_on_submit():
-        accounts.send_password_reset(
-            form.email.data,
-            lambda token: url_for("account.reset_password", token=token, _external=True),
-        )
+        accounts.send_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
         flash(_("If an account uses this address, we have sent it a link to choose a new "
                 "password. The link works for one hour."), "info")
