@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
 from app.extensions import limiter
+from app.inputs.contribution import ContributionForm, contribution_from
 from app.services import contribute as service
 from app.services.media import public_url as media_url
 
@@ -23,52 +24,6 @@ def _refuse_oversized_body():
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         abort(413)
-
-
-class ContributionForm(Schema):
-    """multipart/form-data fields (files: ``photo`` repeatable, ``audio``, ``consent_scan``).
-
-    Each photo may carry its own licence: repeat ``photo_licences`` once per photo, in the
-    order of the ``photo`` parts; without it ``photo_licence`` applies to every photo."""
-
-    title = fields.String(required=True, metadata={"description": "1 to 140 characters"})
-    body = fields.String(metadata={"description": "the story, Markdown"})
-    lon = fields.Float(metadata={"description": "WGS 84 longitude"})
-    lat = fields.Float(metadata={"description": "WGS 84 latitude"})
-    position_from_photo = fields.Boolean(
-        metadata={"description": "without lon/lat: the first photo's EXIF GPS is the position"}
-    )
-    position_source = fields.String(metadata={"description": "gps, photo or map"})
-    themes = fields.String(metadata={"description": "comma-separated theme slugs"})
-    era = fields.String(metadata={"description": "a year (1965) or a decade (1960s)"})
-    language = fields.String(metadata={"description": "de or en"})
-    licence_consent = fields.Boolean(
-        required=True,
-        metadata={"description": "place data CC0, story CC BY-SA 4.0, media as chosen"},
-    )
-    credit_name = fields.String(metadata={"description": "name to credit (default: yours)"})
-    photo_licence = fields.String(metadata={
-        "description": "licence of every photo without one of its own: CC-BY-SA-4.0, "
-        "CC-BY-4.0 or CC0-1.0 (default: the site's default media licence)",
-        "example": "CC-BY-SA-4.0"})
-    photo_licences = fields.List(fields.String(), metadata={
-        "description": "one licence per photo, in the order of the photo parts (repeat the "
-        "field; an empty value takes photo_licence). A different count than photos, or a "
-        "licence not offered, is refused with 422 and nothing is stored.",
-        "example": ["CC-BY-4.0", "CC0-1.0"]})
-    audio_licence = fields.String(metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
-    not_duplicate = fields.Boolean(
-        metadata={"description": "confirm a place with a similar title within 50 m is another"}
-    )
-    author_name = fields.String(metadata={"description": "curators/helpers: the storyteller"})
-    consent_method = fields.String(metadata={"description": "paper_form, spoken or email"})
-    consent_date = fields.Date()
-    photo = fields.List(
-        fields.Raw(metadata={"type": "string", "format": "binary"}),
-        metadata={"description": "photos (repeat the part), up to MAX_PHOTOS (8 by default)"},
-    )
-    audio = fields.Raw(metadata={"type": "string", "format": "binary"})
-    consent_scan = fields.Raw(metadata={"type": "string", "format": "binary"})
 
 
 class ContributionFeatureSchema(Schema):
@@ -111,8 +66,8 @@ def _api_user_key() -> str:
 @blp.route("/places", methods=["POST"])
 @blp.doc(
     security=[{"bearerAuth": []}, {"cookieAuth": []}],
-    # Documented, not parsed by webargs: the service checks every field itself and answers
-    # with all problems in our own error format.
+    # Documented here, parsed by app.inputs.contribution with the same schema (not by
+    # webargs), so every refused field is answered at once in our own error format.
     requestBody={"required": True,
                  "content": {"multipart/form-data": {"schema": ContributionForm}}},
     parameters=[{
@@ -137,7 +92,7 @@ def _api_user_key() -> str:
 def create_place():
     """Contribute a place (multipart/form-data with files); it waits for a curator."""
     user = api_user()
-    inp = service.input_from_form(request.form, request.files)
+    inp = contribution_from(request.form, request.files)
     place, created = service.create_contribution(
         user, inp, idempotency_key=request.headers.get("Idempotency-Key")
     )

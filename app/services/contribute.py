@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
@@ -28,22 +27,16 @@ from app.errors import Conflict, Forbidden, FormErrors, NotFound, ValidationErro
 from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
+from app.models.statuses import MediaKind, MediaStatus, PlaceStatus, RevisionStatus
 from app.services import media as media_service
 from app.services import visibility
-from app.services.place_rules import (
-    MAX_BODY,
-    MAX_TITLE,
-    check_position,
-    parse_era,
-    parse_float,
-    snapshot,
-)
+from app.services.place_rules import check_position, parse_era, snapshot
 
 STORY_LICENCE = "CC-BY-SA-4.0"
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_SIMILARITY = 0.3
-ON_BEHALF_METHODS = tuple(m for m in CONSENT_METHODS if m != "self")
-EDITABLE_STATUSES = ("pending", "draft")
+ON_BEHALF_METHODS = tuple(m for m in CONSENT_METHODS if m != "self")  # a helper enters it
+EDITABLE_STATUSES = (PlaceStatus.PENDING, PlaceStatus.DRAFT)
 
 
 @dataclass
@@ -56,6 +49,9 @@ class Upload:
 
 @dataclass
 class ContributionInput:
+    """A contribution as ``app.inputs.contribution`` loads it: every field's shape checked,
+    text normalised, empty licences and language replaced by the defaults."""
+
     title: str = ""
     body: str = ""
     lon: float | None = None
@@ -82,8 +78,14 @@ class ContributionInput:
     # on behalf of someone without a smartphone
     author_name: str = ""
     consent_method: str = ""
-    consent_date: str = ""
+    consent_date: date | None = None
     consent_scan: Upload | None = None
+
+    def licences_of_photos(self) -> list[str]:
+        """Each photo's licence, in their order: its own, or the photos' default."""
+        if not self.photo_licences:
+            return [self.photo_licence] * len(self.photos)
+        return [code or self.photo_licence for code in self.photo_licences]
 
 
 class PossibleDuplicate(Conflict):
@@ -100,54 +102,6 @@ class PossibleDuplicate(Conflict):
 
     def problem_members(self) -> dict:
         return {"candidates": self.candidates}
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def input_from_form(form, files) -> ContributionInput:
-    """A ContributionInput from multipart fields (``form``/``files`` are werkzeug MultiDicts):
-    the API and the HTML form send the same fields."""
-
-    def upload(f):
-        return Upload(filename=f.filename or "", data=f.read())
-
-    def one(name):
-        f = files.get(name)
-        return upload(f) if f and f.filename else None
-
-    themes: list[str] = []
-    for value in form.getlist("themes"):
-        themes.extend(v.strip() for v in value.split(",") if v.strip())
-    return ContributionInput(
-        title=form.get("title", ""),
-        body=form.get("body", ""),
-        lon=parse_float(form.get("lon"), "position"),
-        lat=parse_float(form.get("lat"), "position"),
-        position_source=form.get("position_source", ""),
-        position_from_photo=_truthy(form.get("position_from_photo")),
-        accuracy_m=parse_float(form.get("accuracy"), "position"),
-        themes=themes,
-        era=form.get("era", ""),
-        language=form.get("language", ""),
-        licence_consent=_truthy(form.get("licence_consent")),
-        credit_name=form.get("credit_name", ""),
-        photos=[upload(f) for f in files.getlist("photo") if f and f.filename],
-        photo_licence=form.get("photo_licence", ""),
-        photo_licences=[v.strip() for v in form.getlist("photo_licences")],
-        photo_caption=form.get("photo_caption", ""),
-        audio=one("audio"),
-        audio_licence=form.get("audio_licence", ""),
-        not_duplicate=_truthy(form.get("not_duplicate")),
-        author_name=form.get("author_name", ""),
-        consent_method=form.get("consent_method", ""),
-        consent_date=form.get("consent_date", ""),
-        consent_scan=one("consent_scan"),
-    )
-
-
-# --- small parsers --------------------------------------------------------------------------
 
 
 # --- duplicates -----------------------------------------------------------------------------
@@ -219,139 +173,130 @@ def _place_for_key(user: User, key: str, fingerprint: str) -> Place | None:
     return db.session.get(Place, row.place_id)
 
 
-def _validated(user: User, inp: ContributionInput, *, editing: bool = False) -> dict:
-    """Check every field; returns clean values or raises FormErrors with all messages."""
+@dataclass
+class _Checked:
+    """What the domain checks made of an input: the themes found, the decoded media, the
+    position (perhaps a photo's) and whether it is entered on someone's behalf."""
+
+    themes: list[Theme]
+    photos: list  # media_service.CheckedPhoto, in the order sent
+    audio: object | None
+    scan: object | None
+    position: tuple[float, float]
+    gps_photo: object | None  # the photo whose GPS became the position
+    on_behalf: bool
+
+
+def _checked(user: User, inp: ContributionInput, *, editing: bool = False) -> _Checked:
+    """The checks a schema cannot make (``app.inputs.contribution`` made the others):
+    themes that exist, consent, the role to enter a story for someone, files that decode,
+    a position in the service area. Raises FormErrors with every message, or Forbidden."""
     errors: dict[str, str] = {}
-    clean: dict = {}
 
-    def attempt(name, fn):
+    def attempt(fn, *args):
         try:
-            clean[name] = fn()
+            return fn(*args)
         except ValidationError as exc:
-            errors.setdefault(exc.field or name, exc.message)
+            errors.setdefault(exc.field, exc.message)
+            return None
 
-    def title():
-        value = " ".join((inp.title or "").split())
-        if not value:
-            raise ValidationError(_("Give the place a title."), field="title")
-        if len(value) > MAX_TITLE:
-            raise ValidationError(_("Use at most %(n)d characters.", n=MAX_TITLE), field="title")
-        return value
-
-    def body():
-        value = (inp.body or "").strip().replace("\r\n", "\n")
-        if len(value) > MAX_BODY:
-            raise ValidationError(_("Use at most %(n)d characters.", n=MAX_BODY), field="body")
-        return value
-
-    def language():
-        value = inp.language or current_app.config["DEFAULT_LOCALE"]
-        if value not in current_app.config["LANGUAGES"]:
-            raise ValidationError(_("Choose one of the offered languages."), field="language")
-        return value
-
-    def themes():
-        slugs = sorted({s.strip() for s in inp.themes if s and s.strip()})
-        if not slugs:
-            return []
-        found = db.session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all()
-        if len(found) != len(slugs):
-            raise ValidationError(_("Choose themes from the list."), field="themes")
-        return found
-
-    def consent():
-        if not inp.licence_consent and not editing:
-            raise ValidationError(
-                _("Please agree to the licences so that your story can be published."),
-                field="licence_consent",
-            )
-        return True
-
-    attempt("title", title)
-    attempt("body", body)
-    attempt("language", language)
-    attempt("themes", themes)
-    attempt("era", lambda: parse_era(inp.era))
-    attempt("licence_consent", consent)
-    check_licence = media_service.check_licence
-    attempt("photo_licence", lambda: check_licence(inp.photo_licence, "photo_licence"))
-
-    def photo_licences():
-        default = clean.get("photo_licence") or current_app.config["DEFAULT_MEDIA_LICENCE"]
-        chosen = inp.photo_licences
-        if not chosen:
-            return [default] * len(inp.photos)
-        if len(chosen) != len(inp.photos):
-            raise ValidationError(
-                _("Give one licence for each photo, in the order of the photos (or none, "
-                  "and the photos' licence applies to all of them)."),
-                field="photo_licences",
-            )
-        return [check_licence(code, "photo_licences") if code else default for code in chosen]
-
-    attempt("photo_licences", photo_licences)
-    attempt("audio_licence", lambda: check_licence(inp.audio_licence, "audio_licence"))
-    clean["credit_name"] = " ".join((inp.credit_name or "").split())[:120]
-
-    on_behalf = bool((inp.author_name or "").strip())
-    clean["on_behalf"] = on_behalf
-    if on_behalf and not editing:
-        if not (user.is_curator or user.is_helper):
-            # A role check, not a form error: the page never offers these fields to others.
-            raise Forbidden(_("Only curators and helpers may enter a story for someone else."))
-        clean["author_name"] = " ".join(inp.author_name.split())[:120]
-        if inp.consent_method not in ON_BEHALF_METHODS:
-            errors.setdefault("consent_method", _("Say how the person gave their consent."))
-        try:
-            consent_date = date.fromisoformat(inp.consent_date or "")
-            if consent_date > datetime.now(UTC).date():
-                errors.setdefault("consent_date", _("The date of consent cannot be in the future."))
-            clean["consent_date"] = consent_date
-        except ValueError:
-            errors.setdefault("consent_date", _("Give the date the consent was given."))
-    elif (inp.consent_method or inp.consent_scan) and not (user.is_curator or user.is_helper):
-        raise Forbidden(_("Only curators and helpers may enter a story for someone else."))
-
-    max_photos = media_service.setting("MAX_PHOTOS")
-    if len(inp.photos) > max_photos:
-        errors.setdefault("photo", _("Add at most %(n)d photos.", n=max_photos))
+    themes = attempt(_themes, inp.themes) or []
+    if not inp.licence_consent and not editing:
+        errors["licence_consent"] = _(
+            "Please agree to the licences so that your story can be published.")
+    on_behalf = _on_behalf(user, inp, errors, editing=editing)
     photos = []
-    for upload in inp.photos[:max_photos]:
+    for upload in inp.photos:
         try:
             photos.append(media_service.check_photo(upload.data, "photo"))
         except ValidationError as exc:
             errors.setdefault("photo", _("%(file)s: %(problem)s", file=upload.filename or "?",
                                          problem=exc.message))
-    clean["photos"] = photos
-    clean["audio"] = None
-    if inp.audio is not None:
-        attempt("audio", lambda: media_service.check_audio(inp.audio.data, "audio"))
-    clean["scan"] = None
-    if inp.consent_scan is not None and on_behalf:
-        attempt("scan", lambda: media_service.check_scan(inp.consent_scan.data, "consent_scan"))
-
-    lon, lat = inp.lon, inp.lat
-    from_photo = None
-    want_photo = (lon is None or lat is None) and inp.position_from_photo
-    if want_photo:
-        from_photo = next((p for p in photos if p.gps is not None), None)
-        if from_photo is None and "photo" not in errors:
-            errors.setdefault(
-                "position",
-                _("The photo carries no position (phones often remove it). Use your location "
-                  "or tap the map instead."),
-            )
-        elif from_photo is not None:
-            lon, lat = from_photo.gps
-    if "position" not in errors and not (want_photo and from_photo is None):
-        try:
-            clean["position"] = check_position(lon, lat)
-        except ValidationError as exc:
-            errors.setdefault("position", exc.message)
-    clean["gps_photo"] = from_photo
+    audio = inp.audio and attempt(media_service.check_audio, inp.audio.data, "audio")
+    scan = None
+    if inp.consent_scan is not None and on_behalf and not editing:
+        scan = attempt(media_service.check_scan, inp.consent_scan.data, "consent_scan")
+    position, gps_photo = _position(inp, photos, errors)
     if errors:
         raise FormErrors(errors)
-    return clean
+    return _Checked(themes, photos, audio, scan, position, gps_photo, on_behalf)
+
+
+def _themes(slugs: list[str]) -> list[Theme]:
+    slugs = sorted(set(slugs))
+    if not slugs:
+        return []
+    found = db.session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all()
+    if len(found) != len(slugs):
+        raise ValidationError(_("Choose themes from the list."), field="themes")
+    return list(found)
+
+
+def _on_behalf(user: User, inp: ContributionInput, errors: dict, *, editing: bool) -> bool:
+    """Whether the story is entered for someone else; only curators and helpers may (a role
+    check, not a form error: the page never offers these fields to others), and only with
+    the storyteller's consent, how and when it was given."""
+    on_behalf = bool(inp.author_name)
+    may = user.is_curator or user.is_helper
+    if on_behalf and not editing:
+        if not may:
+            raise Forbidden(_("Only curators and helpers may enter a story for someone else."))
+        if not inp.consent_method:
+            errors.setdefault("consent_method", _("Say how the person gave their consent."))
+        if inp.consent_date is None:
+            errors.setdefault("consent_date", _("Give the date the consent was given."))
+    elif (inp.consent_method or inp.consent_scan) and not may:
+        raise Forbidden(_("Only curators and helpers may enter a story for someone else."))
+    return on_behalf
+
+
+def _position(
+    inp: ContributionInput, photos: list, errors: dict
+) -> tuple[tuple[float, float] | None, object | None]:
+    """(lon, lat) and the photo it came from, if the contributor chose a photo's GPS; (None,
+    None) with the message in ``errors`` when there is no usable position."""
+    lon, lat = inp.lon, inp.lat
+    from_photo = None
+    if (lon is None or lat is None) and inp.position_from_photo:
+        from_photo = next((p for p in photos if p.gps is not None), None)
+        if from_photo is None:
+            if "photo" not in errors:
+                errors.setdefault("position", _(
+                    "The photo carries no position (phones often remove it). Use your "
+                    "location or tap the map instead."))
+            return None, None
+        lon, lat = from_photo.gps
+    try:
+        return check_position(lon, lat), from_photo
+    except ValidationError as exc:
+        errors.setdefault("position", exc.message)
+        return None, None
+
+
+def _checked_key(user: User, key: str | None, fingerprint: str) -> tuple[str | None, Place | None]:
+    """The idempotency key as stored, and the place a first request with it created."""
+    if key is None:
+        return None, None
+    key = key.strip()
+    if not (1 <= len(key) <= 100):
+        raise ValidationError(
+            _("The idempotency key must have 1 to 100 characters."), field="idempotency_key"
+        )
+    return key, _place_for_key(user, key, fingerprint)
+
+
+def _claim_key(user: User, key: str, fingerprint: str) -> Place | None:
+    """Claim the key before writing: a concurrent retry waits on the primary key and then
+    sees ours (the place it created is returned)."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(IdempotencyKey(user_id=user.id, key=key, request_hash=fingerprint))
+    except IntegrityError:
+        existing = _place_for_key(user, key, fingerprint)
+        if existing is not None:
+            return existing
+        raise
+    return None
 
 
 def create_contribution(
@@ -362,100 +307,88 @@ def create_contribution(
     With an ``idempotency_key`` a retry of the same contribution returns the place created
     the first time (created False); the same key with different content is a Conflict."""
     fingerprint = request_fingerprint(inp)
-    if idempotency_key is not None:
-        idempotency_key = idempotency_key.strip()
-        if not (1 <= len(idempotency_key) <= 100):
-            raise ValidationError(
-                _("The idempotency key must have 1 to 100 characters."), field="idempotency_key"
-            )
-        existing = _place_for_key(user, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
-
-    clean = _validated(user, inp)
-    lon, lat = clean["position"]
+    key, existing = _checked_key(user, idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, False
+    checked = _checked(user, inp)
+    lon, lat = checked.position
     if not inp.not_duplicate:
-        candidates = similar_places(clean["title"], lon, lat)
+        candidates = similar_places(inp.title, lon, lat)
         if candidates:
             raise PossibleDuplicate(candidates)
+    if key is not None and (existing := _claim_key(user, key, fingerprint)) is not None:
+        return existing, False
 
-    if idempotency_key is not None:
-        # Claim the key first: a concurrent retry waits on the primary key and then sees ours.
-        try:
-            with db.session.begin_nested():
-                db.session.add(IdempotencyKey(user_id=user.id, key=idempotency_key,
-                                              request_hash=fingerprint))
-        except IntegrityError:
-            existing = _place_for_key(user, idempotency_key, fingerprint)
-            if existing is not None:
-                return existing, False
-            raise
-
-    on_behalf = clean["on_behalf"]
-    year, precision = clean["era"]
+    on_behalf = checked.on_behalf
     place = Place(
-        slug=slugify(clean["title"], max_length=150) or "place",
-        title=clean["title"],
-        body=clean["body"],
-        geom=from_shape(Point(lon, lat), srid=4326),
-        era_year=year,
-        era_precision=precision,
-        language=clean["language"],
-        status="pending",
+        status=PlaceStatus.PENDING,
         author_id=None if on_behalf else user.id,
-        author_name=clean.get("author_name") if on_behalf else None,
+        author_name=inp.author_name if on_behalf else None,
         helper_id=user.id if on_behalf else None,
         consent_method=inp.consent_method if on_behalf else "self",
-        consent_date=clean.get("consent_date") if on_behalf else datetime.now(UTC).date(),
-        credit_name=clean["credit_name"]
-        or (clean.get("author_name") if on_behalf else user.display_name),
+        consent_date=inp.consent_date if on_behalf else datetime.now(UTC).date(),
+        credit_name=inp.credit_name or (inp.author_name if on_behalf else user.display_name),
         licence=STORY_LICENCE,
-        themes=clean["themes"],
     )
+    _apply(place, inp, checked)
     db.session.add(place)
     db.session.flush()
-    credit = place.credit_name
-    _store_media(user, place, clean, inp, credit, lon, lat)
-    db.session.flush()
-    db.session.add(
-        PlaceRevision(
-            place_id=place.id,
-            number=1,
-            base_version=0,
-            snapshot=snapshot(place, lon, lat),
-            status="pending",
-            author_id=user.id,
-            message="",
-        )
-    )
-    if idempotency_key is not None:
-        db.session.get(IdempotencyKey, (user.id, idempotency_key)).place_id = place.id
+    _store_media(user, place, checked, inp)
+    _add_revision(user, place, checked.position, number=1, base_version=0)
+    if key is not None:
+        db.session.get(IdempotencyKey, (user.id, key)).place_id = place.id
     db.session.flush()
     return place, True
 
 
-def _store_media(user, place, clean, inp, credit, lon, lat, first_position: int = 0) -> None:
-    confirmed = clean["gps_photo"]
-    for i, checked in enumerate(clean["photos"]):
+def _apply(place: Place, inp: ContributionInput, checked: _Checked) -> None:
+    """The place's own fields from a checked input (contribution and edit alike)."""
+    lon, lat = checked.position
+    place.title = inp.title
+    place.slug = slugify(inp.title, max_length=150) or "place"
+    place.body = inp.body
+    place.geom = from_shape(Point(lon, lat), srid=4326)
+    place.era_year, place.era_precision = parse_era(inp.era)
+    place.language = inp.language
+    place.themes = checked.themes
+
+
+def _add_revision(user: User, place: Place, position, *, number: int, base_version: int):
+    """The place's next revision, pending review, with a snapshot of it as it is now (its
+    media flushed first, so the snapshot lists their ids)."""
+    db.session.flush()
+    db.session.add(PlaceRevision(
+        place_id=place.id, number=number, base_version=base_version,
+        snapshot=snapshot(place, *position), status=RevisionStatus.PENDING,
+        author_id=user.id, message="",
+    ))
+
+
+def _store_media(user: User, place: Place, checked: _Checked, inp: ContributionInput,
+                 first_position: int = 0) -> None:
+    lon, lat = checked.position
+    credit = place.credit_name
+    licences = inp.licences_of_photos()
+    for i, photo in enumerate(checked.photos):
         # The photo's GPS is kept only when it became the place's position.
-        keep = checked is confirmed or (
+        keep = photo is checked.gps_photo or (
             inp.position_source == "photo"
-            and checked.gps is not None
-            and abs(checked.gps[0] - lon) < 1e-6
-            and abs(checked.gps[1] - lat) < 1e-6
+            and photo.gps is not None
+            and abs(photo.gps[0] - lon) < 1e-6
+            and abs(photo.gps[1] - lat) < 1e-6
         )
         media_service.store_photo(
-            checked, uploader=user, place=place, keep_gps=keep, caption=inp.photo_caption,
-            credit=credit, licence=clean["photo_licences"][i], position=first_position + i,
+            photo, uploader=user, place=place, keep_gps=keep, caption=inp.photo_caption,
+            credit=credit, licence=licences[i], position=first_position + i,
         )
-    if clean["audio"] is not None:
+    if checked.audio is not None:
         media_service.store_audio(
-            clean["audio"], uploader=user, place=place, credit=credit,
-            licence=clean["audio_licence"], position=first_position + len(clean["photos"]),
+            checked.audio, uploader=user, place=place, credit=credit,
+            licence=inp.audio_licence, position=first_position + len(checked.photos),
         )
-    if clean.get("scan") is not None:
-        media_service.store_photo(clean["scan"], uploader=user, place=place, kind="consent_scan",
-                                  credit=credit)
+    if checked.scan is not None:
+        media_service.store_photo(checked.scan, uploader=user, place=place,
+                                  kind=MediaKind.CONSENT_SCAN, credit=credit)
 
 
 # --- reading and editing one's own ---------------------------------------------------------
@@ -497,7 +430,7 @@ def my_contributions(user: User) -> list[dict]:
             "state": contribution_state(p, revision_status),
             "message": (rev.review_message if rev else None) or "",
             "editable": p.status in EDITABLE_STATUSES and p.merged_into_id is None,
-            "media": [m for m in p.media if m.kind != "consent_scan"],
+            "media": [m for m in p.media if m.kind != MediaKind.CONSENT_SCAN],
             "media_notes": {m.id: note for m in p.media if (note := _media_note(m))},
         })
     return out
@@ -508,7 +441,7 @@ def _media_note(medium: Media) -> str:
     reason they gave for refusing it."""
     if medium.review_message:
         return medium.review_message
-    if medium.status == "rejected" and medium.review_reason:
+    if medium.status == MediaStatus.REJECTED and medium.review_reason:
         # Imported here: moderation imports revisions, which imports this module.
         from app.services.moderation import REASON_CODES
 
@@ -522,8 +455,8 @@ def contribution_state(place: Place, revision_status: str) -> str:
     state of its latest revision, which may still say "approved"."""
     if place.merged_into_id is not None:
         return "merged"
-    if place.status == "archived":
-        return "archived"
+    if place.status == PlaceStatus.ARCHIVED:
+        return PlaceStatus.ARCHIVED
     if place.hidden_at is not None:
         return "hidden"
     return revision_status
@@ -542,6 +475,40 @@ def update_contribution(
 ) -> Place:
     """Edit my contribution while it waits for review: a new revision supersedes the pending
     one. ``version`` is the place version the edit started from (Conflict when stale)."""
+    place = _editable_own(user, place_id, version)
+    if inp.lon is None and not inp.position_from_photo:
+        point = to_shape(place.geom)  # the page sends no position when it was not moved
+        inp.lon, inp.lat = point.x, point.y
+    checked = _checked(user, inp, editing=True)
+    _apply(place, inp, checked)
+    if inp.credit_name:
+        place.credit_name = inp.credit_name
+    place.updated_at = datetime.now(UTC)
+    doomed = [m for m in place.media if m.id in set(remove_media or [])]
+    media_service.delete_files_after_commit(doomed)
+    for m in doomed:
+        place.media.remove(m)
+        db.session.delete(m)
+    next_position = max((m.position for m in place.media), default=-1) + 1
+    _store_media(user, place, checked, inp, first_position=next_position)
+    db.session.flush()
+    revisions = db.session.scalars(
+        select(PlaceRevision).where(PlaceRevision.place_id == place.id)
+        .order_by(PlaceRevision.number)
+    ).all()
+    for rev in revisions:
+        if rev.status in (RevisionStatus.PENDING, RevisionStatus.CHANGES_REQUESTED):
+            rev.status = RevisionStatus.SUPERSEDED
+    _add_revision(user, place, checked.position,
+                  number=(revisions[-1].number + 1) if revisions else 1,
+                  base_version=place.version)
+    place.status = PlaceStatus.PENDING
+    db.session.flush()
+    return place
+
+
+def _editable_own(user: User, place_id: int, version: int) -> Place:
+    """My contribution, if it still waits for review and is as I saw it (``version``)."""
     place = get_own(user, place_id)
     if user.id not in (place.author_id, place.helper_id):
         raise Forbidden(_("Only the author can change this contribution here."))
@@ -555,50 +522,6 @@ def update_contribution(
             _("This contribution changed in the meantime. Reload the page and try again."),
             code="stale_version",
         )
-    if inp.lon is None and not inp.position_from_photo:
-        point = to_shape(place.geom)
-        inp.lon, inp.lat = point.x, point.y
-    clean = _validated(user, inp, editing=True)
-    lon, lat = clean["position"]
-    year, precision = clean["era"]
-    place.title = clean["title"]
-    place.slug = slugify(clean["title"], max_length=150) or "place"
-    place.body = clean["body"]
-    place.geom = from_shape(Point(lon, lat), srid=4326)
-    place.era_year, place.era_precision = year, precision
-    place.language = clean["language"]
-    place.themes = clean["themes"]
-    if clean["credit_name"]:
-        place.credit_name = clean["credit_name"]
-    place.updated_at = datetime.now(UTC)
-    doomed = [m for m in place.media if m.id in set(remove_media or [])]
-    media_service.delete_files_after_commit(doomed)
-    for m in doomed:
-        place.media.remove(m)
-        db.session.delete(m)
-    clean["scan"] = None
-    next_pos = max((m.position for m in place.media), default=-1) + 1
-    _store_media(user, place, clean, inp, place.credit_name, lon, lat, first_position=next_pos)
-    db.session.flush()
-    revisions = db.session.scalars(
-        select(PlaceRevision).where(PlaceRevision.place_id == place.id)
-        .order_by(PlaceRevision.number)
-    ).all()
-    for rev in revisions:
-        if rev.status in ("pending", "changes_requested"):
-            rev.status = "superseded"
-    db.session.add(
-        PlaceRevision(
-            place_id=place.id,
-            number=(revisions[-1].number + 1) if revisions else 1,
-            base_version=place.version,
-            snapshot=snapshot(place, lon, lat),
-            status="pending",
-            author_id=user.id,
-        )
-    )
-    place.status = "pending"
-    db.session.flush()
     return place
 
 

@@ -4,7 +4,6 @@ none of them imports another for them."""
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -42,18 +41,6 @@ def parse_era(value: str | None) -> tuple[int | None, str | None]:
     (or "1960er") a decade; empty means unknown (None, None). See ``story_era``."""
     era = story_era(value)
     return (era.year, era.precision) if era else (None, None)
-
-
-def parse_float(value, field_name: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("This is not a number."), field=field_name) from exc
-    if not math.isfinite(number):
-        raise ValidationError(_("This is not a number."), field=field_name)
-    return number
 
 
 def in_service_area(lon: float, lat: float) -> bool:

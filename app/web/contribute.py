@@ -22,7 +22,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from geoalchemy2.shape import to_shape
 
-from app.errors import DomainError, rerenders_form
+from app.errors import rerenders_form
+from app.inputs.contribution import contribution_edit_from, contribution_from, similar_query
 from app.licences import licence_name
 from app.services import contribute as service
 from app.services.media import setting
@@ -116,7 +117,7 @@ def _refused_form(errors, exc, *_args, **_kwargs):
 @rerenders_form(_refused_form)
 def submit():
     """The form without JavaScript (with it, the page posts to the API instead)."""
-    inp = service.input_from_form(request.form, request.files)
+    inp = contribution_from(request.form, request.files)
     place, _created = service.create_contribution(
         current_user._get_current_object(), inp,
         idempotency_key=request.form.get("idempotency_key") or None,
@@ -129,14 +130,10 @@ def submit():
 @login_required
 def similar():
     """Places that might be the same (for the hint while typing)."""
-    try:
-        lon = service.parse_float(request.args.get("lon"), "lon")
-        lat = service.parse_float(request.args.get("lat"), "lat")
-    except DomainError:
-        lon = lat = None
-    if lon is None or lat is None:
+    query = similar_query(request.args)
+    if query is None:
         return jsonify({"candidates": []})
-    return jsonify({"candidates": service.similar_places(request.args.get("title", ""), lon, lat)})
+    return jsonify({"candidates": service.similar_places(*query)})
 
 
 @bp.get("/contribute/csrf")
@@ -204,10 +201,8 @@ def edit(place_id: int):
         if place.status not in service.EDITABLE_STATUSES:
             return render_template("contribute/not_editable.html", place=place), 409
         return _render_edit(place, _edit_values(place))
-    inp = service.input_from_form(request.form, request.files)
-    service.update_contribution(
-        user, place_id, inp, version=request.form.get("version", type=int) or 0,
-        remove_media=[int(x) for x in request.form.getlist("remove_media") if x.isdigit()],
-    )
+    edit = contribution_edit_from(request.form, request.files)
+    service.update_contribution(user, place_id, edit.contribution, version=edit.version,
+                                remove_media=edit.remove_media)
     flash(_("Your changes are saved and wait for review."), "info")
     return redirect(url_for("contribute.mine", _anchor=f"place-{place_id}"), code=303)

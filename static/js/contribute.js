@@ -411,8 +411,8 @@ function clearErrors() {
 }
 
 const FIELD_TARGETS = {
-  position: "position", photo: "photos", photo_licences: "photos", audio: "recording", Title: "title",
-  licence_consent: "licence_consent", "Idempotency-Key": "submit",
+  position: "position", photo: "photos", photo_licences: "photos", audio: "recording",
+  licence_consent: "licence_consent", idempotency_key: "submit",
 };
 
 function showError(field, message) {
