@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Media
+from app.models.statuses import MediaKind, MediaStatus
 from app.services import visibility
 from geo.exif import gps_from_exif
 
@@ -292,7 +293,7 @@ def store_photo(
     *,
     uploader,
     place=None,
-    kind: str = "photo",
+    kind: str = MediaKind.PHOTO,
     keep_gps: bool = False,
     caption: str = "",
     credit: str = "",
@@ -314,7 +315,7 @@ def store_photo(
     base = key.rsplit(".", 1)[0]
     variants = {}
     # A consent form names a person and is for curators only: it gets no public copy.
-    for name, longest in PHOTO_VARIANTS.items() if kind != "consent_scan" else ():
+    for name, longest in PHOTO_VARIANTS.items() if kind != MediaKind.CONSENT_SCAN else ():
         vkey = f"{base}-{name}.jpg"
         _write(public_path(vkey), _encode_jpeg(checked.image, longest))
         variants[name] = vkey
@@ -334,7 +335,7 @@ def store_photo(
         caption=caption[:2000],
         credit=credit[:120],
         licence=licence or current_app.config["DEFAULT_MEDIA_LICENCE"],
-        status="pending",
+        status=MediaStatus.PENDING,
         position=position,
     )
     db.session.add(media)
@@ -452,7 +453,7 @@ def store_audio(
     media = Media(
         place=place,
         uploader_id=uploader.id if uploader else None,
-        kind="audio",
+        kind=MediaKind.AUDIO,
         storage_key=key,
         mime=checked.mime,
         size_bytes=len(checked.data),
@@ -462,7 +463,7 @@ def store_audio(
         caption=caption[:2000],
         credit=credit[:120],
         licence=licence or current_app.config["DEFAULT_MEDIA_LICENCE"],
-        status="pending",
+        status=MediaStatus.PENDING,
         position=position,
     )
     db.session.add(media)

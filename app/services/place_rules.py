@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.models import Place
+from app.models.statuses import MediaKind
 from geo import era as geo_era
 from geo.errors import EraError
 from geo.measure import ServiceArea
@@ -72,6 +73,6 @@ def snapshot(place: Place, lon: float, lat: float) -> dict:
     from app.services.seed import place_snapshot
 
     data = place_snapshot(place, lon, lat, [t.slug for t in place.themes])
-    data["media"] = [m.id for m in place.media if m.kind != "consent_scan"]
+    data["media"] = [m.id for m in place.media if m.kind != MediaKind.CONSENT_SCAN]
     data["credit_name"] = place.credit_name
     return data

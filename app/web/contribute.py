@@ -25,10 +25,12 @@ from geoalchemy2.shape import to_shape
 from app.errors import rerenders_form
 from app.inputs.contribution import contribution_edit_from, contribution_from, similar_query
 from app.licences import licence_name
+from app.models.statuses import MediaKind
 from app.services import contribute as service
 from app.services.media import setting
 from app.services.themes import theme_choices
 from app.web.forms import messages_by_field
+from geo.era import DECADE
 
 bp = Blueprint("contribute", __name__)
 
@@ -160,7 +162,7 @@ def _edit_values(place) -> dict:
     point = to_shape(place.geom)
     era = ""
     if place.era_year:
-        era = f"{place.era_year}s" if place.era_precision == "decade" else str(place.era_year)
+        era = f"{place.era_year}s" if place.era_precision == DECADE else str(place.era_year)
     return {
         "title": place.title, "body": place.body, "lon": f"{point.x:.7f}",
         "lat": f"{point.y:.7f}", "themes": [t.slug for t in place.themes], "era": era,
@@ -179,7 +181,7 @@ def _render_edit(place, values, errors=None, status=200):
         languages=current_app.config["LANGUAGES"],
         licences=setting("MEDIA_LICENCES"),
         licence_options=_licence_options(),
-        media=[m for m in place.media if m.kind != "consent_scan"],
+        media=[m for m in place.media if m.kind != MediaKind.CONSENT_SCAN],
         limits={"maxPhotos": setting("MAX_PHOTOS")},
         service_area=current_app.config["SERVICE_AREA"],
     ), status
