@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.models.statuses import MediaKind, MediaStatus
 from tests.e2e.test_a11y import AXE, TAGS
 from tests.e2e.test_contribute_flow import register
 from tests.e2e.waits import map_settled, until, until_js
@@ -38,7 +39,7 @@ def licences_of(e2e_app, title) -> list[str] | None:
         out = None
         if place is not None:
             out = [m.licence for m in db.session.scalars(
-                select(Media).where(Media.place_id == place.id, Media.kind == "photo")
+                select(Media).where(Media.place_id == place.id, Media.kind == MediaKind.PHOTO)
                 .order_by(Media.position))]
         db.session.remove()
         return out
@@ -142,7 +143,7 @@ def test_follow_mode_credits_the_photo_and_the_recording_of_a_stop(page, e2e_app
                                   licence="CC0-1.0")
         audio = media.store_audio(media.check_audio(_wav()), uploader=None, place=first,
                                   credit="Hans", licence="CC-BY-4.0")
-        photo.status = audio.status = "approved"
+        photo.status = audio.status = MediaStatus.APPROVED
         db.session.commit()
         db.session.remove()
 

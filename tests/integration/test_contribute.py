@@ -6,6 +6,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from app.models.statuses import MediaKind, PlaceStatus
 from tests.conftest import CORPUS, create_user, login
 from tests.integration.test_media import assert_no_metadata, files_under, jpeg_with_gps
 
@@ -234,9 +235,9 @@ def test_similar_approved_place_within_50_m_asks_first(client, resident, db_sess
     from app.models import Place
 
     login(client, resident.email)
-    existing = Place(slug="stadthaus", title="Stadthaus Winterthur", status="approved",
+    existing = Place(slug="stadthaus", title="Stadthaus Winterthur", status=PlaceStatus.APPROVED,
                      geom=from_shape(Point(8.7265, 47.4993), srid=4326))
-    far = Place(slug="stadthaus-2", title="Stadthaus Winterthur", status="approved",
+    far = Place(slug="stadthaus-2", title="Stadthaus Winterthur", status=PlaceStatus.APPROVED,
                 geom=from_shape(Point(8.7300, 47.4993), srid=4326))  # about 260 m east
     db_session.add_all([existing, far])
     # Committed (a savepoint release): the refused request below rolls back its own work.
@@ -278,7 +279,7 @@ def test_helper_enters_a_story_on_behalf_with_consent(client, db_session, media_
     assert place.author_name == "Frau Meier" and place.helper_id == helper.id
     assert place.author_id is None and place.consent_method == "paper_form"
     assert place.credit_name == "Rosa"
-    [scan_row] = db_session.scalars(select(Media).where(Media.kind == "consent_scan"))
+    [scan_row] = db_session.scalars(select(Media).where(Media.kind == MediaKind.CONSENT_SCAN))
     assert scan_row.variants == {}  # never public
     assert resp.get_json()["properties"]["media"] == []
     missing = post(client, form(author_name="Herr Huber"))
@@ -345,7 +346,7 @@ def test_edit_while_pending_supersedes_the_revision(client, resident, curator, d
     other = create_user("other@example.org")
     login(client, other.email)
     assert client.get(f"/me/contributions/{place.id}/edit").status_code == 404
-    place.status = "approved"
+    place.status = PlaceStatus.APPROVED
     db_session.commit()
     client.post("/logout")
     login(client, resident.email)

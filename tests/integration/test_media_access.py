@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from app.models.statuses import MediaStatus, PlaceStatus
 from tests.conftest import create_user, login
 from tests.integration.test_contribute import PHOTOS, form, post
 from tests.integration.test_pwa_pages import _wav
@@ -66,9 +67,9 @@ def test_pending_media_only_for_the_uploader_and_curators(app, client, curator, 
 
 def test_approved_media_of_a_public_place_are_for_everyone_and_cacheable(app, pending, db_session):
     place, media = pending
-    place.status = "approved"
+    place.status = PlaceStatus.APPROVED
     for m in media:
-        m.status = "approved"
+        m.status = MediaStatus.APPROVED
     db_session.flush()
     anonymous = client_of(app)
     for url in urls_of(media):
@@ -85,9 +86,9 @@ def test_media_leaving_the_public_are_gone_for_everyone_else(
     from datetime import UTC, datetime
 
     place, media = pending
-    place.status = "approved"
+    place.status = PlaceStatus.APPROVED
     for m in media:
-        m.status = "approved"
+        m.status = MediaStatus.APPROVED
     what, state = change.split()
     for m in media:
         if what == "medium":
@@ -97,7 +98,7 @@ def test_media_leaving_the_public_are_gone_for_everyone_else(
         if state == "hidden":
             place.hidden_at = datetime.now(UTC)
         else:
-            place.status = "rejected"
+            place.status = PlaceStatus.REJECTED
     db_session.flush()
     anonymous = client_of(app)
     create_user("neighbour@example.org")

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from app.models.statuses import MediaKind, MediaStatus, PlaceStatus
 from tests.conftest import login
 from tests.integration.test_contribute import form, post
 from tests.integration.test_media import files_under
@@ -40,7 +41,7 @@ def photo_licences_of(db_session, place_id) -> list[tuple[int, str]]:
     from app.models import Media
 
     rows = db_session.scalars(select(Media).where(Media.place_id == place_id,
-                                                  Media.kind == "photo")
+                                                  Media.kind == MediaKind.PHOTO)
                               .order_by(Media.position)).all()
     return [(m.width, m.licence) for m in rows]
 
@@ -177,9 +178,9 @@ def public_photos(client, resident, db_session):
                                 audio=(io.BytesIO(_wav()), "r.wav"),
                                 audio_licence="CC-BY-SA-4.0")).get_json()
     place = db_session.get(Place, feature["id"])
-    place.status = "approved"
+    place.status = PlaceStatus.APPROVED
     for m in place.media:
-        m.status = "approved"
+        m.status = MediaStatus.APPROVED
     db_session.flush()
     return place
 
@@ -217,7 +218,7 @@ def test_follow_mode_carries_the_credit_and_licence_of_photo_and_recording(
                                   place=first, credit="Rosa R.", licence="CC0-1.0")
         audio = media.store_audio(media.check_audio(_wav()), uploader=None, place=first,
                                   credit="Hans", licence="CC-BY-4.0")
-    photo.status = audio.status = "approved"
+    photo.status = audio.status = MediaStatus.APPROVED
     db_session.flush()
     html = app.test_client().get("/tours/altstadt-erinnerungen/follow").get_data(as_text=True)
     data = json.loads(re.search(
