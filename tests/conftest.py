@@ -302,11 +302,67 @@ def app(request):
     return request.getfixturevalue("_empty_app")
 
 
+class _Borrowed:
+    """The session's connection lent to one read: closing it gives it back, not away."""
+
+    def __init__(self, connection):
+        self._connection = connection
+        self._fairy = connection.connection
+        self.dbapi_connection = self._fairy.dbapi_connection
+
+    def cursor(self):
+        return _AnnouncedCursor(self._fairy.cursor(), self._connection)
+
+    def invalidate(self, exc=None):
+        pass  # the test's own connection: it ends with the test
+
+    def close(self):
+        pass
+
+
+class _AnnouncedCursor:
+    """A driver cursor that announces each statement as SQLAlchemy's ``before_cursor_execute``
+    event, which the read path itself skips: tests that watch what the app runs (the index
+    test explains every spatial statement) see the public reads too."""
+
+    def __init__(self, cursor, connection):
+        self._cursor = cursor
+        self._connection = connection
+
+    def execute(self, statement, parameters=None):
+        self._connection.dispatch.before_cursor_execute(
+            self._connection, self._cursor, statement, parameters, None, False
+        )
+        return self._cursor.execute(statement, parameters)
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+class SessionReadEngine:
+    """The app's read engine during a test (app/services/geodata/engine.py): public reads
+    take their production path (driver SQL, cursor, rows, errors) on the connection of the
+    test's outer transaction, the only one that sees what the test wrote. Like a read through
+    the session it flushes first and runs inside the session's savepoint, so a refused
+    request's rollback also clears a failed read."""
+
+    def __init__(self, dialect):
+        self.dialect = dialect
+
+    def raw_connection(self):
+        from app.extensions import db
+
+        db.session.flush()
+        return _Borrowed(db.session.connection())
+
+
 @pytest.fixture
 def db_session(app):
     """Each test runs inside an outer transaction that is rolled back: app commits become
-    savepoints (see STYLE.md and flask-sqlalchemy#1171)."""
+    savepoints (see STYLE.md and flask-sqlalchemy#1171); public reads use the same
+    connection (SessionReadEngine)."""
     from app.extensions import db
+    from app.services.geodata.engine import READ_ENGINE
 
     with app.app_context():
         engines = db.engines
@@ -316,10 +372,15 @@ def db_session(app):
             transaction = connection.begin()
             originals[key] = (engine, connection, transaction)
             engines[key] = connection
+        read_engine = app.extensions.get(READ_ENGINE)
+        app.extensions[READ_ENGINE] = SessionReadEngine(engines[None].dialect)
         try:
             yield db.session
         finally:
             db.session.remove()
+            app.extensions.pop(READ_ENGINE)
+            if read_engine is not None:
+                app.extensions[READ_ENGINE] = read_engine
             for key, (engine, connection, transaction) in originals.items():
                 transaction.rollback()
                 connection.close()

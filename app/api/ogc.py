@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -27,6 +27,7 @@ from flask_babel import gettext
 
 from app.api import ogc_html
 from app.api.http import public_read
+from app.api.query_params import N_, parse_bbox, parse_datetime, year_range
 from app.errors import DomainError, NotFound, ValidationError, asks_for_html
 from app.licences import licence_name, licence_url
 from app.services import geodata
@@ -55,12 +56,6 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
-def N_(message: str) -> str:
-    """Marks an error message for the catalogue (``N_`` is gettext's name for "extract now,
-    translate later"); ``_say`` translates it when it is shown."""
-    return message
-
-
 def _say(message: str, **params) -> str:
     """An error message: on an HTML page in the visitor's language; in JSON in English, the
     language the API has always answered in."""
@@ -69,12 +64,8 @@ def _say(message: str, **params) -> str:
     return message % params if params else message
 
 
-# geodata's messages (English, for the API), listed here so HTML pages can show them translated.
-GEODATA_MESSAGES = (
-    N_("bbox must be four numbers: minLon,minLat,maxLon,maxLat."),
-    N_("bbox must lie within -180..180, -90..90 with min before max."),
-    N_("No public place with this id."),
-)
+# geodata's message (English, for the API), listed here so HTML pages can show it translated.
+GEODATA_MESSAGES = (N_("No public place with this id."),)
 
 
 def read(max_age: int) -> Callable:
@@ -265,43 +256,6 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
-def _instant(raw: str, end: bool) -> datetime | None:
-    if raw in ("..", ""):
-        return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(
-            _say(N_("datetime must be an RFC 3339 date-time or an interval a/b (.. for open).")),
-            field="datetime",
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def parse_datetime(raw: str | None) -> tuple[datetime | None, datetime | None] | None:
-    """``datetime`` as (start, end); a single instant is a zero-length interval."""
-    if raw is None:
-        return None
-    if "/" in raw:
-        a, b = raw.split("/", 1)
-        start, end = _instant(a, False), _instant(b, True)
-        if start is None and end is None and not (a == ".." or b == ".."):
-            raise BadRequest(_say(N_("datetime interval needs at least one end.")),
-                             field="datetime")
-        if start and end and start > end:
-            raise BadRequest(_say(N_("datetime interval ends before it starts.")),
-                             field="datetime")
-        return start, end
-    instant = _instant(raw, False)
-    if instant is None:
-        raise BadRequest(_say(N_("datetime must be a date-time or an interval.")),
-                         field="datetime")
-    return instant, instant
-
-
 def _page_links(cid: str, offset: int, limit: int, page: geodata.FeaturePage) -> list[dict]:
     base = f"{_root()}/collections/{cid}/items"
     args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
@@ -338,20 +292,16 @@ def items(cid: str):
                               names=", ".join(unknown)), field=unknown[0])
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 10_000_000)
-    bbox = None
-    if request.args.get("bbox"):
-        try:
-            bbox = geodata.parse_bbox(request.args["bbox"])
-        except ValidationError as exc:
-            raise BadRequest(_say(exc.message), field="bbox") from None
-    when = parse_datetime(request.args.get("datetime"))
+    try:
+        bbox = parse_bbox(request.args["bbox"]) if request.args.get("bbox") else None
+        when = parse_datetime(request.args.get("datetime"))
+    except ValidationError as exc:
+        raise BadRequest(_say(exc.message), field=exc.field) from None
     site = request.url_root.rstrip("/")
     if cid == "places":
-        years = geodata.year_range(*(d.date() if d else None for d in when)) if when else None
-        page = geodata.ogc_places(bbox, years, limit, offset, site)
+        page = geodata.ogc_places(bbox, year_range(when) if when else None, limit, offset, site)
     else:
-        published = tuple(d.isoformat() if d else None for d in when) if when else None
-        page = geodata.ogc_tours(bbox, published, limit, offset, site)
+        page = geodata.ogc_tours(bbox, when, limit, offset, site)
     head: dict = {
         "type": "FeatureCollection",
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

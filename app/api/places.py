@@ -24,7 +24,8 @@ from app.api.geojson import (
     PlaceFeatureSchema,
 )
 from app.api.http import public_read
-from app.errors import Forbidden, NotFound, ValidationError
+from app.api.query_params import cursor_kind, encode_cursor, place_query
+from app.errors import Forbidden, NotFound
 from app.services import geodata, revisions
 from app.services.moderation import redirect_target
 
@@ -123,26 +124,6 @@ def collection_body(page: geodata.FeaturePage, links: list[dict], **members) -> 
     return json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features + "}"
 
 
-def _query_from(args: dict) -> geodata.PlaceQuery:
-    query = geodata.PlaceQuery(limit=args["limit"], cursor=args.get("cursor"))
-    if args.get("bbox"):
-        query.bbox = geodata.parse_bbox(args["bbox"])
-    if args.get("near"):
-        query.near = geodata.parse_point(args["near"])
-    if args.get("radius") is not None:
-        if query.near is None:
-            raise ValidationError("radius needs near=lon,lat.", field="radius")
-        query.radius = args["radius"]
-    if args.get("theme"):
-        query.themes = [s.strip() for s in args["theme"].split(",") if s.strip()]
-    if args.get("q") and args["q"].strip():
-        query.q = args["q"]
-    if args.get("era"):
-        query.era = geodata.parse_era(args["era"])
-    query.has_audio = args.get("has_audio")
-    return query
-
-
 @blp.route("/places")
 # An instance, not the class: webargs would build the schema again on every request.
 @blp.arguments(PlaceListArgs(), location="query", as_kwargs=True)
@@ -155,15 +136,16 @@ def list_places(**args):
     places come nearest first (each with `distance_m`), optionally within `radius` metres.
     Pages come in a stable order (by id, or by distance then id): follow `next_cursor`
     (or the `next` link) until it is null."""
-    query = _query_from(args)
+    query = place_query(args)
     page = geodata.places_page(query, site_root())
     base = site_root() + "/api/v1/places"
     given = {k: v for k, v in request.args.items() if k != "cursor"}
     links = [{"rel": "self", "type": GEOJSON, "href": base + "?" + urlencode(request.args)}]
-    if page.next_cursor:
+    cursor = encode_cursor(cursor_kind(query), *page.next_key) if page.next_key else None
+    if cursor:
         links.append({"rel": "next", "type": GEOJSON,
-                      "href": base + "?" + urlencode({**given, "cursor": page.next_cursor})})
-    return geojson_response(collection_body(page, links, next_cursor=page.next_cursor))
+                      "href": base + "?" + urlencode({**given, "cursor": cursor})})
+    return geojson_response(collection_body(page, links, next_cursor=cursor))
 
 
 MERGED_REDIRECT = {

@@ -1,5 +1,6 @@
 """Public reads on their own autocommit engine, straight through the driver's cursor, with
-committed data (the other API tests read through a session bound to an outer transaction)."""
+committed data (the other API tests take the same path on the connection of their outer
+transaction: tests/conftest.py SessionReadEngine)."""
 
 from __future__ import annotations
 
@@ -61,9 +62,9 @@ def test_reads_on_the_driver_path_match_the_database(e2e_app):
 
 
 def test_a_query_error_on_the_driver_path_is_a_problem_not_a_traceback(e2e_app, monkeypatch):
-    from app.services import geodata
+    from app.services.geodata import features
 
-    monkeypatch.setattr(geodata, "PUBLIC", "places.no_such_column IS NULL")
+    monkeypatch.setattr(features, "PUBLIC", "places.no_such_column IS NULL")
     resp = e2e_app.test_client().get("/api/v1/places/1")
     assert resp.status_code == 500
     assert resp.mimetype == "application/problem+json"
