@@ -1,12 +1,14 @@
 """Marshmallow schemas of the open-data answers (GeoJSON, RFC 7946), for the OpenAPI document.
 
-The answers themselves are built by PostGIS (app/services/geodata.py) and passed on as bytes;
+The answers themselves are built by PostGIS (app/services/geodata/) and passed on as bytes;
 these schemas describe them, and the schemathesis test checks that they agree.
 """
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
+
+from app.models.statuses import MediaKind
 
 GEOJSON = "application/geo+json"
 
@@ -40,7 +42,7 @@ class EraSchema(Schema):
 
 class MediaSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["photo", "audio"]))
+    kind = fields.String(required=True, validate=validate.OneOf([MediaKind.PHOTO, MediaKind.AUDIO]))
     mime = fields.String(required=True, metadata={"example": "image/jpeg"})
     url = fields.String(required=True, metadata={"example": "https://example.org/media/ab/x.jpg"})
     thumbnail_url = fields.String(allow_none=True)

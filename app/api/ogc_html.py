@@ -17,6 +17,7 @@ from flask_babel import format_datetime, get_locale, gettext, ngettext
 
 from app.formatting import format_distance, format_era, format_minutes
 from app.licences import licence_info
+from app.models.statuses import MediaKind
 from app.services.geodata import DATA_LICENCE, TOUR_LICENCE
 from app.services.themes import theme_choices
 
@@ -301,7 +302,7 @@ def _place_entries(props: dict, lon: float, lat: float) -> list[dict]:
         _entry("body", gettext("Story"), props.get("body"), "markdown"),
     ]
     media = [{"url": m["url"], "caption": m.get("caption") or "",
-              "kind": gettext("Photo") if m["kind"] == "photo" else gettext("Recording"),
+              "kind": gettext("Photo") if m["kind"] == MediaKind.PHOTO else gettext("Recording"),
               "credit": m.get("credit") or "", "licence": licence(m.get("licence"))}
              for m in props.get("media") or []]
     if media:

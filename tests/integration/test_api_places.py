@@ -227,6 +227,7 @@ def test_theme_q_era_and_audio_filters(client, city):
     assert names("era=1965") == {"Alte Kaserne"}  # inside the 1960s
     assert names("era=1900/1920") == {"Sulzer Areal"}
     assert names("era=1910s") == {"Sulzer Areal"}
+    assert names("era=1965s") == {"Alte Kaserne"}  # the decade 1965 falls in (geo/era.py)
     assert names("has_audio=true") == {"Alte Kaserne"}
     assert names("has_audio=false") == {"Sulzer Areal", "Stadthaus"}
 
@@ -242,6 +243,7 @@ def test_theme_q_era_and_audio_filters(client, city):
         ("radius=100", "radius"),
         ("theme=nope", "theme"),
         ("era=soon", "era"),
+        ("era=1950/1900", "era"),
         ("cursor=bm90LWEtY3Vyc29y", "cursor"),
         ("near=8.7,47.5&cursor=WyJpZCIsNDJd", "cursor"),
     ],
