@@ -1,6 +1,6 @@
-"""schemathesis over the whole API with each role's token, NUL characters in generated text
-included: whoever calls, with whatever input, every answer is one the document describes and
-none is a server error."""
+"""schemathesis over the whole API, reads and writes, with each role's token, NUL characters in
+generated text included: whoever calls, with whatever input, every answer is one the document
+describes and none is a server error. (Reads on a denser city: test_openapi.py.)"""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from app.services.accounts import create_api_token
 from tests.conftest import create_user, per_request_g
 
 ROLES = ("anonymous", "resident", "curator", "admin")
+# Curators may do the most, so their requests get furthest into the writes.
+EXAMPLES = {"curator": 12}
 
 
 def _headers(role: str) -> dict:
@@ -34,13 +36,16 @@ def test_every_operation_answers_within_the_document_for_every_role(app, demo, m
     api.config.generation.update(allow_x00=True)
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= 30
+    assert sum(op.method.upper() in ("POST", "PUT", "PATCH", "DELETE") for op in operations) >= 15
 
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=6, deadline=None, derandomize=True, database=None,
+        @settings(max_examples=EXAMPLES.get(role, 6), deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
+            # Generated ids rarely name a real place or tour: a 404 or 422 (documented) is the
+            # expected answer to most; what matters is that none is a 5xx or breaks the document.
             case.call_and_validate(excluded_checks=[positive_data_acceptance], headers=headers)
 
         check()
