@@ -34,6 +34,14 @@ class Proc:
     title: str
     ticks: int
 
+    @property
+    def label(self) -> str:
+        """How a report names the process: its command line with the program's directory
+        left out, shortened, else its name."""
+        program, _, rest = self.title.partition(" ")
+        line = " ".join(filter(None, [program.rsplit("/", 1)[-1], rest]))
+        return (line[:60] + "…" if len(line) > 60 else line) or self.comm
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -52,7 +60,7 @@ class Usage:
     total_cores: float
     ours_cores: float
     other_cores: float
-    # The busiest processes that were not the bench's: (cores, pid, name).
+    # The busiest processes that were not the bench's: (cores, pid, label).
     top_other: list[tuple[float, int, str]]
 
     @property
@@ -136,7 +144,7 @@ def usage(before: Snapshot, after: Snapshot, root: int, database: str,
     ours = sum(spent(pid) for pid in owned)
     total = max(0, after.busy - before.busy)
     other = max(0, total - ours)
-    top = sorted(((spent(pid) / hz / seconds, pid, merged[pid].comm)
+    top = sorted(((spent(pid) / hz / seconds, pid, merged[pid].label)
                   for pid in merged if pid not in owned and spent(pid) > 0), reverse=True)
     scale = hz * seconds
     return Usage(seconds=seconds, total_cores=total / scale, ours_cores=ours / scale,
@@ -145,13 +153,18 @@ def usage(before: Snapshot, after: Snapshot, root: int, database: str,
 
 def combine(parts: list[Usage]) -> Usage:
     """Several windows (the blocks of one round) as one: cores weighted by each window's
-    length; the busiest other processes of all windows."""
+    length; the busiest other processes over all windows (each window names its three
+    busiest, so a process is counted in the windows where it was among them)."""
     seconds = sum(u.seconds for u in parts)
 
     def weighted(name: str) -> float:
         return sum(getattr(u, name) * u.seconds for u in parts) / seconds
 
-    top = sorted((t for u in parts for t in u.top_other), reverse=True)[:3]
+    busy: dict[tuple[int, str], float] = {}
+    for u in parts:
+        for cores, pid, name in u.top_other:
+            busy[pid, name] = busy.get((pid, name), 0.0) + cores * u.seconds / seconds
+    top = sorted(((cores, pid, name) for (pid, name), cores in busy.items()), reverse=True)[:3]
     return Usage(seconds=seconds, total_cores=weighted("total_cores"),
                  ours_cores=weighted("ours_cores"), other_cores=weighted("other_cores"),
                  top_other=top)

@@ -25,6 +25,8 @@ RATIO_TARGETS = {"bbox-100": 2.5, "near-20": 2.5, "tile-z14": 1.0, "one-place": 
 P99_LIMIT_MS = 50.0
 
 MET, NOT_MET, UNCLEAR = "met", "not met", "unclear"
+# The order sides are reported in.
+SIDES = ("app", "tipg", "raw")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def summarise(query: str, rounds: list[list[Block]]) -> dict:
     """Per side the rate and p99 spreads over the rounds; the ratios app/tipg and app/raw
     (of medians, and per round with their spread); and the verdict on each target that
     applies to ``query``."""
-    sides = sorted({b.side for r in rounds for b in r})
+    present = {b.side for r in rounds for b in r}
+    sides = [s for s in SIDES if s in present] + sorted(present - set(SIDES))
     out: dict = {"query": query, "rounds": len(rounds), "sides": {}, "ratios": {},
                  "targets": {}}
     for side in sides:

@@ -133,3 +133,25 @@ def test_a_snapshot_of_this_machine_sees_this_process_working():
     assert os.getpid() in after.procs
     assert after.procs[os.getpid()].ticks > before.procs[os.getpid()].ticks
     assert after.busy > before.busy
+
+
+def test_a_round_names_the_busiest_other_processes_once_each():
+    def window(seconds, pytest_ticks, chromium_ticks):
+        before = Snapshot(0.0, 0, _procs((30, 1, "python3", "python -m pytest -n 2", 0),
+                                         (40, 1, "chromium", "", 0)))
+        after = Snapshot(seconds, pytest_ticks + chromium_ticks, _procs(
+            (30, 1, "python3", "python -m pytest -n 2", pytest_ticks),
+            (40, 1, "chromium", "", chromium_ticks)))
+        return usage(before, after, root=10, database="bench", hz=100)
+
+    both = combine([window(1.0, 80, 10), window(3.0, 30, 60)])
+    assert both.top_other == [(pytest.approx((0.8 * 1 + 0.1 * 3) / 4), 30, "python -m pytest -n 2"),
+                              (pytest.approx((0.1 * 1 + 0.2 * 3) / 4), 40, "chromium")]
+
+
+def test_a_long_command_line_is_shortened_in_reports():
+    assert Proc(1, 0, "python3", "x" * 100, 0).label == "x" * 60 + "…"
+    assert Proc(1, 0, "kworker/0:1", "", 0).label == "kworker/0:1"
+    assert Proc(1, 0, "python3", "/opt/venv/bin/python3 -m pytest -n 2", 0).label == (
+        "python3 -m pytest -n 2")
+    assert Proc(1, 0, "postgres", "postgres: checkpointer", 0).label == "postgres: checkpointer"

@@ -95,7 +95,7 @@ def test_a_median_above_the_target_is_not_enough():
 def test_summary_of_a_query_names_its_targets():
     rounds = [_round((300.0, 320.0), (100.0, 110.0), p99=(30.0, 45.0))] * 3
     out = summarise("tile-z14", rounds)
-    assert set(out["sides"]) == {"app", "tipg", "raw"}
+    assert list(out["sides"]) == ["app", "tipg", "raw"]
     assert out["sides"]["app"]["rate"].median == 310.0
     assert out["sides"]["app"]["p99_ms"].hi == 45.0
     assert out["ratios"]["app/raw"]["of_medians"] == pytest.approx(0.31)
