@@ -96,7 +96,7 @@ def create_place():
     place, created = service.create_contribution(
         user, inp, idempotency_key=request.headers.get("Idempotency-Key")
     )
-    resp = jsonify(service.place_feature(place, media_url))
+    resp = jsonify(service.place_feature(place, media_url, request.url_root.rstrip("/")))
     resp.status_code = 201 if created else 200
     resp.headers["Location"] = url_for("contribute.mine", _anchor=f"place-{place.id}")
     return resp

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from app.api.auth import api_user, require_user
 from app.api.contribute import CONTRIBUTION_EXAMPLE, ContributionFeatureSchema
 from app.api.docs import PROBLEM
+from app.api.places import site_root
 from app.services import contribute as contributions
 from app.services import tours as tour_service
 from app.services.media import public_url as media_url
@@ -63,7 +64,7 @@ def my_contributions():
     their review."""
     features = []
     for item in contributions.my_contributions(api_user()):
-        feature = contributions.place_feature(item["place"], media_url)
+        feature = contributions.place_feature(item["place"], media_url, site_root())
         feature["review"] = {"status": item["state"], "message": item["message"],
                              "edit": item["editable"]}
         for medium in feature["properties"]["media"]:

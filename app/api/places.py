@@ -71,7 +71,7 @@ class PlaceListArgs(Schema):
         ),
         metadata={
             "description": "theme slug(s), comma-separated (any of them)",
-            "example": "old-town",
+            "example": "industriekultur",
         }
     )
     q = fields.String(

@@ -28,8 +28,8 @@ from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.models.statuses import MediaKind, MediaStatus, PlaceStatus, RevisionStatus
+from app.services import geodata, visibility
 from app.services import media as media_service
-from app.services import visibility
 from app.services.place_rules import check_position, parse_era, snapshot
 
 STORY_LICENCE = "CC-BY-SA-4.0"
@@ -528,42 +528,35 @@ def _editable_own(user: User, place_id: int, version: int) -> Place:
 # --- output ---------------------------------------------------------------------------------
 
 
-def place_feature(place: Place, media_url) -> dict:
-    """The place as a GeoJSON Feature for the API (``media_url(m, variant)`` builds URLs)."""
-    point = to_shape(place.geom)
-    return {
-        "type": "Feature",
-        "id": place.id,
-        "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
-        "properties": {
-            "title": place.title,
-            "body": place.body,
-            "status": place.status,
-            "version": place.version,
-            "language": place.language,
-            "era": {"year": place.era_year, "precision": place.era_precision}
-            if place.era_year else None,
-            "themes": [t.slug for t in place.themes],
-            "credit": place.credit_name,
-            "licence": place.licence,
-            "media": [
-                {
-                    "id": m.id,
-                    "kind": m.kind,
-                    "status": m.status,
-                    "url": media_url(m, "large" if m.kind == "photo" else None),
-                    "thumbnail_url": media_url(m, "thumb") if m.kind == "photo" else None,
-                    "width": m.width,
-                    "height": m.height,
-                    "duration_s": m.duration_s,
-                    "licence": m.licence,
-                    "credit": m.credit,
-                }
-                for m in place.media
-                if m.kind != "consent_scan"
-            ],
-        },
-    }
+def place_feature(place: Place, media_url, site: str) -> dict:
+    """The owner's view of their place, in any state, as a GeoJSON Feature: the Feature the
+    public gets of a public place (geodata: one definition, built in SQL) with what only its
+    owner and curators see: story, review ``status``, edit ``version``, ``credit`` and every
+    medium but consent scans with its own status (``media_url(m, variant)`` builds URLs)."""
+    feature = geodata.any_place_feature(place.id, site)
+    feature["properties"].update({
+        "body": place.body,
+        "status": place.status,
+        "version": place.version,
+        "credit": place.credit_name,
+        "media": [
+            {
+                "id": m.id,
+                "kind": m.kind,
+                "status": m.status,
+                "url": media_url(m, "large" if m.kind == MediaKind.PHOTO else None),
+                "thumbnail_url": media_url(m, "thumb") if m.kind == MediaKind.PHOTO else None,
+                "width": m.width,
+                "height": m.height,
+                "duration_s": m.duration_s,
+                "licence": m.licence,
+                "credit": m.credit,
+            }
+            for m in place.media
+            if m.kind != MediaKind.CONSENT_SCAN
+        ],
+    })
+    return feature
 
 
 def pending_visible_filter(user: User | None):

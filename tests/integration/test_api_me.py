@@ -65,3 +65,34 @@ def test_my_tours(client, demo):
     assert tours[0]["draft"].endswith(f"/api/v1/tours/{made.get_json()['slug']}/draft")
     other = bearer(create_user("other@example.org"))
     assert client.get("/api/v1/me/tours", headers=other).get_json() == {"tours": []}
+
+
+def test_the_owners_feature_is_the_public_feature_with_what_only_they_see(client, demo):
+    """One definition of a place's Feature: what the owner gets (201 of POST, /me) carries
+    every property of the public Feature with the same value, and adds their own."""
+    me = bearer(create_user("me@example.org"))
+    created = client.post("/api/v1/places", headers=me, content_type="multipart/form-data",
+                          data={"title": "Kiosk am Graben", "body": "Hier stand ein Kiosk.",
+                                "lon": "8.7241", "lat": "47.4997", "licence_consent": "1",
+                                "credit_name": "Rosa", "era": "1960s"})
+    assert created.status_code == 201, created.get_json()
+    page_keys = set(client.get("/api/v1/places?limit=1").get_json()["features"][0]["properties"])
+    owners = created.get_json()["properties"]
+    assert page_keys <= set(owners), page_keys - set(owners)
+    assert owners["era"] == {"year": 1960, "precision": "decade"}
+    assert owners["status"] == "pending" and owners["credit"] == "Rosa"
+    assert owners["url"].endswith(f"/places/{created.get_json()['id']}")
+
+    pid = created.get_json()["id"]
+    curator = bearer(create_user("cur@example.org", role="curator"))
+    version = db.session.scalar(select(Place.version).where(Place.id == pid))
+    decided = client.post(f"/api/v1/places/{pid}/review", headers=curator,
+                          json={"decision": "approve", "version": version})
+    assert decided.status_code == 200, decided.get_json()
+    public = client.get(f"/api/v1/places/{pid}").get_json()
+    [mine] = client.get("/api/v1/me/contributions", headers=me).get_json()["features"]
+    assert mine["geometry"] == public["geometry"]
+    shared = set(public["properties"]) - {"author", "media"}  # the public story's own parts
+    assert {k: mine["properties"][k] for k in shared} == {
+        k: public["properties"][k] for k in shared}
+    assert mine["properties"]["status"] == "approved" and "version" in mine["properties"]

@@ -29,6 +29,7 @@ from app.services.geodata.features import (
     BBox,
     FeaturePage,
     PlaceQuery,
+    any_place_feature,
     ogc_place,
     ogc_places,
     ogc_tours,
@@ -61,7 +62,8 @@ from app.services.geodata.tiles import (
 __all__ = [
     "DATA_LICENCE", "FULL_DETAIL_ZOOM", "MAX_LIMIT", "M_PER_DEG", "PUBLIC", "SPATIAL_FIRST_DEG2",
     "TILE_BUFFER", "TILE_EXTENT", "TILE_LAYER", "TOUR_LICENCE", "BBox", "FeaturePage",
-    "PlaceQuery", "newest_places", "ogc_place", "ogc_places", "ogc_tours", "parse_bbox",
+    "PlaceQuery", "any_place_feature", "newest_places", "ogc_place", "ogc_places", "ogc_tours",
+    "parse_bbox",
     "place_feature", "place_feature_and_version", "place_version_tag", "places_extent",
     "places_page", "places_tile", "published_tour_rows", "stream_place_features",
     "themes_with_counts", "tile_cell", "tile_sql", "tour_feature", "tours_extent",

@@ -17,7 +17,10 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import text
+
 from app.errors import NotFound, ValidationError
+from app.extensions import db
 from app.services import visibility
 from app.services.geodata.engine import fetch, one, scalar
 from app.services.geodata.sql import (
@@ -229,6 +232,18 @@ def place_feature_and_version(place_id: int, site: str, media_url: str) -> tuple
         {"id": place_id, "site": site, "media_url": media_url},
     )
     return (rows[0][0], rows[0][1]) if rows else None
+
+
+def any_place_feature(place_id: int, site: str) -> dict | None:
+    """A place in any state as the Feature the public gets of a public one (without story
+    and media): the part of a place's Feature everyone shares, for the owner's view, which
+    adds what only they see. Read through the session, as the owner asks right after their
+    own write of this request, which the read engine would not see yet."""
+    found = db.session.execute(
+        text(f"SELECT {place_feature_sql()}::text FROM places WHERE places.id = :id"),
+        {"id": place_id, "site": site},
+    ).scalar()
+    return None if found is None else json.loads(found)
 
 
 def place_version_tag(place_id: int) -> str | None:
