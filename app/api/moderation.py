@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
@@ -17,6 +17,7 @@ from app.api.http import write_limit
 from app.api.places import IF_MATCH, edit_base_version
 from app.errors import NotFound
 from app.extensions import db, limiter
+from app.inputs.edits import EditFieldsSchema, PlaceEditSchema
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.statuses import PlaceStatus, RevisionStatus
@@ -45,8 +46,9 @@ class ReviewSchema(Schema):
                            metadata={"description": "required for reject"})
     version = fields.Integer(required=True,
                              metadata={"description": "the place version you reviewed"})
-    changes = fields.Dict(metadata={"description": "approve only: fields corrected first "
-                                    "(title, summary, body, lon, lat, era, themes, …)"})
+    changes = fields.Nested(EditFieldsSchema, metadata={
+        "description": "approve only: fields corrected first (title, summary, body, lon, lat, "
+        "era, themes, …)"})
 
 
 class MediaReviewSchema(Schema):
@@ -59,24 +61,6 @@ class MergeSchema(Schema):
     into = fields.Integer(required=True, metadata={"description": "id of the public place"})
     message = fields.String(load_default="")
     version = fields.Integer(required=True)
-
-
-class EditSchema(Schema):
-    class Meta:
-        unknown = INCLUDE  # checked by the service, which names the refused field
-
-    version = fields.Integer(metadata={"description": "the version you edited (required "
-                                       "unless If-Match carries the place's ETag)"})
-    title = fields.String()
-    summary = fields.String()
-    body = fields.String(metadata={"description": "Markdown"})
-    lon = fields.Float()
-    lat = fields.Float()
-    era = fields.String(metadata={"description": "1965, 1960s or empty"})
-    language = fields.String()
-    themes = fields.List(fields.String())
-    step_free = fields.Boolean(allow_none=True)
-    message = fields.String(metadata={"description": "why (shown in the history)"})
 
 
 class RestoreSchema(Schema):
@@ -283,13 +267,14 @@ def merge(data, place_id: int):
 
 
 @blp.route("/places/<int:place_id>", methods=["PATCH"])
-@blp.arguments(EditSchema)
+@blp.arguments(PlaceEditSchema)
 @blp.response(200, EditResultSchema, example={"place_id": 12, "revision": 4,
                                              "status": "pending", "version": 6})
 @blp.doc(security=SECURITY, parameters=[IF_MATCH], responses={
     "409": {"description": "stale version (in the body or If-Match): error.current holds the "
             "version now there, error.yours your refused edit"},
-    "422": {"description": "a field is not acceptable (error.field names it)"}})
+    "422": {"description": "a field is not acceptable, or not one an edit may change such "
+            "as status or author_id (error.field names it, error.fields every one)"}})
 @write_limit()
 @require_user()
 def edit(data, place_id: int):
@@ -298,10 +283,8 @@ def edit(data, place_id: int):
     authors their own (an edit of a public place waits for review)."""
     user = api_user()
     place = revisions.get_editable(user, place_id)
-    base = revisions.working_snapshot(place)
-    version = edit_base_version(place, data.pop("version", None))
-    inp = revisions.EditInput.from_mapping(data, base)
-    rev = revisions.save_edit(user, place_id, inp, base_version=version)
+    version = edit_base_version(place, data.version)
+    rev = revisions.save_edit(user, place_id, data.edit, base_version=version)
     place = db.session.get(Place, place_id)
     return jsonify({"place_id": place_id, "revision": rev.number, "status": rev.status,
                     "version": place.version})

@@ -411,7 +411,7 @@ def _reason_label(reason: str | None) -> str:
 
 def decide(curator: User, kind: str, item_id: int, decision: str, *, message: str = "",
            reason: str | None = None, version: int | None = None,
-           changes: dict | None = None) -> dict:
+           changes: revisions.EditInput | None = None) -> dict:
     """Approve, reject or ask for changes on a queue item of kind place, edit or media.
 
     ``version`` is the place version the curator looked at (409 when it moved on);
@@ -445,12 +445,12 @@ def decide(curator: User, kind: str, item_id: int, decision: str, *, message: st
 
 
 def _approve(curator: User, place: Place, rev: PlaceRevision, message: str,
-             changes: dict | None, *, new: bool) -> None:
+             changes: revisions.EditInput | None, *, new: bool) -> None:
     now = datetime.now(UTC)
     before = place.status
     snap = dict(rev.snapshot)
     if changes:
-        edited = revisions.validate_edit(revisions.EditInput.from_mapping(changes, snap), snap)
+        edited = revisions.validate_edit(changes, snap)
         if not revisions.snap_equal(edited, snap):
             # Edit before approving: the curator's version is a revision of its own, so the
             # history shows what the contributor sent and what the curator changed.

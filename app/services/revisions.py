@@ -20,7 +20,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -161,50 +161,38 @@ def supersede_open(place: Place) -> None:
 # --- editing --------------------------------------------------------------------------------
 
 
+# What an edit may change, as EditInput names it (the position is lon and lat).
+EDIT_FIELDS = ("title", "summary", "body", "lon", "lat", "era", "language", "themes",
+               "step_free")
+
+
 @dataclass
 class EditInput:
-    """An edit as submitted (form or API); everything is text until validated."""
+    """An edit as loaded by app/inputs/edits.py (form or API), typed; ``unchanged`` names the
+    fields the edit leaves as they are (a PATCH names only what it changes)."""
 
     title: str = ""
     summary: str = ""
     body: str = ""
-    lon: str | float | None = None
-    lat: str | float | None = None
+    lon: float | None = None
+    lat: float | None = None
     era: str = ""
     language: str = ""
-    themes: list[str] | None = None
-    step_free: str | bool | None = None
+    themes: list[str] = field(default_factory=list)
+    step_free: bool | None = None
     message: str = ""
+    unchanged: frozenset[str] = frozenset()
 
-    @classmethod
-    def from_mapping(cls, data, base: dict | None = None) -> EditInput:
-        """From a form MultiDict or JSON dict; missing fields keep ``base``'s value (PATCH)."""
-        base = base or {}
-
-        def get(name, default=""):
-            return data.get(name) if name in data else default
-
-        themes = None
-        if "themes" in data:
-            raw = data.getlist("themes") if hasattr(data, "getlist") else data.get("themes")
-            if isinstance(raw, str):
-                raw = [raw]
-            themes = [s.strip() for v in (raw or []) for s in str(v).split(",") if s.strip()]
-        else:
-            themes = list(base.get("themes") or [])
-        era = base_era(base)
-        return cls(
-            title=get("title", base.get("title", "")),
-            summary=get("summary", base.get("summary", "")),
-            body=get("body", base.get("body", "")),
-            lon=get("lon", base.get("lon")),
-            lat=get("lat", base.get("lat")),
-            era=get("era", era),
-            language=get("language", base.get("language", "")),
-            themes=themes,
-            step_free=get("step_free", base.get("step_free")),
-            message=get("message", ""),
-        )
+    def over(self, base: dict) -> EditInput:
+        """This edit with the fields it leaves unchanged taken from the snapshot ``base``."""
+        kept = {
+            "title": base.get("title", ""), "summary": base.get("summary", ""),
+            "body": base.get("body", ""), "lon": base.get("lon"), "lat": base.get("lat"),
+            "era": base_era(base), "language": base.get("language", ""),
+            "themes": list(base.get("themes") or []), "step_free": base.get("step_free"),
+        }
+        return replace(self, **{name: kept[name] for name in self.unchanged},
+                       unchanged=frozenset())
 
 
 def base_era(snap: dict) -> str:
@@ -215,31 +203,9 @@ def base_era(snap: dict) -> str:
     return f"{year}s" if snap.get("era_precision") == "decade" else str(year)
 
 
-def _number(value, field: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(_("This is not a number."), field=field) from exc
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValidationError(_("This is not a number."), field=field)
-    return number
-
-
-def _step_free(value) -> bool | None:
-    if value in (None, "", "unknown"):
-        return None
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError(_("Say yes, no or unknown."), field="step_free")
-
-
 def validate_edit(inp: EditInput, base: dict) -> dict:
     """A checked snapshot from an edit (``base`` supplies fields an edit does not change)."""
+    inp = inp.over(base)
     title = " ".join(str(inp.title or "").split())
     if not title:
         raise ValidationError(_("Give the place a title."), field="title")
@@ -251,7 +217,9 @@ def validate_edit(inp: EditInput, base: dict) -> dict:
     body = str(inp.body or "").strip().replace("\r\n", "\n")
     if len(body) > MAX_BODY:
         raise ValidationError(_("Use at most %(n)d characters.", n=MAX_BODY), field="body")
-    lon, lat = check_position(_number(inp.lon, "position"), _number(inp.lat, "position"))
+    if inp.lon is None or inp.lat is None:
+        raise ValidationError(_("This is not a number."), field="position")
+    lon, lat = check_position(inp.lon, inp.lat)
     year, precision = parse_era(str(inp.era or ""))
     language = inp.language or base.get("language") or current_app.config["DEFAULT_LOCALE"]
     if language not in current_app.config["LANGUAGES"]:
@@ -268,7 +236,7 @@ def validate_edit(inp: EditInput, base: dict) -> dict:
     snap.update({
         "title": title, "summary": summary, "body": body, "lon": lon, "lat": lat,
         "era_year": year, "era_precision": precision, "language": language, "themes": slugs,
-        "step_free": _step_free(inp.step_free),
+        "step_free": inp.step_free,
     })
     return snap
 

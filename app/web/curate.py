@@ -13,6 +13,7 @@ The views never commit or roll back: the request is one unit of work (app/errors
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
@@ -32,6 +33,7 @@ from flask_login import current_user, login_required
 
 from app.errors import NotFound, redirects_on_refusal, rerenders_form, wants_json
 from app.extensions import db, login_manager
+from app.inputs.edits import edit_from_form, load_edit
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.statuses import PlaceStatus, RevisionStatus
@@ -170,6 +172,9 @@ def _back_to_item(kind: str, item_id: int) -> str:
     return url_for("curate.item", kind=kind, item_id=item_id)
 
 
+# What a curator may correct on the item page before approving (the rest stays as sent).
+CORRECTABLE = ("title", "summary", "body", "lon", "lat", "era")
+
 DECISION_NOTES = {
     "approve": lambda: _("Approved."),
     "reject": lambda: _("Rejected."),
@@ -185,7 +190,7 @@ def decide(kind: str, item_id: int):
     decision = form.get("decision", "")
     changes = None
     if decision == "approve" and form.get("edit_before_approve"):
-        changes = {k: form.get(k, "") for k in ("title", "summary", "body", "lon", "lat", "era")}
+        changes = load_edit({k: form.get(k, "") for k in CORRECTABLE})
     moderation.decide(
         _me(), kind, item_id, decision, message=form.get("message", ""),
         reason=form.get("reason") or None, version=form.get("version", type=int),
@@ -420,9 +425,21 @@ def _render_edit(place, values, version, errors=None, conflict=None):
         "places/edit.html", place=place, v=values, version=version, errors=errors or {},
         themes=_themes(), languages=current_app.config["LANGUAGES"], conflict=conflict,
         live=place.status == PlaceStatus.APPROVED and _me().is_curator,
-        map_data={"item": {"lon": float(values["lon"]), "lat": float(values["lat"]),
-                           "title": values["title"]}, "editable": True},
+        map_data={"item": {**_map_position(place, values), "title": values["title"]},
+                  "editable": True},
     )
+
+
+def _map_position(place, values: dict) -> dict:
+    """Where the edit map opens: the position in the form, or the place's when what was
+    typed there is not a position."""
+    try:
+        lon, lat = float(values["lon"]), float(values["lat"])
+    except (TypeError, ValueError):
+        lon = lat = math.nan
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        lon, lat = lonlat(place)
+    return {"lon": lon, "lat": lat}
 
 
 def _typed_values() -> dict:
@@ -460,13 +477,8 @@ def edit_place(place_id: int):
     if request.method == "GET":
         return _render_edit(place, _edit_values(revisions.working_snapshot(place)),
                             place.version)
-    form = request.form
-    # Unticked checkboxes are not sent: no "themes" in the form means none chosen.
-    data = {k: form.get(k) for k in form}
-    data["themes"] = form.getlist("themes")
-    inp = revisions.EditInput.from_mapping(data, revisions.working_snapshot(place))
-    rev = revisions.save_edit(user, place_id, inp,
-                              base_version=form.get("version", type=int) or 0)
+    rev = revisions.save_edit(user, place_id, edit_from_form(request.form),
+                              base_version=request.form.get("version", type=int) or 0)
     if rev.status == RevisionStatus.APPROVED:
         flash(_("Saved. The change is public now."), "success")
     else:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.errors import Conflict, Forbidden, ValidationError
+from app.inputs.edits import load_edit
 from app.models import Flag, Media, ModerationEvent, Place, PlaceRevision, TourStop
 from app.services import audit, moderation, revisions
 from app.services.mail import sent_messages
@@ -33,8 +34,8 @@ def test_queue_lists_every_kind_oldest_first_and_filters(demo, db_session, resid
     public = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
     public.author_id = resident.id  # the author proposes an edit of their public place
     photo = add_media(public, resident)
-    edit = revisions.save_edit(resident, public.id, revisions.EditInput.from_mapping(
-        {"body": "Neu"}, revisions.working_snapshot(public)), base_version=public.version)
+    edit = revisions.save_edit(resident, public.id, load_edit({"body": "Neu"}),
+                               base_version=public.version)
     db_session.add(Flag(place_id=public.id, reporter_key="k1", reason="wrong"))
     db_session.flush()
     items = moderation.queue()
@@ -110,8 +111,8 @@ def test_request_changes_makes_a_draft_the_author_can_edit(demo, db_session, res
     assert mine["message"] == "Bitte ein Jahr angeben." and mine["editable"]
     assert moderation.latest_reviews([place.id])[place.id]["status"] == "changes_requested"
     # The author's corrected version is back in the queue.
-    revisions.save_edit(resident, place.id, revisions.EditInput.from_mapping(
-        {"era": "1920"}, revisions.working_snapshot(place)), base_version=place.version)
+    revisions.save_edit(resident, place.id, load_edit({"era": "1920"}),
+                        base_version=place.version)
     assert place.status == "pending" and place.era_year == 1920
     assert ("place", place.id) in [(i["kind"], i["id"]) for i in moderation.queue()]
 
@@ -119,7 +120,7 @@ def test_request_changes_makes_a_draft_the_author_can_edit(demo, db_session, res
 def test_edit_before_approving_is_its_own_revision(demo, db_session, resident, curator):
     place = pending_place(resident, "Alte Muhle")
     moderation.decide(curator, "place", place.id, "approve",
-                      changes={"title": "Alte Mühle", "lon": LON + 0.0001, "lat": LAT})
+                      changes=load_edit({"title": "Alte Mühle", "lon": LON + 0.0001, "lat": LAT}))
     assert place.title == "Alte Mühle" and place.is_public
     hist = revisions.history(place.id)
     assert [(r.number, r.status, r.author_id) for r in hist] == [
@@ -139,8 +140,8 @@ def test_pending_edit_keeps_public_text_until_approved(demo, db_session, curator
     author = resident
     old_body = place.body
     moderation.refresh_search_vector(place)
-    rev = revisions.save_edit(author, place.id, revisions.EditInput.from_mapping(
-        {"body": "Ein Zollhaus mit Quarantänestation."}, revisions.working_snapshot(place)),
+    rev = revisions.save_edit(author, place.id,
+                              load_edit({"body": "Ein Zollhaus mit Quarantänestation."}),
         base_version=place.version)
     db_session.expire_all()
     place = db_session.get(Place, place.id)
@@ -163,9 +164,10 @@ def test_pending_edit_keeps_public_text_until_approved(demo, db_session, curator
 def test_reject_edit_keeps_public_place(demo, db_session, curator, resident):
     place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
     place.author_id = resident.id
+    db_session.flush()  # the version moves with this write: edit from the one after it
     old = place.body
-    rev = revisions.save_edit(resident, place.id, revisions.EditInput.from_mapping(
-        {"body": "Unsinn"}, revisions.working_snapshot(place)), base_version=place.version)
+    rev = revisions.save_edit(resident, place.id, load_edit({"body": "Unsinn"}),
+                              base_version=place.version)
     moderation.decide(curator, "edit", rev.id, "reject", reason="inaccurate")
     assert rev.status == "rejected" and place.body == old and place.is_public
 
