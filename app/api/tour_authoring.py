@@ -2,22 +2,32 @@
 apps — create, edit (with the version the edit started from; 409 when stale), reorder, ask
 for a walking order, and the lifecycle draft → review → published → retired.
 
-The rules live in app/services/tours.py; this module only translates JSON to its inputs and
-its tours back to JSON. Reading a published tour stays in app/api/tours.py."""
+The rules live in app/services/tours/; the request bodies are read by the schemas of
+app/inputs/tours.py, which the editor pages share, into the services' typed inputs; this module
+turns tours back into JSON. Reading a published tour stays in app/api/tours.py."""
 
 from __future__ import annotations
 
 from flask import jsonify, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
 from app.api.tours import REPORT_EXAMPLE, RouteReportSchema, report_body
-from app.extensions import db
-from app.models import Theme, Tour
+from app.inputs.tours import (
+    DrawnRouteSchema,
+    OrderSchema,
+    RouteResetArgs,
+    StopSchema,
+    SuggestSchema,
+    TourCreateSchema,
+    TourEdit,
+    TourEditSchema,
+    TransitionSchema,
+)
+from app.models import Tour
 from app.services import tours as service
 
 blp = Blueprint(
@@ -26,73 +36,6 @@ blp = Blueprint(
     "review; curators publish and retire. Every write names the `version` it started from.",
 )
 SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
-ACTIONS = ("submit", "publish", "retire", "discard", "return")
-
-
-class StopSchema(Schema):
-    place_id = fields.Integer(required=True, metadata={"description": "an approved place"})
-    transition_note = fields.String(load_default="", metadata={
-        "description": "how to walk here from the previous stop"})
-    accessibility = fields.String(load_default="", metadata={
-        "description": "step-free, stairs, benches, toilets, shade …"})
-    dwell_min = fields.Integer(load_default=service.DEFAULT_DWELL_MIN,
-                               validate=validate.Range(0, service.MAX_DWELL_MIN),
-                               metadata={"description": "minutes spent at the stop"})
-
-
-class TourFieldsSchema(Schema):
-    intro = fields.String(metadata={"description": "Markdown"})
-    theme = fields.String(allow_none=True, metadata={"description": "theme slug, or null"})
-    language = fields.String(metadata={"description": "de or en"})
-    accessibility = fields.String(metadata={"description": "notes for the whole tour"})
-    cover_media_id = fields.Integer(allow_none=True, metadata={
-        "description": "a published photo of one of the stops"})
-    stops = fields.List(fields.Nested(StopSchema), metadata={
-        "description": "all stops in walking order (replaces the stops)"})
-
-
-class TourCreateSchema(TourFieldsSchema):
-    title = fields.String(required=True)
-
-
-class TourEditSchema(TourFieldsSchema):
-    version = fields.Integer(required=True, metadata={"description": "the version you edited"})
-    title = fields.String()
-
-
-class OrderSchema(Schema):
-    version = fields.Integer(required=True)
-    order = fields.List(fields.Integer(), required=True, metadata={
-        "description": "every stop's place id, each once, in the new order"})
-
-
-class SuggestSchema(Schema):
-    keep_start = fields.Boolean(load_default=False)
-    keep_end = fields.Boolean(load_default=False)
-    order = fields.List(fields.Integer(), metadata={
-        "description": "the order to improve (default: the tour's stops as saved)"})
-
-
-class TransitionSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS), metadata={
-        "description": "submit (author: ask for review), publish (curator; also publishes "
-        "waiting changes of a published tour), retire (curator), discard (drop waiting "
-        "changes), return (curator: send a tour in review back to its author)"})
-    version = fields.Integer(required=True)
-    message = fields.String(load_default="", metadata={
-        "description": "for return: what the author should change"})
-
-
-class DrawnRouteSchema(Schema):
-    version = fields.Integer(required=True)
-    geometry = fields.Dict(required=True, metadata={
-        "description": "a GeoJSON LineString (lon, lat) inside the service area"})
-
-
-class RouteResetArgs(Schema):
-    version = fields.Integer(required=True)
-
-
 class DraftStopSchema(StopSchema):
     number = fields.Integer()
     title = fields.String()
@@ -134,7 +77,7 @@ class ProposalSchema(Schema):
 DRAFT_EXAMPLE = {
     "slug": "mein-lieblingsweg", "status": "draft", "version": 1, "pending_changes": False,
     "url": "https://stadtspur.example/tours/mein-lieblingsweg", "title": "Mein Lieblingsweg",
-    "intro": "Vom Bahnhof in die Altstadt.", "theme": "altstadt", "language": "de",
+    "intro": "Vom Bahnhof in die Altstadt.", "theme": "seniors-memories", "language": "de",
     "accessibility": "", "cover_media_id": None,
     "stops": [
         {"number": 1, "place_id": 3, "title": "Hauptbahnhof", "transition_note": "",
@@ -176,12 +119,6 @@ def _authoring(*codes: int, write: bool = True):
 ALL_ERRORS = (401, 403, 404, 409, 422)
 
 
-def _theme_slug(theme_id: int | None) -> str | None:
-    if theme_id is None:
-        return None
-    return db.session.scalar(select(Theme.slug).where(Theme.id == theme_id))
-
-
 def _draft(tour: Tour) -> dict:
     content = service.working_content(tour)
     stops = [
@@ -194,7 +131,7 @@ def _draft(tour: Tour) -> dict:
         "pending_changes": bool(tour.pending_snapshot),
         "url": url_for("visitor.tour", slug=tour.slug, _external=True),
         "title": content["title"], "intro": content.get("intro") or "",
-        "theme": _theme_slug(content.get("theme_id")),
+        "theme": service.theme_slug(content.get("theme_id")),
         "language": content.get("language") or "",
         "accessibility": content.get("accessibility") or "",
         "cover_media_id": content.get("cover_media_id"),
@@ -204,24 +141,6 @@ def _draft(tour: Tour) -> dict:
     for name in service.METRIC_FIELDS:
         out[name] = content.get(name)
     return out
-
-
-def _input(data: dict, current: dict | None) -> service.TourInput:
-    """A TourInput from JSON; fields left out keep their ``current`` value (PATCH)."""
-    current = current or {}
-
-    def pick(name: str, default=""):
-        return data[name] if name in data else current.get(name, default)
-
-    theme = data["theme"] if "theme" in data else _theme_slug(current.get("theme_id"))
-    stops = None
-    if "stops" in data:
-        stops = [service.StopInput(**stop) for stop in data["stops"]]
-    return service.TourInput(
-        title=pick("title"), intro=pick("intro"), theme=theme or "",
-        language=pick("language"), accessibility=pick("accessibility"),
-        cover_media_id=pick("cover_media_id", None), stops=stops,
-    )
 
 
 def _saved(tour: Tour, status: int = 200):
@@ -235,15 +154,17 @@ def _saved(tour: Tour, status: int = 200):
 
 @blp.route("/tours", methods=["POST"])
 @blp.arguments(TourCreateSchema, example={
-    "title": "Mein Lieblingsweg", "theme": "altstadt", "intro": "Vom Bahnhof in die Altstadt.",
-    "stops": [{"place_id": 3}, {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."}],
+    "title": "Mein Lieblingsweg", "theme": "seniors-memories",
+    "intro": "Vom Bahnhof in die Altstadt.",
+    "stops": [{"place_id": 3}, {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."},
+              {"place_id": 12}],
 })
 @blp.response(201, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring(401, 422)
-def create_tour(data):
+def create_tour(data: service.TourInput):
     """Start a tour (any logged-in person): a draft with its stops and, until a route is
     uploaded or drawn, straight lines between them."""
-    tour = service.create_tour(api_user(), _input(data, None))
+    tour = service.create_tour(api_user(), data)
     resp = _saved(tour, 201)
     resp.headers["Location"] = url_for("api_tour_authoring.get_draft", slug=tour.slug)
     return resp
@@ -264,13 +185,11 @@ def get_draft(slug: str):
 @blp.arguments(TourEditSchema, example={"version": 3, "title": "Mein liebster Weg"})
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring()
-def edit_tour(data, slug: str):
+def edit_tour(data: TourEdit, slug: str):
     """Change a tour, naming the `version` you started from; fields left out stay as they
-    are, `stops` replaces all stops. A published tour's edit waits for a curator."""
-    user = api_user()
-    version = data.pop("version")
-    current = service.working_content(service.get_for_edit(user, slug))
-    tour = service.update_tour(user, slug, _input(data, current), version)
+    are, `stops` replaces all stops, and any other field is refused (422, naming it). A
+    published tour's edit waits for a curator."""
+    tour = service.update_tour(api_user(), slug, data.tour, data.version)
     return _saved(tour)
 
 
@@ -306,20 +225,9 @@ def suggest_order(data, slug: str):
 def transition(data, slug: str):
     """Move a tour through its lifecycle. Publishing needs a curator and at least two
     published places as stops; a retired tour keeps its address with a notice."""
-    user, version = api_user(), data["version"]
-    action = data["action"]
-    if action == "submit":
-        tour = service.submit_for_review(user, slug, version)
-    elif action == "publish":
-        tour = service.publish(user, slug, version)
-    elif action == "retire":
-        tour = service.retire(user, slug, version)
-    elif action == "discard":
-        tour = service.discard_changes(user, slug, version)
-    else:
-        tour = service.return_to_draft(user, slug, version, data["message"])
+    tour = service.transition(api_user(), slug, data["action"], data["version"],
+                              data["message"])
     return _saved(tour)
-
 
 
 @blp.route("/tours/<slug>/route", methods=["PUT"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Response, abort, jsonify, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -20,6 +21,7 @@ from app.api.geojson import (
 from app.api.http import public_read
 from app.api.places import collection_body, geojson_response, site_root
 from app.errors import ValidationError
+from app.inputs.tours import version_from_form
 from app.services import geodata
 from app.services import tours as service
 
@@ -154,7 +156,7 @@ DETAIL_EXAMPLE = {
     "type": "FeatureCollection",
     "properties": {
         "slug": "altstadt", "title": "Durch die Altstadt", "intro": "A walk.",
-        "status": "published", "theme": "old-town", "language": "de", "accessibility": "",
+        "status": "published", "theme": "seniors-memories", "language": "de", "accessibility": "",
         "length_m": 1850.0, "elevation_gain_m": None, "elevation_loss_m": None,
         "duration_min": 60, "duration_relaxed_min": 80, "stops": 2,
         "url": "https://example.org/tours/altstadt", "licence": "CC-BY-SA-4.0",
@@ -266,9 +268,10 @@ def upload_route(slug: str):
     user = api_user()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ValidationError("Send the GPX file in the multipart field 'file'.", field="file")
-    data = upload.read()
-    report = service.set_route_from_gpx(user, slug, data, request.form.get("version"))
+        raise ValidationError(_("Send the GPX file in the multipart field 'file'."),
+                              field="file")
+    version = version_from_form(request.form)
+    report = service.set_route_from_gpx(user, slug, upload.read(), version)
     return report_body(service.get_for_edit(user, slug), report)
 
 

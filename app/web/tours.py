@@ -3,7 +3,9 @@
 
 Every page works without JavaScript (one form with the stops as rows, buttons for each
 action); static/js/tour-editor.js adds the map picker, search, drag-and-drop and keyboard
-reordering, the order proposal and route drawing.
+reordering, the order proposal and route drawing. The forms are read by app/inputs/tours.py
+(the schemas the API shares); the stop buttons' values (``up:<place id>`` …) are decoded here,
+so the services get typed values only.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ from flask import (
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.errors import Conflict, DomainError, Forbidden, ValidationError, rerenders_form
-from app.extensions import db
-from app.models import Theme
+from app.errors import Conflict, DomainError, ValidationError, rerenders_form
+from app.formatting import format_distance
+from app.inputs import tours as inputs
 from app.services import tour_print
 from app.services import tours as service
+from app.services.roles import require_curator
 from app.services.themes import theme_choices
 from app.web.context import media_url
 from app.web.forms import messages_by_field
@@ -113,7 +115,7 @@ def _refused(*, field: str | None = None, echo: bool = False):
     shows the editor again with the messages by their fields, or all under ``field``."""
 
     def render(errors, exc, slug: str | None = None, **_kwargs):
-        inp = service.input_from_form(request.form)
+        inp = inputs.typed_tour(request.form)
         if echo:
             # What was typed includes the stop button's change (add, move, remove); a
             # button that was itself refused leaves the stops as they were sent.
@@ -121,13 +123,16 @@ def _refused(*, field: str | None = None, echo: bool = False):
                 _stop_button(inp)
         if isinstance(exc, Conflict) and slug is not None:
             if echo:
-                return _conflict(slug, exc, _echo(inp), request.form.get("version"))
+                return _conflict(slug, exc, service.typed_content(inp), _typed_version())
             return _conflict(slug, exc)
         messages = messages_by_field(errors)
+        if "version" in messages:
+            # The version is a hidden field: its refusal is the form's.
+            messages["form"] = messages.pop("version")
         if field:
             messages = {field: " ".join(messages.values())}
         if slug is None:  # a new tour
-            return _render_editor(None, _echo(inp), messages, 422)
+            return _render_editor(None, service.typed_content(inp), messages, 422)
         tour = service.get_for_edit(_user(), slug)
         if echo:
             return _render_editor(tour, _echo_on(tour, inp), messages, 422,
@@ -137,7 +142,15 @@ def _refused(*, field: str | None = None, echo: bool = False):
     return render
 
 
-def _conflict(slug: str, exc: Conflict, yours: dict | None = None, your_version=None):
+def _typed_version() -> int | None:
+    """The version the refused form was based on, if it names one that can be read."""
+    with suppress(DomainError):
+        return inputs.version_from_form(request.form)
+    return None
+
+
+def _conflict(slug: str, exc: Conflict, yours: dict | None = None,
+              your_version: int | None = None):
     """A stale edit: the page is shown again with the current state and the message; when the
     refused edit came from the editor's form, both versions side by side, so nothing typed is
     lost."""
@@ -148,7 +161,7 @@ def _conflict(slug: str, exc: Conflict, yours: dict | None = None, your_version=
         conflict = {
             "current": {**current, "version": tour.version,
                         "stops": service.editor_stops(current)},
-            "yours": {**yours, "version": service._int_or_none(your_version),  # noqa: SLF001
+            "yours": {**yours, "version": your_version,
                       "stops": service.editor_stops(yours)},
         }
     return _render_editor(tour, current, {"form": exc.message}, 409, conflict=conflict)
@@ -196,15 +209,34 @@ def _search_page(tour, inp: service.TourInput):
     return _render_editor(tour, content, version=request.form.get("version"), search=search)
 
 
+# The largest id a place can have (PostgreSQL integer): a button naming a larger one fits no
+# stop, and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
+def _decode_stop_button(value: str) -> tuple[service.StopAction, int]:
+    """A stop button's value, ``"up:<place id>"``, ``"down:…"``, ``"remove:…"`` or
+    ``"add:…"``, as the action and the place id; anything else is refused (field ``stops``)."""
+    name, _sep, raw = value.partition(":")
+    if name in set(service.StopAction) and raw.isascii() and raw.isdigit() and (
+            int(raw) <= MAX_ID):
+        return service.StopAction(name), int(raw)
+    raise ValidationError(_("That change to the stops is not possible."), field="stops")
+
+
 def _stop_button(inp: service.TourInput) -> service.StopChange | None:
+    """Apply the stop button the form was sent with (if any) to the stops in ``inp``."""
     value = request.form.get("stop_action")
-    return service.apply_stop_button(inp, value) if value is not None else None
+    if value is None:
+        return None
+    action, place_id = _decode_stop_button(value)
+    return service.apply_stop_change(inp, action, place_id)
 
 
 def _stop_message(change: service.StopChange) -> str:
-    if change.action == "add":
+    if change.action == service.StopAction.ADD:
         return _("%(title)s added as stop %(n)s.", title=change.title, n=change.position)
-    if change.action == "remove":
+    if change.action == service.StopAction.REMOVE:
         return _("%(title)s removed.", title=change.title)
     return _("%(title)s is now stop %(n)s of %(total)s.", title=change.title, n=change.position,
              total=change.total)
@@ -223,7 +255,7 @@ def _after_save(slug: str, change: service.StopChange | None, pending: bool):
         flash(_("Your changes are saved. They go live when a curator publishes them."),
               "success")
     # After "add" the search results stay, so several places can be added one after another.
-    found = request.form.get("found_q", "") if change.action == "add" else ""
+    found = request.form.get("found_q", "") if change.action == service.StopAction.ADD else ""
     return redirect(url_for("tours.edit", slug=slug, q=found or None, _anchor="stops"),
                     code=303)
 
@@ -232,9 +264,9 @@ def _after_save(slug: str, change: service.StopChange | None, pending: bool):
 @login_required
 @rerenders_form(_refused(echo=True))
 def create():
-    inp = service.input_from_form(request.form)
     if _searching():
-        return _search_page(None, inp)
+        return _search_page(None, inputs.typed_tour(request.form))
+    inp = inputs.tour_from_form(request.form)
     change = _stop_button(inp)
     tour = service.create_tour(_user(), inp)
     if change is not None:
@@ -243,23 +275,9 @@ def create():
     return redirect(url_for("tours.edit", slug=tour.slug), code=303)
 
 
-def _echo(inp: service.TourInput) -> dict:
-    """What the person typed, to show the form again after a refusal."""
-    theme_id = db.session.scalar(select(Theme.id).where(Theme.slug == inp.theme))
-    return {
-        "title": inp.title, "intro": inp.intro, "theme_id": theme_id, "language": inp.language,
-        "accessibility": inp.accessibility, "cover_media_id": inp.cover_media_id,
-        "stops": [{"place_id": s.place_id, "transition_note": s.transition_note,
-                   "accessibility": s.accessibility, "dwell_min": s.dwell_min}
-                  for s in (inp.stops or []) if s.place_id in service.known_place_ids(
-                      [x.place_id for x in inp.stops or []])],
-        "route": None, "route_source": None,
-    }
-
-
 def _echo_on(tour, inp: service.TourInput) -> dict:
     """What was typed, over the saved tour: the route and its facts stay those saved."""
-    echo = _echo(inp)
+    echo = service.typed_content(inp)
     if tour is None:
         return echo
     return {**service.working_content(tour),
@@ -279,11 +297,12 @@ def edit(slug: str):
 @login_required
 @rerenders_form(_refused(echo=True))
 def update(slug: str):
-    inp = service.input_from_form(request.form)
     if _searching():
-        return _search_page(service.get_for_edit(_user(), slug), inp)
+        return _search_page(service.get_for_edit(_user(), slug), inputs.typed_tour(request.form))
+    inp = inputs.tour_from_form(request.form)
+    version = inputs.version_from_form(request.form)
     change = _stop_button(inp)
-    service.update_tour(_user(), slug, inp, request.form.get("version"))
+    service.update_tour(_user(), slug, inp, version)
     tour = service.get_for_edit(_user(), slug)
     return _after_save(slug, change, pending=bool(tour.pending_snapshot))
 
@@ -292,14 +311,9 @@ def update(slug: str):
 @login_required
 def suggest(slug: str):
     """A shorter walking order as a proposal; JSON for the editor script, else a page."""
-    keep_start = bool(request.values.get("keep_start"))
-    keep_end = bool(request.values.get("keep_end"))
-    given = request.values.getlist("place")
-    ids = [service._int_or_none(v) for v in given] if given else None  # noqa: SLF001
-    if ids is not None and None in ids:
-        raise ValidationError(_("A stop refers to an unknown place."), field="order")
-    proposal = service.propose_order(_user(), slug, keep_start=keep_start, keep_end=keep_end,
-                                     place_ids=ids)
+    ask = inputs.suggestion_from_form(request.values)
+    proposal = service.propose_order(_user(), slug, keep_start=ask["keep_start"],
+                                     keep_end=ask["keep_end"], place_ids=ask.get("order"))
     if request.accept_mimetypes.best == "application/json":
         return jsonify(proposal)
     tour = service.get_for_edit(_user(), slug)
@@ -314,11 +328,8 @@ def suggest(slug: str):
 @rerenders_form(_refused(field="order"))
 def order(slug: str):
     """Accept an order (the proposal, or a reordering without the full form)."""
-    ids = [service._int_or_none(v) for v in request.form.getlist("order")]  # noqa: SLF001
-    if None in ids:
-        raise ValidationError(_("The new order must list every stop of the tour exactly once."),
-                              field="order")
-    service.reorder_stops(_user(), slug, ids, request.form.get("version"))
+    ids = inputs.order_from_form(request.form)
+    service.reorder_stops(_user(), slug, ids, inputs.version_from_form(request.form))
     flash(_("The stops are in the new order."), "success")
     return redirect(url_for("tours.edit", slug=slug), code=303)
 
@@ -333,31 +344,25 @@ def route_gpx(slug: str):
         return _render_editor(tour, service.working_content(tour),
                               {"file": _("Choose a GPX file first.")}, 422)
     report = service.set_route_from_gpx(_user(), slug, upload.read(),
-                                        request.form.get("version"))
+                                        inputs.version_from_form(request.form))
     return _after_route(slug, report)
 
 
 def _after_route(slug: str, report: service.RouteReport):
     flash(_("The route is saved: %(length)s, %(points)d points.",
-            length=_distance(report.length_m), points=report.points), "success")
+            length=format_distance(report.length_m), points=report.points), "success")
     for stop in report.off_route:
         flash(_("Stop %(n)d (%(title)s) is %(m)d m from the route.", n=stop["number"],
                 title=stop["title"], m=stop["distance_m"]), "warning")
     return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
 
 
-def _distance(metres: float) -> str:
-    from app.formatting import format_distance
-
-    return format_distance(metres)
-
-
 @bp.post("/tours/<slug>/route/drawn")
 @login_required
 @rerenders_form(_refused(field="route"))
 def route_drawn(slug: str):
-    report = service.set_route_drawn(_user(), slug, request.form.get("route", ""),
-                                     request.form.get("version"))
+    report = service.set_route_drawn(_user(), slug, inputs.drawn_route_from_form(request.form),
+                                     inputs.version_from_form(request.form))
     return _after_route(slug, report)
 
 
@@ -365,16 +370,17 @@ def route_drawn(slug: str):
 @login_required
 @rerenders_form(_refused(field="route"))
 def route_reset(slug: str):
-    service.reset_route(_user(), slug, request.form.get("version"))
+    service.reset_route(_user(), slug, inputs.version_from_form(request.form))
     flash(_("The route now runs straight from stop to stop."), "success")
     return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
 
 
-LIFECYCLE = {
-    "submit": (service.submit_for_review, lambda: _("The tour is sent to the curators.")),
-    "publish": (service.publish, lambda: _("The tour is published.")),
-    "retire": (service.retire, lambda: _("The tour is retired. Its page stays with a notice.")),
-    "discard": (service.discard_changes, lambda: _("The waiting changes are discarded.")),
+# What the page says after each move of the lifecycle (the moves: services/tours/lifecycle.py).
+LIFECYCLE_MESSAGES = {
+    "submit": lambda: _("The tour is sent to the curators."),
+    "publish": lambda: _("The tour is published."),
+    "retire": lambda: _("The tour is retired. Its page stays with a notice."),
+    "discard": lambda: _("The waiting changes are discarded."),
 }
 
 
@@ -382,9 +388,8 @@ LIFECYCLE = {
 @login_required
 @rerenders_form(_refused())
 def lifecycle(slug: str, action: str):
-    fn, message = LIFECYCLE[action]
-    tour = fn(_user(), slug, request.form.get("version"))
-    flash(message(), "success")
+    tour = service.transition(_user(), slug, action, inputs.version_from_form(request.form))
+    flash(LIFECYCLE_MESSAGES[action](), "success")
     if action in ("publish", "retire"):
         return redirect(url_for("visitor.tour", slug=tour.slug), code=303)
     return redirect(url_for("tours.edit", slug=tour.slug), code=303)
@@ -394,8 +399,8 @@ def lifecycle(slug: str, action: str):
 @login_required
 @rerenders_form(_refused(field="message"))
 def return_to_author(slug: str):
-    service.return_to_draft(_user(), slug, request.form.get("version"),
-                            request.form.get("message", ""))
+    service.transition(_user(), slug, "return", inputs.version_from_form(request.form),
+                       request.form.get("message", ""))
     flash(_("The tour is back with its author as a draft."), "success")
     return redirect(url_for("tours.curate"), code=303)
 
@@ -409,8 +414,7 @@ def mine():
 @bp.get("/curate/tours")
 @login_required
 def curate():
-    if not _user().is_curator:
-        raise Forbidden(_("Only curators may do this."))
+    require_curator(_user())
     return render_template(
         "tours/curate.html",
         review=service.tours_awaiting_review(),

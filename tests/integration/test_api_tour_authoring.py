@@ -4,6 +4,8 @@ Every refusal is a clear 4xx and stores nothing."""
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -220,3 +222,50 @@ def test_draw_a_route_then_go_back_to_straight_lines(client, demo):
     assert reset.status_code == 200
     assert reset.get_json()["route_source"] == "generated"
     assert len(reset.get_json()["route"]["coordinates"]) == 2
+
+
+def test_a_patch_with_unknown_fields_is_422_naming_them_and_nothing_changes(client, demo):
+    author = bearer(create_user("walker@example.org"))
+    draft = new_tour(client, author, places(2)).get_json()
+    slug = draft["slug"]
+    resp = client.patch(f"/api/v1/tours/{slug}", headers=author, json={
+        "version": draft["version"], "title": "Neu", "status": "published", "slug": "mine"})
+    assert resp.status_code == 422
+    assert resp.mimetype == "application/problem+json"
+    error = resp.get_json()["error"]
+    # The first refused field is named, and the message names every one of them.
+    assert error["field"] == "slug"
+    assert "slug" in error["message"] and "status" in error["message"]
+    again = client.get(f"/api/v1/tours/{slug}/draft", headers=author).get_json()
+    assert (again["title"], again["status"], again["version"], again["slug"]) == (
+        draft["title"], "draft", draft["version"], slug)
+    # Inside a stop too.
+    stop = client.patch(f"/api/v1/tours/{slug}", headers=author, json={
+        "version": draft["version"], "stops": [{"place_id": places(1)[0], "colour": "red"}]})
+    assert stop.status_code == 422 and stop.mimetype == "application/problem+json"
+    assert client.get(f"/api/v1/tours/{slug}/draft", headers=author).get_json() == again
+
+
+def test_a_patch_keeps_what_it_leaves_out_and_clears_a_theme_sent_as_null(client, demo):
+    author = bearer(create_user("walker@example.org"))
+    draft = new_tour(client, author, places(2), accessibility="Stufenlos").get_json()
+    slug = draft["slug"]
+    cleared = client.patch(f"/api/v1/tours/{slug}", headers=author,
+                           json={"version": draft["version"], "theme": None})
+    assert cleared.status_code == 200, cleared.get_json()
+    after = cleared.get_json()
+    assert after["theme"] is None
+    assert (after["title"], after["intro"], after["accessibility"], after["language"]) == (
+        draft["title"], draft["intro"], "Stufenlos", draft["language"])
+    assert [s["place_id"] for s in after["stops"]] == [s["place_id"] for s in draft["stops"]]
+
+
+def test_a_gpx_upload_with_a_version_that_is_no_number_is_422(client, demo):
+    author = bearer(create_user("walker@example.org"))
+    draft = new_tour(client, author, places(2)).get_json()
+    resp = client.post(f"/api/v1/tours/{draft['slug']}/route", headers=author, data={
+        "version": "three", "file": (io.BytesIO(b"<gpx/>"), "walk.gpx")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 422 and resp.get_json()["error"]["field"] == "version"
+    assert client.get(f"/api/v1/tours/{draft['slug']}/draft",
+                      headers=author).get_json()["version"] == draft["version"]

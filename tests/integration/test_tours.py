@@ -418,6 +418,8 @@ def test_plain_save_on_a_stale_version_shows_both_versions_too(author):
     ("remove:{other}", "That place is not a stop of this tour."),
     ("add:{a}", "is already a stop."),
     ("add:999999999", "A stop refers to an unknown place."),
+    ("up:99999999999999999999", "That change to the stops is not possible."),
+    ("remove:-{a}", "That change to the stops is not possible."),
     ("add:{hidden}", "Only published places can become stops."),
 ])
 def test_a_stop_button_that_does_not_fit_is_refused_and_nothing_stored(author, action, message):
@@ -811,3 +813,48 @@ def test_stops_are_unique_per_position_after_many_reorders(author):
     assert [s.place_id for s in tour.stops] == [ids[1], ids[3], ids[0], ids[2]]
     assert db.session.scalar(select(func.count()).select_from(TourStop)
                              .where(TourStop.tour_id == tour.id)) == 4
+
+
+@pytest.mark.parametrize("field,change,message", [
+    ("stops", {"stop_dwell": ["5", "lange"]}, "Minutes at a stop must be a whole number"),
+    ("stops", {"stop_dwell": ["5", "999"]}, "Minutes at a stop must be a whole number"),
+    ("stops", {"stop_place": ["{a}", "x"]}, "A stop refers to an unknown place."),
+    ("cover_media_id", {"cover_media_id": "abc"}, "Choose a photo from the list."),
+    ("form", {"version": "drei"}, "The version must be a whole number."),
+])
+def test_a_form_field_the_schema_refuses_is_named_and_nothing_stored(author, field, change,
+                                                                     message):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids, title="Zwei Orte")
+    before = tour_by_slug(slug)
+    data = form_for(ids, title="Nicht gespeichert", version=before.version)
+    data.update({k: [v.format(a=ids[0]) for v in val] if isinstance(val, list) else val
+                 for k, val in change.items()})
+    resp = author.post(f"/tours/{slug}/edit", data=data)
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert message in page.split(f'id="{field}-error"')[1].split("</p>")[0]
+    # What was typed is shown again (the refused part left out).
+    assert 'value="Nicht gespeichert"' in page
+    tour = tour_by_slug(slug)
+    assert (tour.version, tour.title, [s.place_id for s in tour.stops]) == (
+        before.version, "Zwei Orte", ids)
+
+
+def test_an_order_or_a_drawn_route_that_cannot_be_read_is_refused(author):
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    version = tour_by_slug(slug).version
+    resp = author.post(f"/tours/{slug}/order", data={"order": [str(ids[1]), "zwei"],
+                                                    "version": version})
+    assert resp.status_code == 422
+    assert "every stop of the tour exactly once" in resp.get_data(as_text=True)
+    for route, message in (("{not json", "could not be read"),
+                           ("[1, 2]", "Draw the route as one line.")):
+        resp = author.post(f"/tours/{slug}/route/drawn", data={"route": route,
+                                                               "version": version})
+        assert resp.status_code == 422
+        assert message in resp.get_data(as_text=True).split('id="route-error"')[1]
+    tour = tour_by_slug(slug)
+    assert (tour.version, [s.place_id for s in tour.stops], tour.route_source) == (
+        version, ids, "generated")
