@@ -269,7 +269,7 @@ def _page_links(cid: str, offset: int, limit: int, page: geodata.FeaturePage) ->
         {"href": f"{_root()}/collections/{cid}", "rel": "collection", "type": JSON,
          "title": "The collection"},
     ]
-    if page.next_cursor:
+    if page.next_key:
         links.append({"href": href(offset + limit), "rel": "next", "type": GEOJSON,
                       "title": "Next page"})
     if offset:
@@ -307,12 +307,12 @@ def items(cid: str):
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "numberReturned": page.returned,
     }
-    if not page.next_cursor and (page.returned or offset == 0):
+    if not page.next_key and (page.returned or offset == 0):
         head["numberMatched"] = offset + page.returned
     if asks_for_html():
         return _html("items.html", **ogc_html.items(
             cid, head, json.loads(page.features), offset, limit,
-            has_next=bool(page.next_cursor)))
+            has_next=bool(page.next_key)))
     head["links"] = _page_links(cid, offset, limit, page)
     body = json.dumps(head, separators=(",", ":"))[:-1] + ',"features":' + page.features + "}"
     return Response(body, mimetype=GEOJSON)
