@@ -57,7 +57,7 @@ _PUBLIC_TOUR = visibility.tour_sql("t")
 
 @dataclass
 class SearchParams:
-    """What the visitor asked for, checked."""
+    """What the visitor asked for, checked (app/web/search.py parses the query string)."""
 
     q: str = ""
     theme: str | None = None
@@ -74,6 +74,8 @@ class SearchParams:
 
 @dataclass
 class SearchResults:
+    """What a search found: public places and published tours as template dicts."""
+
     places: list[dict] = field(default_factory=list)
     tours: list[dict] = field(default_factory=list)
 
@@ -92,34 +94,6 @@ def parse_near(raw: str | None, field_name: str = "near") -> tuple[float, float]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90) or lon != lon or lat != lat:
         raise ValidationError(_("That position is outside the map."), field=field_name)
     return lon, lat
-
-
-def parse_params(args) -> SearchParams:
-    """Search parameters from a query string (a MultiDict); unknown values are refused."""
-    q = " ".join((args.get("q") or "").split())
-    if len(q) > MAX_QUERY:
-        raise ValidationError(
-            _("Please search with at most %(n)d characters.", n=MAX_QUERY), field="q"
-        )
-    era = args.get("era") or None
-    if era is not None and era not in ERA_RANGES:
-        raise ValidationError(_("Unknown period."), field="era")
-    sort = args.get("sort") or "relevance"
-    if sort not in SORTS:
-        raise ValidationError(_("Unknown sort order."), field="sort")
-    near = parse_near(args.get("near"))
-    if sort == "distance" and near is None:
-        # Without a position the nearest cannot be known; relevance is the honest fallback.
-        sort = "relevance"
-    return SearchParams(
-        q=q,
-        theme=args.get("theme") or None,
-        era=era,
-        has_audio=args.get("audio") in ("1", "on", "true"),
-        step_free=args.get("step_free") in ("1", "on", "true"),
-        sort=sort,
-        near=near,
-    )
 
 
 def search(params: SearchParams, place_limit: int = 50, tour_limit: int = 20) -> SearchResults:

@@ -7,10 +7,11 @@ from werkzeug.datastructures import MultiDict
 
 from app.models import Media, Place
 from app.services import search as search_service
+from app.web.search import search_params
 
 
 def _search(**args):
-    return search_service.search(search_service.parse_params(MultiDict(args)))
+    return search_service.search(search_params(MultiDict(args)))
 
 
 def titles(results):
@@ -89,7 +90,7 @@ def test_sorted_by_distance_from_me(demo):
 
 
 def test_distance_sort_without_position_falls_back_to_relevance(demo):
-    params = search_service.parse_params(MultiDict({"q": "Schloss", "sort": "distance"}))
+    params = search_params(MultiDict({"q": "Schloss", "sort": "distance"}))
     assert params.sort == "relevance"
 
 
