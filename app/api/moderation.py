@@ -17,7 +17,14 @@ from app.api.http import write_limit
 from app.api.places import IF_MATCH, edit_base_version
 from app.errors import NotFound
 from app.extensions import db, limiter
-from app.inputs.edits import EditFieldsSchema, PlaceEditSchema
+from app.inputs.edits import PlaceEditSchema
+from app.inputs.moderation import (
+    MediaReviewSchema,
+    MergeSchema,
+    ResolveSchema,
+    RestoreSchema,
+    ReviewSchema,
+)
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.statuses import PlaceStatus, RevisionStatus
@@ -39,45 +46,11 @@ class QueueArgs(Schema):
     theme = fields.String(metadata={"description": "theme slug"})
 
 
-class ReviewSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(moderation.DECISIONS))
-    message = fields.String(load_default="", metadata={"description": "to the contributor"})
-    reason = fields.String(validate=validate.OneOf(list(moderation.REASON_CODES)),
-                           metadata={"description": "required for reject"})
-    version = fields.Integer(required=True,
-                             metadata={"description": "the place version you reviewed"})
-    changes = fields.Nested(EditFieldsSchema, metadata={
-        "description": "approve only: fields corrected first (title, summary, body, lon, lat, "
-        "era, themes, …)"})
-
-
-class MediaReviewSchema(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
-    message = fields.String(load_default="")
-    reason = fields.String(validate=validate.OneOf(list(moderation.REASON_CODES)))
-
-
-class MergeSchema(Schema):
-    into = fields.Integer(required=True, metadata={"description": "id of the public place"})
-    message = fields.String(load_default="")
-    version = fields.Integer(required=True)
-
-
-class RestoreSchema(Schema):
-    version = fields.Integer(required=True)
-    message = fields.String(load_default="")
-
-
 class FlagSchema(Schema):
     place_id = fields.Integer()
     media_id = fields.Integer()
     reason = fields.String(required=True, validate=validate.OneOf(FLAG_REASONS))
     message = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-class ResolveSchema(Schema):
-    resolution = fields.String(required=True, validate=validate.OneOf(flag_service.RESOLUTIONS))
-    message = fields.String(load_default="")
 
 
 class QueueItemSchema(Schema):
@@ -229,10 +202,8 @@ def review(data, place_id: int):
     of a public place waiting for review. The contributor gets the message by mail and sees it
     in their contributions."""
     kind, item_id = _place_item(place_id)
-    result = moderation.decide(
-        api_user(), kind, item_id, data["decision"], message=data["message"],
-        reason=data.get("reason"), version=data["version"], changes=data.get("changes"),
-    )
+    result = moderation.decide(api_user(), kind, item_id, data.decision, message=data.message,
+                               reason=data.reason, version=data.version, changes=data.changes)
     upcoming = moderation.next_item(kind, item_id)
     result["next"] = ({"kind": upcoming["kind"], "id": upcoming["id"]} if upcoming else None)
     return jsonify(result)
@@ -247,8 +218,8 @@ def review(data, place_id: int):
 @require_user(*CURATORS)
 def review_media(data, media_id: int):
     """Approve or reject a photo or recording added to a public place."""
-    result = moderation.decide(api_user(), "media", media_id, data["decision"],
-                               message=data["message"], reason=data.get("reason"))
+    result = moderation.decide(api_user(), "media", media_id, data.decision,
+                               message=data.message, reason=data.reason)
     return jsonify(result)
 
 
@@ -261,8 +232,8 @@ def review_media(data, media_id: int):
 def merge(data, place_id: int):
     """Merge this place (a duplicate) into a public place: media and story move there and the
     duplicate's address redirects."""
-    target = moderation.merge(api_user(), place_id, data["into"], message=data["message"],
-                              version=data["version"])
+    target = moderation.merge(api_user(), place_id, data.into, message=data.message,
+                              version=data.version)
     return jsonify({"merged": place_id, "into": target.id, "version": target.version})
 
 
@@ -317,8 +288,8 @@ def list_revisions(place_id: int):
 @require_user(*CURATORS)
 def restore(data, place_id: int, number: int):
     """Make an earlier revision current again (as a new revision)."""
-    rev = revisions.restore(api_user(), place_id, number, base_version=data["version"],
-                            message=data["message"])
+    rev = revisions.restore(api_user(), place_id, number, base_version=data.version,
+                            message=data.message)
     return jsonify(_revision_dict(rev)), 201
 
 
@@ -355,8 +326,8 @@ def create_flag(data):
 @require_user(*CURATORS)
 def resolve_flag(data, flag_id: int):
     """Resolve every open report on the same content: dismiss, edit, hide or remove."""
-    result = flag_service.resolve(api_user(), flag_id, data["resolution"],
-                                  message=data["message"])
+    result = flag_service.resolve(api_user(), flag_id, data.resolution,
+                                  message=data.message)
     return jsonify(result)
 
 

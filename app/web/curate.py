@@ -33,7 +33,15 @@ from flask_login import current_user, login_required
 
 from app.errors import NotFound, redirects_on_refusal, rerenders_form, wants_json
 from app.extensions import db, login_manager
-from app.inputs.edits import edit_from_form, load_edit
+from app.inputs.edits import edit_from_form
+from app.inputs.moderation import (
+    MergeFormSchema,
+    ReplyTemplateSchema,
+    ResolveSchema,
+    RestoreSchema,
+    from_form,
+    review_from_form,
+)
 from app.models import Place
 from app.models.moderation import FLAG_REASONS
 from app.models.statuses import PlaceStatus, RevisionStatus
@@ -172,9 +180,6 @@ def _back_to_item(kind: str, item_id: int) -> str:
     return url_for("curate.item", kind=kind, item_id=item_id)
 
 
-# What a curator may correct on the item page before approving (the rest stays as sent).
-CORRECTABLE = ("title", "summary", "body", "lon", "lat", "era")
-
 DECISION_NOTES = {
     "approve": lambda: _("Approved."),
     "reject": lambda: _("Rejected."),
@@ -186,17 +191,10 @@ DECISION_NOTES = {
 @curator_required
 @redirects_on_refusal(_back_to_item)
 def decide(kind: str, item_id: int):
-    form = request.form
-    decision = form.get("decision", "")
-    changes = None
-    if decision == "approve" and form.get("edit_before_approve"):
-        changes = load_edit({k: form.get(k, "") for k in CORRECTABLE})
-    moderation.decide(
-        _me(), kind, item_id, decision, message=form.get("message", ""),
-        reason=form.get("reason") or None, version=form.get("version", type=int),
-        changes=changes,
-    )
-    note = DECISION_NOTES.get(decision, lambda: _("Done."))()
+    review = review_from_form(request.form)
+    moderation.decide(_me(), kind, item_id, review.decision, message=review.message,
+                      reason=review.reason, version=review.version, changes=review.changes)
+    note = DECISION_NOTES.get(review.decision, lambda: _("Done."))()
     return _after_decision(kind, item_id, note)
 
 
@@ -212,10 +210,9 @@ def _merge_item() -> tuple[str, int | None]:
 def merge(place_id: int):
     kind, item_id = _merge_item()
     item_id = item_id or place_id
-    target = moderation.merge(
-        _me(), place_id, request.form.get("into", type=int) or 0,
-        message=request.form.get("message", ""), version=request.form.get("version", type=int),
-    )
+    into = from_form(MergeFormSchema(), request.form)
+    target = moderation.merge(_me(), place_id, into.into, message=into.message,
+                              version=into.version)
     return _after_decision(kind, item_id,
                            _("Merged into “%(title)s”.", title=target.title))
 
@@ -224,10 +221,10 @@ def merge(place_id: int):
 @curator_required
 @redirects_on_refusal(lambda flag_id: _back_to_item("flag", flag_id))
 def resolve_flag(flag_id: int):
-    resolution = request.form.get("resolution", "")
-    result = flag_service.resolve(_me(), flag_id, resolution,
-                                  message=request.form.get("message", ""))
-    if resolution == "edit":
+    resolution = from_form(ResolveSchema(), request.form)
+    result = flag_service.resolve(_me(), flag_id, resolution.resolution,
+                                  message=resolution.message)
+    if resolution.resolution == "edit":
         edit_url = url_for("curate.edit_place", place_id=result["place_id"])
         if wants_json():
             return jsonify({"ok": True, "message": _("Reports closed: edit the place now."),
@@ -297,9 +294,9 @@ def diff(place_id: int):
 @curator_required
 @redirects_on_refusal(lambda place_id, number: url_for("curate.history", place_id=place_id))
 def restore(place_id: int, number: int):
-    revisions.restore(_me(), place_id, number,
-                      base_version=request.form.get("version", type=int) or 0,
-                      message=request.form.get("message", ""))
+    asked = from_form(RestoreSchema(), request.form)
+    revisions.restore(_me(), place_id, number, base_version=asked.version,
+                      message=asked.message)
     flash(_("Revision %(n)d restored as a new revision.", n=number), "success")
     return redirect(url_for("curate.history", place_id=place_id), code=303)
 
@@ -356,9 +353,8 @@ def templates():
 @curator_required
 @rerenders_form(_template_refused)
 def create_template():
-    form = request.form
-    moderation.create_template(_me(), form.get("name", ""), form.get("body", ""),
-                               form.get("reason_code") or None)
+    tpl = from_form(ReplyTemplateSchema(), request.form)
+    moderation.create_template(_me(), tpl.name, tpl.body, tpl.reason_code)
     flash(_("Template saved."), "success")
     return redirect(url_for("curate.templates"), code=303)
 
@@ -367,9 +363,8 @@ def create_template():
 @curator_required
 @redirects_on_refusal(lambda template_id: url_for("curate.templates"))
 def update_template(template_id: int):
-    form = request.form
-    moderation.update_template(_me(), template_id, form.get("name", ""),
-                               form.get("body", ""), form.get("reason_code") or None)
+    tpl = from_form(ReplyTemplateSchema(), request.form)
+    moderation.update_template(_me(), template_id, tpl.name, tpl.body, tpl.reason_code)
     flash(_("Template saved."), "success")
     return redirect(url_for("curate.templates"), code=303)
 

@@ -101,3 +101,53 @@ def test_unknown_role_flashes_and_changes_nothing(client, db_session, admin, res
     resp = client.post(f"/curate/users/{resident.id}/role", data={"role": "emperor"})
     assert resp.status_code == 303 and resident.role == "resident"
     assert "Unknown role." in client.get(resp.headers["Location"]).text
+
+
+def test_merge_into_no_number_is_refused_naming_into(client, demo, db_session, resident,
+                                                    curator):
+    place = pending_place(resident)
+    login(client, curator.email)
+    resp = client.post(f"/curate/places/{place.id}/merge",
+                       data={"into": "Waaghaus", "kind": "place", "item_id": place.id},
+                       headers=JSON)
+    assert resp.status_code == 422 and resp.json["error"]["field"] == "into"
+    assert resp.json["detail"] == "Merge into a published place."
+    assert place.merged_into_id is None and place.status == "pending"
+
+
+def test_unknown_resolution_flashes_and_resolves_nothing(client, demo, db_session, curator):
+    from app.models import Flag, Place
+
+    place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    flag = Flag(place_id=place.id, reporter_key="k1", reason="wrong")
+    db_session.add(flag)
+    db_session.flush()
+    login(client, curator.email)
+    resp = client.post(f"/curate/flag/{flag.id}/resolve", data={"resolution": "burn"})
+    assert resp.status_code == 303
+    assert "Choose dismiss, edit, hide or remove." in client.get(resp.headers["Location"]).text
+    db_session.refresh(flag)
+    assert flag.status == "open"
+
+
+def test_restore_without_a_version_flashes_and_restores_nothing(client, demo, db_session,
+                                                               curator):
+    from app.models import Place
+    from app.services import revisions
+
+    place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    before = len(revisions.history(place.id))
+    login(client, curator.email)
+    resp = client.post(f"/curate/places/{place.id}/restore/1", data={"version": "old"})
+    assert resp.status_code == 303
+    assert "The version must be a whole number." in client.get(resp.headers["Location"]).text
+    assert len(revisions.history(place.id)) == before
+
+
+def test_api_review_refuses_an_unknown_field(client, demo, db_session, resident, curator):
+    place = pending_place(resident)
+    login(client, curator.email)
+    resp = client.post(f"/api/v1/places/{place.id}/review",
+                       json={"decision": "approve", "version": place.version, "status": "x"})
+    assert resp.status_code == 422 and resp.json["error"]["field"] == "status"
+    assert place.status == "pending"
