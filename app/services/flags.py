@@ -25,6 +25,7 @@ from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import Flag, Media, Place, User
 from app.models.moderation import FLAG_REASONS
+from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus
 from app.services import audit, moderation, visibility
 from app.services.revisions import FLAGS_EDIT
 from app.services.roles import require_curator
@@ -104,7 +105,7 @@ def create_flag(user: User | None, *, place_id: int | None = None, media_id: int
             )
     existing = db.session.scalar(
         select(Flag).where(_target_clause(place_id, media_id), Flag.reporter_key == key,
-                           Flag.status == "open")
+                           Flag.status == FlagStatus.OPEN)
     )
     if existing is not None:
         existing.reason, existing.message = reason, message or existing.message
@@ -121,7 +122,7 @@ def create_flag(user: User | None, *, place_id: int | None = None, media_id: int
 def open_reporters(place_id: int | None, media_id: int | None) -> int:
     return db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_key)))
-        .where(_target_clause(place_id, media_id), Flag.status == "open")
+        .where(_target_clause(place_id, media_id), Flag.status == FlagStatus.OPEN)
     )
 
 
@@ -138,7 +139,7 @@ def _hide_when_many(place: Place | None, medium: Media | None) -> None:
     if place is not None:
         place.hidden_reason = HIDDEN_BY_FLAGS
     else:
-        medium.status = "hidden"
+        medium.status = MediaStatus.HIDDEN
         medium.place.updated_at = now
     db.session.flush()
     audit.log(None, "auto_hide", "place" if place else "media", content.id,
@@ -171,7 +172,7 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     if resolution == "dismiss":
         if content.hidden_at is not None and (
             (place is not None and place.hidden_reason in (HIDDEN_BY_FLAGS, FLAGS_EDIT))
-            or (medium is not None and medium.status == "hidden")
+            or (medium is not None and medium.status == MediaStatus.HIDDEN)
         ):
             _show(place, medium)
     elif resolution == "edit":
@@ -182,17 +183,17 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
         if place is not None:
             place.hidden_reason = "curator"
         else:
-            medium.status = "hidden"
+            medium.status = MediaStatus.HIDDEN
     else:  # remove
         content.hidden_at = content.hidden_at or now
         if place is not None:
-            place.status = "archived"
+            place.status = PlaceStatus.ARCHIVED
             place.hidden_reason = "removed"
         else:
-            medium.status = "rejected"
+            medium.status = MediaStatus.REJECTED
     (place or medium.place).updated_at = now
     for flag in flags:
-        flag.status = "dismissed" if resolution == "dismiss" else "resolved"
+        flag.status = FlagStatus.DISMISSED if resolution == "dismiss" else FlagStatus.RESOLVED
         flag.resolution = resolution
         flag.resolved_by_id = curator.id
         flag.resolved_at = now
@@ -211,9 +212,9 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
 
 def _state(place: Place | None, medium: Media | None) -> str:
     content = place or medium
-    if place is not None and place.status != "approved":
+    if place is not None and place.status != PlaceStatus.APPROVED:
         return place.status
-    if medium is not None and medium.status not in ("approved", "hidden"):
+    if medium is not None and medium.status not in (MediaStatus.APPROVED, MediaStatus.HIDDEN):
         return medium.status
     return "hidden" if content.hidden_at is not None else "visible"
 
@@ -223,7 +224,7 @@ def _show(place: Place | None, medium: Media | None) -> None:
         place.hidden_at, place.hidden_reason = None, None
     else:
         medium.hidden_at = None
-        medium.status = "approved"
+        medium.status = MediaStatus.APPROVED
 
 
 def unhide(curator: User, target_type: str, target_id: int, *, message: str = "") -> None:
@@ -245,12 +246,12 @@ def unhide(curator: User, target_type: str, target_id: int, *, message: str = ""
 def hidden_content(limit: int = 200) -> list[dict]:
     """Places and media currently hidden, newest first (for /curate/flags)."""
     places = db.session.scalars(
-        select(Place).where(Place.hidden_at.isnot(None), Place.status == "approved",
+        select(Place).where(Place.hidden_at.isnot(None), Place.status == PlaceStatus.APPROVED,
                             Place.merged_into_id.is_(None))
         .order_by(Place.hidden_at.desc()).limit(limit)
     ).all()
     media = db.session.scalars(
-        select(Media).where(Media.hidden_at.isnot(None), Media.status == "hidden")
+        select(Media).where(Media.hidden_at.isnot(None), Media.status == MediaStatus.HIDDEN)
         .order_by(Media.hidden_at.desc()).limit(limit)
     ).all()
     out = [{"type": "place", "id": p.id, "title": p.title, "hidden_at": p.hidden_at,
@@ -263,5 +264,6 @@ def hidden_content(limit: int = 200) -> list[dict]:
 
 def recent_resolved(limit: int = 50) -> list[Flag]:
     return list(db.session.scalars(
-        select(Flag).where(Flag.status != "open").order_by(Flag.resolved_at.desc()).limit(limit)
+        select(Flag).where(Flag.status != FlagStatus.OPEN)
+        .order_by(Flag.resolved_at.desc()).limit(limit)
     ))

@@ -37,6 +37,7 @@ from app.models import (
     User,
     place_themes,
 )
+from app.models.statuses import FlagStatus, MediaKind, MediaStatus, PlaceStatus, RevisionStatus
 from app.models.user import ROLES
 from app.services import revisions, visibility
 from app.services.audit import log
@@ -58,6 +59,8 @@ REASON_CODES = {
     "other": _l("Other"),
 }
 NEARBY_RADIUS_M = 100
+# What curators review one by one (a consent scan is never shown to them).
+REVIEWED_KINDS = (MediaKind.PHOTO, MediaKind.AUDIO)
 MAX_MESSAGE = 4000
 
 
@@ -154,12 +157,12 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
                    Place.title, User.display_name, Place.author_name)
             .join(Place, Place.id == PlaceRevision.place_id)
             .outerjoin(User, User.id == PlaceRevision.author_id)
-            .where(PlaceRevision.status == "pending", Place.merged_into_id.is_(None),
-                   Place.status.in_(("pending", "approved")),
+            .where(PlaceRevision.status == RevisionStatus.PENDING, Place.merged_into_id.is_(None),
+                   Place.status.in_((PlaceStatus.PENDING, PlaceStatus.APPROVED)),
                    _theme_filter(Place.id, theme))
         ).all()
         for r in rows:
-            item_kind = "edit" if r.status == "approved" else "place"
+            item_kind = "edit" if r.status == PlaceStatus.APPROVED else "place"
             if kind and item_kind != kind:
                 continue
             snap = r.snapshot or {}
@@ -176,7 +179,7 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
                    Place.title, User.display_name, lon, lat)
             .join(Place, Place.id == Media.place_id)
             .outerjoin(User, User.id == Media.uploader_id)
-            .where(Media.status == "pending", Media.kind.in_(("photo", "audio")),
+            .where(Media.status == MediaStatus.PENDING, Media.kind.in_(REVIEWED_KINDS),
                    visibility.public_place(), _theme_filter(Place.id, theme))
         ).all()
         for r in rows:
@@ -202,7 +205,7 @@ def _flag_items(theme: str | None) -> list[dict]:
             func.count(func.distinct(Flag.reporter_key)).label("reporters"),
             func.array_agg(func.distinct(Flag.reason)).label("reasons"),
         )
-        .where(Flag.status == "open", _theme_filter(target_place, theme))
+        .where(Flag.status == FlagStatus.OPEN, _theme_filter(target_place, theme))
         .group_by(Flag.place_id, Flag.media_id)
     ).all()
     out = []
@@ -229,21 +232,22 @@ def counts() -> dict[str, int]:
     pending = db.session.execute(
         select(Place.status, func.count(PlaceRevision.id))
         .join(Place, Place.id == PlaceRevision.place_id)
-        .where(PlaceRevision.status == "pending", Place.merged_into_id.is_(None),
-               Place.status.in_(("pending", "approved")))
+        .where(PlaceRevision.status == RevisionStatus.PENDING, Place.merged_into_id.is_(None),
+               Place.status.in_((PlaceStatus.PENDING, PlaceStatus.APPROVED)))
         .group_by(Place.status)
     ).all()
     by_status = dict(pending)
     media = db.session.scalar(
         select(func.count(Media.id)).join(Place, Place.id == Media.place_id)
-        .where(Media.status == "pending", Media.kind.in_(("photo", "audio")),
+        .where(Media.status == MediaStatus.PENDING, Media.kind.in_(REVIEWED_KINDS),
                visibility.public_place())
     )
     flags = db.session.scalar(
         select(func.count(func.distinct(func.coalesce(Flag.place_id, -Flag.media_id))))
-        .where(Flag.status == "open")
+        .where(Flag.status == FlagStatus.OPEN)
     )
-    result = {"place": by_status.get("pending", 0), "edit": by_status.get("approved", 0),
+    result = {"place": by_status.get(PlaceStatus.PENDING, 0),
+              "edit": by_status.get(PlaceStatus.APPROVED, 0),
               "media": media or 0, "flag": flags or 0}
     result["total"] = sum(result.values())
     return result
@@ -320,13 +324,14 @@ def _contributor_summary(user_id: int | None, fallback: str | None) -> dict:
     stats = dict(db.session.execute(
         select(PlaceRevision.status, func.count())
         .where(PlaceRevision.author_id == user_id,
-               PlaceRevision.status.in_(("approved", "rejected")))
+               PlaceRevision.status.in_((RevisionStatus.APPROVED, RevisionStatus.REJECTED)))
         .group_by(PlaceRevision.status)
     ).all())
     return {"name": (user.display_name if user else fallback) or "", "id": user_id,
             "email": user.email if user else "", "role": user.role if user else "",
             "since": user.created_at if user else None,
-            "approved": stats.get("approved", 0), "rejected": stats.get("rejected", 0)}
+            "approved": stats.get(RevisionStatus.APPROVED, 0),
+            "rejected": stats.get(RevisionStatus.REJECTED, 0)}
 
 
 def item(kind: str, item_id: int) -> dict:
@@ -336,20 +341,21 @@ def item(kind: str, item_id: int) -> dict:
     if kind == "place":
         place = _load_place(item_id)
         rev = revisions.open_revision(place)
-        if rev is None or rev.status != "pending" or place.status == "approved":
+        if (rev is None or rev.status != RevisionStatus.PENDING
+                or place.status == PlaceStatus.APPROVED):
             raise NotFound(_("This place does not wait for review."))
         snap = dict(rev.snapshot)
         changes = []
     elif kind == "edit":
         rev = db.session.get(PlaceRevision, item_id)
-        if rev is None or rev.status != "pending":
+        if rev is None or rev.status != RevisionStatus.PENDING:
             raise NotFound(_("This edit does not wait for review."))
         place = _load_place(rev.place_id)
         snap = dict(rev.snapshot)
         changes = revisions.snapshot_diff(revisions.row_snapshot(place), snap)
     elif kind == "media":
         medium = db.session.get(Media, item_id)
-        if medium is None or medium.status != "pending" or medium.place_id is None:
+        if medium is None or medium.status != MediaStatus.PENDING or medium.place_id is None:
             raise NotFound(_("This medium does not wait for review."))
         place = _load_place(medium.place_id)
         rev, snap, changes = None, revisions.row_snapshot(place), []
@@ -364,7 +370,7 @@ def item(kind: str, item_id: int) -> dict:
     result = {
         "kind": kind, "id": item_id, "place": place, "revision": rev, "snapshot": snap,
         "changes": changes, "contributor": who,
-        "media": [m for m in place.media if m.kind in ("photo", "audio")],
+        "media": [m for m in place.media if m.kind in REVIEWED_KINDS],
         "nearby": nearby_places(place.id, snap.get("title", ""), snap["lon"], snap["lat"]),
         "version": place.version,
     }
@@ -383,7 +389,8 @@ def open_flags_of(flag_id: int) -> list[Flag]:
         raise NotFound(_("This report does not exist."))
     target = (Flag.place_id == flag.place_id) if flag.place_id else (Flag.media_id == flag.media_id)
     flags = list(db.session.scalars(
-        select(Flag).where(target, Flag.status == "open").order_by(Flag.created_at, Flag.id)
+        select(Flag).where(target, Flag.status == FlagStatus.OPEN)
+        .order_by(Flag.created_at, Flag.id)
     ))
     if not flags:
         raise NotFound(_("These reports have been dealt with already."))
@@ -437,9 +444,11 @@ def decide(curator: User, kind: str, item_id: int, decision: str, *, message: st
     if decision == "approve":
         _approve(curator, place, rev, message, changes, new=(kind == "place"))
     elif decision == "reject":
-        _close(curator, place, rev, "rejected", message, reason, new=(kind == "place"))
+        _close(curator, place, rev, RevisionStatus.REJECTED, message, reason,
+               new=(kind == "place"))
     else:
-        _close(curator, place, rev, "changes_requested", message, reason, new=(kind == "place"))
+        _close(curator, place, rev, RevisionStatus.CHANGES_REQUESTED, message, reason,
+               new=(kind == "place"))
     return {"decision": decision, "place_id": place.id, "status": place.status,
             "version": place.version}
 
@@ -454,30 +463,30 @@ def _approve(curator: User, place: Place, rev: PlaceRevision, message: str,
         if not revisions.snap_equal(edited, snap):
             # Edit before approving: the curator's version is a revision of its own, so the
             # history shows what the contributor sent and what the curator changed.
-            rev.status = "superseded"
+            rev.status = RevisionStatus.SUPERSEDED
             rev.reviewer_id, rev.reviewed_at = curator.id, now
             rev = PlaceRevision(
                 place_id=place.id, number=revisions.next_number(place.id),
-                base_version=place.version, snapshot=edited, status="pending",
+                base_version=place.version, snapshot=edited, status=RevisionStatus.PENDING,
                 author_id=curator.id, message=_("Corrected while reviewing"),
             )
             db.session.add(rev)
             snap = edited
     with revisions.guard_stale(place, snap):
         revisions.apply_snapshot(place, snap)
-        place.status = "approved"
+        place.status = PlaceStatus.APPROVED
         if new or place.published_at is None:
             place.published_at = now
-        rev.status = "approved"
+        rev.status = RevisionStatus.APPROVED
         rev.reviewer_id, rev.reviewed_at, rev.review_message = curator.id, now, message
         if new:
             for m in place.media:
-                if m.status == "pending":
-                    m.status = "approved"
+                if m.status == MediaStatus.PENDING:
+                    m.status = MediaStatus.APPROVED
         db.session.flush()
     refresh_search_vector(place)
     log(curator, "approve", "place" if new else "revision", place.id if new else rev.id,
-        before if new else "pending", "approved", message=message)
+        before if new else RevisionStatus.PENDING, PlaceStatus.APPROVED, message=message)
     _notify(place, rev, "approve", message)
 
 
@@ -491,15 +500,16 @@ def _close(curator: User, place: Place, rev: PlaceRevision, status: str, message
     if new:
         with revisions.guard_stale(place, rev.snapshot):
             # Sent back for changes, the place is a draft its author may edit again.
-            place.status = "rejected" if status == "rejected" else "draft"
-            if status == "rejected":
+            place.status = (PlaceStatus.REJECTED if status == RevisionStatus.REJECTED
+                            else PlaceStatus.DRAFT)
+            if status == RevisionStatus.REJECTED:
                 for m in place.media:
-                    if m.status == "pending":
-                        m.status = "rejected"
+                    if m.status == MediaStatus.PENDING:
+                        m.status = MediaStatus.REJECTED
             db.session.flush()
-    action = "reject" if status == "rejected" else "request_changes"
+    action = "reject" if status == RevisionStatus.REJECTED else "request_changes"
     log(curator, action, "place" if new else "revision", place.id if new else rev.id,
-        before if new else "pending", place.status if new else status, reason=reason,
+        before if new else RevisionStatus.PENDING, place.status if new else status, reason=reason,
         message=message)
     # The reason's label in the contributor's language, not the curator's.
     _notify(place, rev, action, message or REASON_CODES.get(reason or "", ""))
@@ -508,13 +518,13 @@ def _close(curator: User, place: Place, rev: PlaceRevision, status: str, message
 def _decide_media(curator: User, media_id: int, decision: str, message: str,
                   reason: str | None) -> dict:
     medium = db.session.get(Media, media_id)
-    if medium is None or medium.status != "pending":
+    if medium is None or medium.status != MediaStatus.PENDING:
         raise NotFound(_("This medium does not wait for review."))
     if decision == "request_changes":
         raise ValidationError(_("A photo or recording is approved or rejected."),
                               field="decision")
     before = medium.status
-    medium.status = "approved" if decision == "approve" else "rejected"
+    medium.status = MediaStatus.APPROVED if decision == "approve" else MediaStatus.REJECTED
     medium.review_reason = reason if decision == "reject" else None
     medium.review_message = message
     if medium.place is not None:
@@ -549,8 +559,8 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     for i, m in enumerate(list(dup.media)):
         m.place_id = target.id
         m.position = offset + i
-        if m.status == "pending":
-            m.status = "approved"
+        if m.status == MediaStatus.PENDING:
+            m.status = MediaStatus.APPROVED
     db.session.execute(
         TourStop.__table__.update().where(TourStop.place_id == dup.id).values(place_id=target.id)
     )
@@ -558,7 +568,7 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     # reports saying "this is a duplicate" are answered by the merge.
     moved_flags = db.session.execute(
         update(Flag)
-        .where(Flag.place_id == dup.id, Flag.status == "open")
+        .where(Flag.place_id == dup.id, Flag.status == FlagStatus.OPEN)
         .values(place_id=target.id)
     ).rowcount
     # The story moves as a new approved revision of the target, credited to its author.
@@ -579,7 +589,7 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
         if not revisions.snap_equal(merged, target_snap):
             db.session.add(PlaceRevision(
                 place_id=target.id, number=revisions.next_number(target.id),
-                base_version=target.version, snapshot=merged, status="approved",
+                base_version=target.version, snapshot=merged, status=RevisionStatus.APPROVED,
                 author_id=dup.author_id or (dup_rev.author_id if dup_rev else None),
                 message=_("Merged from “%(title)s”", title=dup.title),
                 reviewer_id=curator.id, reviewed_at=now, review_message=message,
@@ -587,10 +597,10 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
             revisions.apply_snapshot(target, merged)
         target.updated_at = now
         dup.merged_into_id = target.id
-        dup.status = "archived"
+        dup.status = PlaceStatus.ARCHIVED
         dup.updated_at = now
         if dup_rev is not None:
-            dup_rev.status = "approved"
+            dup_rev.status = RevisionStatus.APPROVED
             dup_rev.reviewer_id, dup_rev.reviewed_at = curator.id, now
             dup_rev.review_message = message or _(
                 "Merged into “%(title)s”: your photos and story are part of it now.",

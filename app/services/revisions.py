@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, User
+from app.models.statuses import PlaceStatus, RevisionStatus
 from app.services import audit
 from app.services.place_rules import MAX_BODY, MAX_TITLE, check_position, parse_era, snapshot
 from geo.measure import distance_m
@@ -43,7 +44,7 @@ MAX_MESSAGE = 2000
 # The fields a revision snapshot records and an edit may change, in display order.
 TEXT_FIELDS = ("title", "summary", "body")
 FIELDS = ("title", "summary", "body", "position", "era", "language", "themes", "step_free")
-OPEN_STATUSES = ("pending", "changes_requested")
+OPEN_STATUSES = (RevisionStatus.PENDING, RevisionStatus.CHANGES_REQUESTED)
 # hidden_reason of a place whose flags a curator resolved with "edit": shown again once edited.
 FLAGS_EDIT = "flags: edit"
 
@@ -106,7 +107,7 @@ def public_revision(place: Place) -> PlaceRevision | None:
     """The approved revision the public row shows (the newest approved one)."""
     return db.session.scalar(
         select(PlaceRevision)
-        .where(PlaceRevision.place_id == place.id, PlaceRevision.status == "approved")
+        .where(PlaceRevision.place_id == place.id, PlaceRevision.status == RevisionStatus.APPROVED)
         .order_by(PlaceRevision.number.desc())
         .limit(1)
     )
@@ -114,7 +115,7 @@ def public_revision(place: Place) -> PlaceRevision | None:
 
 def working_snapshot(place: Place) -> dict:
     """What an editor starts from: a waiting edit of a public place, else the row."""
-    if place.status == "approved":
+    if place.status == PlaceStatus.APPROVED:
         waiting = open_revision(place)
         if waiting is not None:
             return dict(waiting.snapshot)
@@ -155,7 +156,7 @@ def supersede_open(place: Place) -> None:
             PlaceRevision.place_id == place.id, PlaceRevision.status.in_(OPEN_STATUSES)
         )
     ):
-        rev.status = "superseded"
+        rev.status = RevisionStatus.SUPERSEDED
 
 
 # --- editing --------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def can_edit(user: User | None, place: Place) -> bool:
     if user.is_curator:
         return True
     return user.id in (place.author_id, place.helper_id) and place.status in (
-        "pending", "draft", "approved")
+        PlaceStatus.PENDING, PlaceStatus.DRAFT, PlaceStatus.APPROVED)
 
 
 def get_editable(user: User, place_id: int) -> Place:
@@ -285,7 +286,7 @@ def save_edit(user: User, place_id: int, inp: EditInput, *, base_version: int) -
         raise StaleEdit(start, place.version, snap)
     if snap_equal(snap, start):
         raise ValidationError(_("Nothing was changed."), field="form", code="unchanged")
-    public = place.status == "approved"
+    public = place.status == PlaceStatus.APPROVED
     # A curator's edit of a public place is their own decision and goes live at once (and
     # is logged); everyone else's edit of a public place waits for review.
     live = public and user.is_curator
@@ -296,7 +297,7 @@ def save_edit(user: User, place_id: int, inp: EditInput, *, base_version: int) -
         number=next_number(place.id),
         base_version=base_version,
         snapshot=snap,
-        status="approved" if live else "pending",
+        status=RevisionStatus.APPROVED if live else RevisionStatus.PENDING,
         author_id=user.id,
         message=" ".join(str(inp.message or "").split()),
         reviewer_id=user.id if live else None,
@@ -308,8 +309,8 @@ def save_edit(user: User, place_id: int, inp: EditInput, *, base_version: int) -
             bump_version(place, base_version, snap)
         else:
             apply_snapshot(place, snap)
-            if place.status == "draft":
-                place.status = "pending"
+            if place.status == PlaceStatus.DRAFT:
+                place.status = PlaceStatus.PENDING
             if live and place.hidden_reason == FLAGS_EDIT:
                 # Flags were resolved by "edit": the corrected place may be seen again.
                 place.hidden_at, place.hidden_reason = None, None
@@ -319,7 +320,7 @@ def save_edit(user: User, place_id: int, inp: EditInput, *, base_version: int) -
         from app.services.search_index import refresh_search_vector
 
         refresh_search_vector(place)
-        audit.log(user, "edit", "place", place.id, "approved", "approved",
+        audit.log(user, "edit", "place", place.id, PlaceStatus.APPROVED, PlaceStatus.APPROVED,
                        message=revision.message)
     return revision
 
@@ -422,13 +423,13 @@ def restore(curator: User, place_id: int, number: int, *, base_version: int,
         raise StaleEdit(working_snapshot(place), place.version, snap)
     now = datetime.now(UTC)
     supersede_open(place)
-    public = place.status == "approved"
+    public = place.status == PlaceStatus.APPROVED
     revision = PlaceRevision(
         place_id=place.id,
         number=next_number(place.id),
         base_version=base_version,
         snapshot=snap,
-        status="approved" if public else "pending",
+        status=RevisionStatus.APPROVED if public else RevisionStatus.PENDING,
         author_id=curator.id,
         message=message or _("Restored revision %(n)d", n=number),
         reviewer_id=curator.id if public else None,
