@@ -52,4 +52,5 @@ def published_tours() -> list[tuple[str, datetime | None]]:
 
 
 def theme_slugs() -> list[str]:
+    """Every theme's slug, sorted (each theme has a public page)."""
     return list(db.session.scalars(select(Theme.slug).order_by(Theme.slug)))
