@@ -167,6 +167,13 @@ def read_gpx(
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("read_gpx expects bytes")
     data = bytes(data)
+    _check_size(data, max_bytes)
+    _sniff_binary(data)
+    _guard_xml(data, max_points)
+    return _convert(_parse(_decode(data)), service_area)
+
+
+def _check_size(data: bytes, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise GpxError(
             "too_large",
@@ -177,9 +184,9 @@ def read_gpx(
         )
     if not data.strip():
         raise GpxError("empty", "The file is empty.")
-    _sniff_binary(data)
-    _guard_xml(data, max_points)
-    text = _decode(data)
+
+
+def _parse(text: str) -> gpxpy.gpx.GPX:
     try:
         parsed = gpxpy.parse(text)
     except gpxpy.gpx.GPXXMLSyntaxException as exc:
@@ -195,7 +202,7 @@ def read_gpx(
         # gpxpy is a third-party parser fed with untrusted data; whatever it trips over is a
         # refused file, never a server error.
         raise GpxError("not_gpx", f"The GPX file could not be read: {exc}") from None
-    return _convert(parsed, service_area)
+    return parsed
 
 
 def _sniff_binary(data: bytes) -> None:
@@ -350,20 +357,22 @@ def _text(value: Any) -> str | None:
 
 
 def _convert(parsed: gpxpy.gpx.GPX, service_area: ServiceArea | None) -> GpxData:
+    """gpxpy's objects as a ``GpxData``, points with impossible coordinates dropped (a
+    warning) and the whole file refused when no point is usable or any lies outside
+    ``service_area``."""
     col = _Collector(service_area)
-    waypoints = []
-    for w in parsed.waypoints:
-        if col.ok(w.longitude, w.latitude):
-            waypoints.append(
-                Waypoint(
-                    name=_text(w.name),
-                    description=_text(w.description) or _text(w.comment),
-                    lon=float(w.longitude),
-                    lat=float(w.latitude),
-                    ele=_elevation(w.elevation),
-                    time=w.time,
-                )
-            )
+    waypoints = tuple(
+        Waypoint(
+            name=_text(w.name),
+            description=_text(w.description) or _text(w.comment),
+            lon=float(w.longitude),
+            lat=float(w.latitude),
+            ele=_elevation(w.elevation),
+            time=w.time,
+        )
+        for w in parsed.waypoints
+        if col.ok(w.longitude, w.latitude)
+    )
     routes = tuple(
         GpxRoute(_text(r.name), tuple(p for p in map(col.point, r.points) if p is not None))
         for r in parsed.routes
@@ -375,6 +384,31 @@ def _convert(parsed: gpxpy.gpx.GPX, service_area: ServiceArea | None) -> GpxData
         )
         for t in parsed.tracks
     )
+    _refuse_unusable(col)
+    warnings = ()
+    if col.dropped:
+        warnings = (
+            GpxWarning(
+                "dropped_points",
+                f"{col.dropped} points with impossible coordinates were left out (some apps "
+                "write such points as pause/resume markers).",
+                col.dropped,
+            ),
+        )
+    return GpxData(
+        version=_text(parsed.version),
+        creator=_text(parsed.creator),
+        name=_text(parsed.name),
+        description=_text(parsed.description),
+        waypoints=waypoints,
+        routes=routes,
+        tracks=tracks,
+        warnings=warnings,
+    )
+
+
+def _refuse_unusable(col: _Collector) -> None:
+    """Refuse a file without a usable point, or with points outside the service area."""
     if col.kept == 0:
         if col.dropped:
             raise GpxError(
@@ -397,26 +431,6 @@ def _convert(parsed: gpxpy.gpx.GPX, service_area: ServiceArea | None) -> GpxData
             outside=col.outside,
             total=col.kept,
         )
-    warnings = []
-    if col.dropped:
-        warnings.append(
-            GpxWarning(
-                "dropped_points",
-                f"{col.dropped} points with impossible coordinates were left out (some apps "
-                "write such points as pause/resume markers).",
-                col.dropped,
-            )
-        )
-    return GpxData(
-        version=_text(parsed.version),
-        creator=_text(parsed.creator),
-        name=_text(parsed.name),
-        description=_text(parsed.description),
-        waypoints=tuple(waypoints),
-        routes=routes,
-        tracks=tracks,
-        warnings=tuple(warnings),
-    )
 
 
 # --- from GPX to a route ---------------------------------------------------------------------

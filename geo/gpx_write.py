@@ -136,29 +136,37 @@ def write_gpx(
     _link(metadata, link, name)
     if time is not None:
         _sub(metadata, "time", time.isoformat().replace("+00:00", "Z"))
-
     for item in waypoints:
-        wpt = _sub(root, "wpt", **_position(_field(item, "lon"), _field(item, "lat")))
-        _ele(wpt, _field(item, "ele"))
-        _text_child(wpt, "name", _field(item, "name"))
-        _text_child(wpt, "desc", _field(item, "description"))
-        _link(wpt, _field(item, "link"), _field(item, "name"))
-
+        _waypoint(root, item)
     if route_line is not None and not route_line.is_empty:
-        trk = _sub(root, "trk")
-        _text_child(trk, "name", name)
-        _text_child(trk, "desc", description)
-        _link(trk, link, name)
-        parts = route_line.geoms if isinstance(route_line, MultiLineString) else [route_line]
-        for part in parts:
-            seg = _sub(trk, "trkseg")
-            for coord in part.coords:
-                pt = _sub(seg, "trkpt", **_position(coord[0], coord[1]))
-                if len(coord) > 2:
-                    _ele(pt, coord[2])
-
+        _track(root, route_line, name, description, link)
     if not len(metadata):
         root.remove(metadata)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _waypoint(root: ET.Element, item: Any) -> None:
+    """One stop as a ``wpt``: position, elevation, name, description and link."""
+    wpt = _sub(root, "wpt", **_position(_field(item, "lon"), _field(item, "lat")))
+    _ele(wpt, _field(item, "ele"))
+    _text_child(wpt, "name", _field(item, "name"))
+    _text_child(wpt, "desc", _field(item, "description"))
+    _link(wpt, _field(item, "link"), _field(item, "name"))
+
+
+def _track(root: ET.Element, route_line: LineString | MultiLineString, name: Any,
+           description: Any, link: Any) -> None:
+    """The route as a ``trk``: one ``trkseg`` per part, elevation from a Z coordinate."""
+    trk = _sub(root, "trk")
+    _text_child(trk, "name", name)
+    _text_child(trk, "desc", description)
+    _link(trk, link, name)
+    parts = route_line.geoms if isinstance(route_line, MultiLineString) else [route_line]
+    for part in parts:
+        seg = _sub(trk, "trkseg")
+        for coord in part.coords:
+            pt = _sub(seg, "trkpt", **_position(coord[0], coord[1]))
+            if len(coord) > 2:
+                _ele(pt, coord[2])

@@ -22,6 +22,7 @@ from app.api.http import public_read
 from app.api.places import collection_body, geojson_response, site_root
 from app.errors import ValidationError
 from app.inputs.tours import version_from_form
+from app.models.statuses import TourStatus
 from app.services import geodata
 from app.services import tours as service
 
@@ -95,7 +96,8 @@ class TourFactsSchema(Schema):
     slug = fields.String(required=True)
     title = fields.String(required=True)
     intro = fields.String(required=True, metadata={"description": "Markdown"})
-    status = fields.String(required=True, validate=validate.OneOf(["published", "retired"]))
+    status = fields.String(required=True, validate=validate.OneOf(
+        [TourStatus.PUBLISHED, TourStatus.RETIRED]))
     theme = fields.String(allow_none=True, required=True)
     language = fields.String(required=True)
     accessibility = fields.String(required=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Media, Place, Tour
+from app.models.statuses import MediaKind
 from app.services import visibility
 from app.services.media import public_path
 from app.services.media import public_url as media_url
@@ -117,18 +118,18 @@ def offline_manifest(tour: Tour, stops: list[dict]) -> dict:
 def _offline_medium(m: Media) -> dict:
     """One photo (the medium size, the other sizes as alternates) or recording to store."""
     variants = m.variants or {}
-    if m.kind == "photo":
+    if m.kind == MediaKind.PHOTO:
         key = variants.get("medium") or variants.get("public")
         alternates = sorted({media_url(m, name) for name in variants} - {media_url(m, "medium")})
         return {
             "url": media_url(m, "medium"),
-            "kind": "photo",
+            "kind": MediaKind.PHOTO.value,
             "bytes": _file_size(key, m.size_bytes // 4),
             "alternates": alternates,
         }
     return {
         "url": media_url(m),
-        "kind": "audio",
+        "kind": MediaKind.AUDIO.value,
         "bytes": _file_size(variants.get("public"), m.size_bytes),
         "alternates": [],
     }
@@ -142,8 +143,8 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
     out_stops = []
     for s in stops:
         items = media.get(s["place_id"], []) if s["available"] else []
-        audio = next((m for m in items if m.kind == "audio"), None)
-        photo = next((m for m in items if m.kind == "photo"), None)
+        audio = next((m for m in items if m.kind == MediaKind.AUDIO), None)
+        photo = next((m for m in items if m.kind == MediaKind.PHOTO), None)
         out_stops.append({
             "number": s["number"],
             "placeId": s["place_id"],

@@ -129,47 +129,66 @@ def overview_map(
         x, y = _world_px(lon, lat, zoom)
         return round(x - left, 1), round(y - top, 1)
 
+    basemap = fetch_basemap(tile_url, zoom, left, top, width, height, user_agent)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif">'
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, sans-serif">',
+        *_background(basemap, width, height),
+        *_route_and_stops([px(lon, lat) for lon, lat in route],
+                          [(*px(s["lon"], s["lat"]), s["number"]) for s in stops]),
+        *_north_and_scale(sum(p[1] for p in points) / len(points), zoom, width, height),
+        "</svg>",
     ]
-    basemap = fetch_basemap(tile_url, zoom, left, top, width, height, user_agent)
+    return {"svg": "".join(parts), "tiles": basemap is not None}
+
+
+def _background(basemap: bytes | None, width: int, height: int) -> list[str]:
+    """The basemap image, or a plain paper colour with a faint grid where there is none."""
     if basemap:
         data = base64.b64encode(basemap).decode("ascii")
-        parts.append(f'<image x="0" y="0" width="{width}" height="{height}" '
-                     f'href="data:image/png;base64,{data}"/>')
-    else:
-        parts.append(f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f1ea"/>')
-        # A faint grid gives the eye a sense of scale where there is no basemap.
-        step = 40
-        grid = " ".join(f"M{x} 0V{height}" for x in range(step, width, step))
-        grid += " " + " ".join(f"M0 {y}H{width}" for y in range(step, height, step))
-        parts.append(f'<path d="{grid}" stroke="#e2dccd" stroke-width="1" fill="none"/>')
+        return [f'<image x="0" y="0" width="{width}" height="{height}" '
+                f'href="data:image/png;base64,{data}"/>']
+    # A faint grid gives the eye a sense of scale where there is no basemap.
+    step = 40
+    grid = " ".join(f"M{x} 0V{height}" for x in range(step, width, step))
+    grid += " " + " ".join(f"M0 {y}H{width}" for y in range(step, height, step))
+    return [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f4f1ea"/>',
+            f'<path d="{grid}" stroke="#e2dccd" stroke-width="1" fill="none"/>']
+
+
+def _route_and_stops(route: list[tuple[float, float]],
+                     stops: list[tuple[float, float, object]]) -> list[str]:
+    """The route (in map pixels) as a line with a white casing, the stops ``(x, y, number)``
+    as numbered red circles over it."""
+    parts = []
     if len(route) >= 2:
-        path = " ".join(f"{x},{y}" for x, y in (px(lon, lat) for lon, lat in route))
+        path = " ".join(f"{x},{y}" for x, y in route)
         parts.append(f'<polyline points="{path}" fill="none" stroke="#ffffff" '
                      'stroke-width="9" stroke-linejoin="round" stroke-linecap="round"/>')
         parts.append(f'<polyline points="{path}" fill="none" stroke="#1d4e89" '
                      'stroke-width="5" stroke-linejoin="round" stroke-linecap="round"/>')
-    for s in stops:
-        x, y = px(s["lon"], s["lat"])
+    for x, y, number in stops:
         parts.append(f'<circle cx="{x}" cy="{y}" r="12" fill="#b3261e" stroke="#ffffff" '
                      'stroke-width="2.5"/>')
         parts.append(f'<text x="{x}" y="{y + 4.5}" text-anchor="middle" font-size="13" '
-                     f'font-weight="bold" fill="#ffffff">{escape(str(s["number"]))}</text>')
-    # North arrow (top right) and scale bar (bottom left).
-    parts.append(f'<g transform="translate({width - 28},{18})"><path d="M0 0 L9 24 L0 18 '
-                 'L-9 24 Z" fill="#222"/><text x="0" y="38" text-anchor="middle" '
-                 'font-size="12" fill="#222">N</text></g>')
-    metres, bar = _scale_bar(sum(p[1] for p in points) / len(points), zoom, width)
+                     f'font-weight="bold" fill="#ffffff">{escape(str(number))}</text>')
+    return parts
+
+
+def _north_and_scale(lat: float, zoom: int, width: int, height: int) -> list[str]:
+    """A north arrow (top right) and a scale bar for latitude ``lat`` (bottom left)."""
+    metres, bar = _scale_bar(lat, zoom, width)
     label = f"{metres // 1000} km" if metres >= 1000 else f"{metres} m"
-    parts.append(f'<g transform="translate(16,{height - 18})">'
-                 f'<rect x="-6" y="-20" width="{bar + 60:.0f}" height="30" fill="#ffffff" '
-                 f'fill-opacity="0.8"/><path d="M0 0H{bar:.1f}M0 -5V0M{bar:.1f} -5V0" '
-                 f'stroke="#222" stroke-width="2" fill="none"/><text x="{bar + 6:.1f}" y="3" '
-                 f'font-size="12" fill="#222">{label}</text></g>')
-    parts.append("</svg>")
-    return {"svg": "".join(parts), "tiles": basemap is not None}
+    return [
+        f'<g transform="translate({width - 28},{18})"><path d="M0 0 L9 24 L0 18 '
+        'L-9 24 Z" fill="#222"/><text x="0" y="38" text-anchor="middle" '
+        'font-size="12" fill="#222">N</text></g>',
+        f'<g transform="translate(16,{height - 18})">'
+        f'<rect x="-6" y="-20" width="{bar + 60:.0f}" height="30" fill="#ffffff" '
+        f'fill-opacity="0.8"/><path d="M0 0H{bar:.1f}M0 -5V0M{bar:.1f} -5V0" '
+        f'stroke="#222" stroke-width="2" fill="none"/><text x="{bar + 6:.1f}" y="3" '
+        f'font-size="12" fill="#222">{label}</text></g>',
+    ]
 
 
 def svg_data_uri(svg: str) -> str:

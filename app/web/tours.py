@@ -100,6 +100,7 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
         route_report=route_report,
         off_route=service.off_route_stops(tour) if tour else [],
         is_curator=user.is_curator,
+        moves=service.allowed_moves(user, tour) if tour else set(),
         editor_data=editor_data,
         limits=service.LIMITS,
         max_dwell=service.MAX_DWELL_MIN,

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
 from app.licences import names_and_links
+from app.models.statuses import MediaKind, TourStatus
 from app.services import flags as flag_service
 from app.services import offline as offline_service
 from app.services import places as place_service
@@ -138,8 +139,8 @@ def place(place_id: int):
         place=found,
         lon=lon,
         lat=lat,
-        photos=[photo_view(m) for m in media if m.kind == "photo"],
-        recordings=[audio_view(m) for m in media if m.kind == "audio"],
+        photos=[photo_view(m) for m in media if m.kind == MediaKind.PHOTO],
+        recordings=[audio_view(m) for m in media if m.kind == MediaKind.AUDIO],
         locale=_locale(),
         page_url=page_url,
         geo_uri=f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(found.title)})",
@@ -169,7 +170,7 @@ def tour(slug: str):
         locale=_locale(),
         offline=_offline_manifest(found, stops),
         downloads=_downloads(found.slug),
-        related=tour_service.related_tours(found) if found.status == "retired" else [],
+        related=tour_service.related_tours(found) if found.status == TourStatus.RETIRED else [],
     )
 
 

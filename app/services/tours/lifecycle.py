@@ -89,6 +89,13 @@ def _allowed(tour: Tour, move: Transition) -> bool:
         bool(tour.pending_snapshot) or not move.needs_pending_edit)
 
 
+def allowed_moves(user: User, tour: Tour) -> set[str]:
+    """The moves of ``TRANSITIONS`` that ``user`` (who may edit ``tour``) can make now, for
+    the editor's buttons (``publish_changes``: publish a published tour's waiting edit)."""
+    return {action for action, move in TRANSITIONS.items()
+            if (user.is_curator or not move.curators_only) and _allowed(tour, move)}
+
+
 def _carry_out(tour: Tour, action: str, now: datetime) -> None:
     """What a move changes besides the status."""
     if action == "submit":
