@@ -858,3 +858,29 @@ def test_an_order_or_a_drawn_route_that_cannot_be_read_is_refused(author):
     tour = tour_by_slug(slug)
     assert (tour.version, [s.place_id for s in tour.stops], tour.route_source) == (
         version, ids, "generated")
+
+
+def test_the_transition_table_decides_the_moves_and_the_editor_buttons(client, author):
+    from app.errors import Conflict
+    from app.models import User
+    from app.services import tours as service
+
+    ids = [p[0] for p in places(2)]
+    slug = create(author, ids)
+    resident = db.session.scalar(select(User).where(User.email == "walker@example.org"))
+    tour = tour_by_slug(slug)
+    assert service.allowed_moves(resident, tour) == {"submit"}
+    page = author.get(f"/tours/{slug}/edit").get_data(as_text=True)
+    assert 'id="action-submit"' in page and 'id="action-publish"' not in page
+    curator = create_user("kurt@example.org", "curator")
+    assert service.allowed_moves(curator, tour) == {"submit", "publish"}
+    # A move the table does not allow from the tour's status is a 409 and changes nothing.
+    with pytest.raises(Conflict) as refused:
+        service.transition(curator, slug, "retire", tour.version)
+    assert refused.value.code == "wrong_status"
+    db.session.rollback()
+    assert tour_by_slug(slug).status == "draft"
+    # Every status is a source of some move, and every move's target is a status.
+    sources = set().union(*(m.sources for m in service.TRANSITIONS.values()))
+    assert sources == set(service.TRANSITIONS["discard"].sources)
+    assert {m.target for m in service.TRANSITIONS.values()} - {None} <= sources
