@@ -340,10 +340,26 @@ def export_user_data(user: User) -> bytes:
     import json
     import zipfile
 
-    from geoalchemy2.shape import to_shape
-
-    from app.models import Flag, IdempotencyKey, Media, Place, PlaceRevision
     from app.services.media import private_path
+
+    data, media = _export_document(user)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for m, entry in zip(media, data["media"], strict=True):
+            path = private_path(m.storage_key)
+            if path.is_file():
+                zf.write(path, entry["file"])
+    return buf.getvalue()
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _export_document(user: User) -> tuple[dict, list]:
+    """data.json of ``export_user_data`` and the media rows whose files go beside it."""
+    from app.models import Flag, IdempotencyKey, Media, Place, PlaceRevision
 
     places = db.session.scalars(
         select(Place).where((Place.author_id == user.id) | (Place.helper_id == user.id))
@@ -359,34 +375,17 @@ def export_user_data(user: User) -> bytes:
     keys = db.session.scalars(
         select(IdempotencyKey).where(IdempotencyKey.user_id == user.id)
     ).all()
-
-    def iso(value):
-        return value.isoformat() if value else None
-
-    def place_dict(p: Place) -> dict:
-        point = to_shape(p.geom)
-        return {
-            "id": p.id, "title": p.title, "summary": p.summary, "body": p.body,
-            "lon": point.x, "lat": point.y, "era_year": p.era_year,
-            "era_precision": p.era_precision, "language": p.language, "status": p.status,
-            "themes": [t.slug for t in p.themes], "credit_name": p.credit_name,
-            "licence": p.licence, "author_name": p.author_name,
-            "entered_by_me_for_someone_else": p.helper_id == user.id and p.author_id != user.id,
-            "consent_method": p.consent_method, "consent_date": iso(p.consent_date),
-            "created_at": iso(p.created_at), "published_at": iso(p.published_at),
-        }
-
     data = {
         "account": {
             "email": user.email, "display_name": user.display_name, "role": user.role,
             "is_helper": user.is_helper, "locale": user.locale,
-            "created_at": iso(user.created_at),
+            "created_at": _iso(user.created_at),
         },
-        "places": [place_dict(p) for p in places],
+        "places": [_place_export(p, user) for p in places],
         "revisions": [
             {"place_id": r.place_id, "number": r.number, "status": r.status,
              "snapshot": r.snapshot, "message": r.message, "review_message": r.review_message,
-             "created_at": iso(r.created_at)}
+             "created_at": _iso(r.created_at)}
             for r in revisions
         ],
         "media": [
@@ -394,29 +393,38 @@ def export_user_data(user: User) -> bytes:
              "size_bytes": m.size_bytes, "sha256": m.sha256, "caption": m.caption,
              "credit": m.credit, "licence": m.licence, "status": m.status,
              "file": f"media/{m.id}-{m.storage_key.rsplit('/', 1)[-1]}",
-             "created_at": iso(m.created_at)}
+             "created_at": _iso(m.created_at)}
             for m in media
         ],
         "api_tokens": [
-            {"name": t.name, "created_at": iso(t.created_at), "last_used_at": iso(t.last_used_at),
-             "revoked_at": iso(t.revoked_at)}
+            {"name": t.name, "created_at": _iso(t.created_at),
+             "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
             for t in user.tokens
         ],
         "reports": [
             {"place_id": f.place_id, "media_id": f.media_id, "reason": f.reason,
-             "message": f.message, "status": f.status, "created_at": iso(f.created_at)}
+             "message": f.message, "status": f.status, "created_at": _iso(f.created_at)}
             for f in flags
         ],
         "offline_submissions": [{"key": k.key, "place_id": k.place_id} for k in keys],
     }
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
-        for m, entry in zip(media, data["media"], strict=True):
-            path = private_path(m.storage_key)
-            if path.is_file():
-                zf.write(path, entry["file"])
-    return buf.getvalue()
+    return data, list(media)
+
+
+def _place_export(p, user: User) -> dict:
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(p.geom)
+    return {
+        "id": p.id, "title": p.title, "summary": p.summary, "body": p.body,
+        "lon": point.x, "lat": point.y, "era_year": p.era_year,
+        "era_precision": p.era_precision, "language": p.language, "status": p.status,
+        "themes": [t.slug for t in p.themes], "credit_name": p.credit_name,
+        "licence": p.licence, "author_name": p.author_name,
+        "entered_by_me_for_someone_else": p.helper_id == user.id and p.author_id != user.id,
+        "consent_method": p.consent_method, "consent_date": _iso(p.consent_date),
+        "created_at": _iso(p.created_at), "published_at": _iso(p.published_at),
+    }
 
 
 DELETE_CHOICES = ("delete", "anonymise")

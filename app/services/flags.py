@@ -169,6 +169,29 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     now = datetime.now(UTC)
     content = place or medium
     before = _state(place, medium)
+    _apply(resolution, place, medium, now)
+    (place or medium.place).updated_at = now
+    for flag in flags:
+        flag.status = FlagStatus.DISMISSED if resolution == "dismiss" else FlagStatus.RESOLVED
+        flag.resolution = resolution
+        flag.resolved_by_id = curator.id
+        flag.resolved_at = now
+    db.session.flush()
+    audit.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
+                   before, _state(place, medium), reason=first.reason, message=message)
+    if resolution in ("hide", "remove"):
+        reported = {f.reason for f in flags}
+        moderation.notify_report_decision(
+            place, medium, resolution,
+            [REASON_LABELS.get(r, r) for r in FLAG_REASONS if r in reported],
+        )
+    return {"resolution": resolution, "place_id": place.id if place else medium.place_id,
+            "flags": len(flags)}
+
+
+def _apply(resolution: str, place: Place | None, medium: Media | None, now: datetime) -> None:
+    """What ``resolution`` does to the reported place or medium (see ``resolve``)."""
+    content = place or medium
     if resolution == "dismiss":
         if content.hidden_at is not None and (
             (place is not None and place.hidden_reason in (HIDDEN_BY_FLAGS, FLAGS_EDIT))
@@ -191,23 +214,6 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
             place.hidden_reason = "removed"
         else:
             medium.status = MediaStatus.REJECTED
-    (place or medium.place).updated_at = now
-    for flag in flags:
-        flag.status = FlagStatus.DISMISSED if resolution == "dismiss" else FlagStatus.RESOLVED
-        flag.resolution = resolution
-        flag.resolved_by_id = curator.id
-        flag.resolved_at = now
-    db.session.flush()
-    audit.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
-                   before, _state(place, medium), reason=first.reason, message=message)
-    if resolution in ("hide", "remove"):
-        reported = {f.reason for f in flags}
-        moderation.notify_report_decision(
-            place, medium, resolution,
-            [REASON_LABELS.get(r, r) for r in FLAG_REASONS if r in reported],
-        )
-    return {"resolution": resolution, "place_id": place.id if place else medium.place_id,
-            "flags": len(flags)}
 
 
 def _state(place: Place | None, medium: Media | None) -> str:
