@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Tour, TourStop, User
 from app.models.statuses import TourStatus
 from app.services import visibility
+from app.services.tours.content import stale
 
 
 def can_edit(user: User | None, tour: Tour) -> bool:
@@ -43,8 +44,6 @@ def check_version(tour: Tour, version: int | None) -> None:
     """Refuse (409, with the current version) an edit that started from another version than
     the tour's; ``None`` (a form without a version) checks nothing."""
     if version is not None and version != tour.version:
-        raise Conflict(
-            _("Someone else changed this tour in the meantime. Reload it to see their changes."),
-            code="stale_version",
-            current=tour.version,
-        )
+        refusal = stale()
+        refusal.current = tour.version
+        raise refusal
