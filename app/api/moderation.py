@@ -19,6 +19,7 @@ from app.errors import NotFound
 from app.extensions import db, limiter
 from app.inputs.edits import PlaceEditSchema
 from app.inputs.moderation import (
+    LogArgs,
     MediaReviewSchema,
     MergeSchema,
     ResolveSchema,
@@ -332,20 +333,16 @@ def resolve_flag(data, flag_id: int):
 
 
 @blp.route("/moderation/log")
+@blp.arguments(LogArgs, location="query")
 @blp.response(200, LogSchema, example={"events": [{
     "id": 1, "created_at": "2026-05-01T10:05:00+00:00", "actor_id": 2, "actor_name": "Kurt",
     "action": "approve", "target_type": "place", "target_id": 41, "before_status": "pending",
     "after_status": "approved", "reason": None, "message": ""}]})
 @blp.doc(security=SECURITY)
 @require_user(*CURATORS)
-def moderation_log():
+def moderation_log(f):
     """The newest 200 entries of the moderation log (filters: action, target_type,
-    target_id, actor)."""
-    f = audit.LogFilter(
-        actor=request.args.get("actor", ""), action=request.args.get("action", ""),
-        target_type=request.args.get("target_type", ""),
-        target_id=request.args.get("target_id", type=int),
-    )
+    target_id, actor, since, until)."""
     return jsonify({"events": [
         {"id": e.id, "created_at": _iso(e.created_at), "actor_id": e.actor_id,
          "actor_name": e.actor_name, "action": e.action, "target_type": e.target_type,

@@ -14,6 +14,7 @@ token, the queue's filters), which ``from_form`` leaves aside. A page's refusal 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 from flask_babel import lazy_gettext
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
@@ -21,6 +22,7 @@ from marshmallow import ValidationError as SchemaError
 
 from app.errors import FormErrors, errors_by_field
 from app.inputs.edits import EditFieldsSchema, load_edit
+from app.services.audit import LogFilter
 from app.services.flags import RESOLUTIONS
 from app.services.moderation import DECISIONS, REASON_CODES
 from app.services.revisions import EditInput
@@ -167,6 +169,49 @@ class ReplyTemplateSchema(_Base):
     @post_load
     def _template(self, data: dict, **kwargs) -> ReplyTemplateInput:
         return ReplyTemplateInput(**data)
+
+
+class Lenient(fields.Field):
+    """A filter's value that is ignored (None) when it is not what it should be, as a search
+    form's is: a log filtered by a half-typed date or id still shows the log."""
+
+    def __init__(self, inner: fields.Field, **kw):
+        super().__init__(load_default=None, allow_none=True, **kw)
+        self.inner = inner
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("", None):
+            return None
+        try:
+            return self.inner.deserialize(value)
+        except SchemaError:
+            return None
+
+
+class LogArgs(Schema):
+    """Filters of the moderation log (the curator page and ``GET /api/v1/moderation/log``);
+    ``until`` includes the day it names."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    actor = fields.String(load_default="", metadata={"description": "part of a name"})
+    action = fields.String(load_default="", metadata={"description": "e.g. approve"})
+    target_type = fields.String(load_default="",
+                                metadata={"description": "place, revision, media, …"})
+    target_id = Lenient(fields.Integer(), metadata={"type": "integer"})
+    since = Lenient(fields.Date(), metadata={"format": "date", "description": "from this day"})
+    until = Lenient(fields.Date(), metadata={"format": "date",
+                                             "description": "up to and with this day"})
+
+    @post_load
+    def _filter(self, data: dict, **kwargs) -> LogFilter:
+        def start(day, days=0):
+            return datetime.combine(day, time(), UTC) + timedelta(days=days) if day else None
+
+        return LogFilter(actor=data["actor"].strip(), action=data["action"],
+                         target_type=data["target_type"], target_id=data["target_id"],
+                         since=start(data["since"]), until=start(data["until"], 1))
 
 
 def from_form(schema: Schema, form):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from flask import (
@@ -35,6 +34,7 @@ from app.errors import NotFound, redirects_on_refusal, rerenders_form, wants_jso
 from app.extensions import db, login_manager
 from app.inputs.edits import edit_from_form
 from app.inputs.moderation import (
+    LogArgs,
     MergeFormSchema,
     ReplyTemplateSchema,
     ResolveSchema,
@@ -304,23 +304,11 @@ def restore(place_id: int, number: int):
 # --- log ---------------------------------------------------------------------------------------
 
 
-def _date(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
-    except ValueError:
-        return None
-
-
 @bp.get("/curate/log")
 @curator_required
 def log():
     args = request.args
-    until = _date(args.get("until"))
-    f = audit.LogFilter(
-        actor=args.get("actor", "").strip(), action=args.get("action", ""),
-        target_type=args.get("target_type", ""), target_id=args.get("target_id", type=int),
-        since=_date(args.get("since")), until=until + timedelta(days=1) if until else None,
-    )
+    f = LogArgs().load(args.to_dict())
     page = max(args.get("page", type=int) or 1, 1)
     entries = audit.log_entries(f, limit=101, offset=(page - 1) * 100)
     return render_template("curate/log.html", entries=entries[:100],
