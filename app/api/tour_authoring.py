@@ -170,7 +170,7 @@ def create_tour(data: service.TourInput):
     return resp
 
 
-@blp.route("/tours/<slug>/draft")
+@blp.route("/tours/<slug:slug>/draft")
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring(401, 403, 404, write=False)
 def get_draft(slug: str):
@@ -181,7 +181,7 @@ def get_draft(slug: str):
     return resp
 
 
-@blp.route("/tours/<slug>", methods=["PATCH"])
+@blp.route("/tours/<slug:slug>", methods=["PATCH"])
 @blp.arguments(TourEditSchema, example={"version": 3, "title": "Mein liebster Weg"})
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring()
@@ -193,7 +193,7 @@ def edit_tour(data: TourEdit, slug: str):
     return _saved(tour)
 
 
-@blp.route("/tours/<slug>/order", methods=["POST"])
+@blp.route("/tours/<slug:slug>/order", methods=["POST"])
 @blp.arguments(OrderSchema, example={"version": 3, "order": [7, 3, 12]})
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring()
@@ -203,7 +203,7 @@ def reorder(data, slug: str):
     return _saved(tour)
 
 
-@blp.route("/tours/<slug>/suggest-order", methods=["POST"])
+@blp.route("/tours/<slug:slug>/suggest-order", methods=["POST"])
 @blp.arguments(SuggestSchema, example={"keep_start": True})
 @blp.response(200, ProposalSchema, example={
     "order": [3, 12, 7], "length_before_m": 1840.2, "length_after_m": 1210.7, "changed": True})
@@ -218,7 +218,7 @@ def suggest_order(data, slug: str):
     return resp
 
 
-@blp.route("/tours/<slug>/transition", methods=["POST"])
+@blp.route("/tours/<slug:slug>/transition", methods=["POST"])
 @blp.arguments(TransitionSchema, example={"action": "submit", "version": 4})
 @blp.response(200, DraftSchema, example={**DRAFT_EXAMPLE, "status": "review", "version": 5})
 @_authoring()
@@ -230,7 +230,7 @@ def transition(data, slug: str):
     return _saved(tour)
 
 
-@blp.route("/tours/<slug>/route", methods=["PUT"])
+@blp.route("/tours/<slug:slug>/route", methods=["PUT"])
 @blp.arguments(DrawnRouteSchema, example={"version": 4, "geometry": {
     "type": "LineString", "coordinates": [[8.7237, 47.5003], [8.7250, 47.5001],
                                           [8.7262, 47.4998]]}})
@@ -246,7 +246,7 @@ def put_route(data, slug: str):
     return resp
 
 
-@blp.route("/tours/<slug>/route", methods=["DELETE"])
+@blp.route("/tours/<slug:slug>/route", methods=["DELETE"])
 @blp.arguments(RouteResetArgs, location="query")
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring()

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from app.api import query_params
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.geojson import (
@@ -202,18 +203,18 @@ REPORT_EXAMPLE = {
 def list_tours(limit: int, offset: int, bbox: str | None = None):
     """Published tours (retired ones are left out) as a GeoJSON FeatureCollection: each route
     as a LineString with the tour's facts and stops; page with `limit` and `offset`."""
-    box = geodata.parse_bbox(bbox) if bbox else None
+    box = query_params.parse_bbox(bbox) if bbox else None
     page = geodata.ogc_tours(box, None, limit, offset, site_root())
     base = site_root() + "/api/v1/tours"
     links = [{"rel": "self", "type": GEOJSON, "href": base + "?" + urlencode(request.args)}]
-    if page.next_cursor:
+    if page.next_key:
         given = {k: v for k, v in request.args.items() if k != "offset"}
         links.append({"rel": "next", "type": GEOJSON,
                       "href": base + "?" + urlencode({**given, "offset": offset + limit})})
     return geojson_response(collection_body(page, links))
 
 
-@blp.route("/tours/<slug>")
+@blp.route("/tours/<slug:slug>")
 @blp.response(200, TourDetailSchema, content_type=GEOJSON, example=DETAIL_EXAMPLE)
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
                   description="No published or retired tour with this slug")
@@ -228,7 +229,7 @@ def get_tour(slug: str):
     return resp
 
 
-@blp.route("/tours/<slug>.gpx")
+@blp.route("/tours/<slug:slug>.gpx")
 @blp.response(200, {"type": "string"}, content_type=GPX_MIME, example=GPX_EXAMPLE,
               description="GPX 1.1: the route as a track, the stops as waypoints")
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
@@ -244,7 +245,7 @@ def get_tour_gpx(slug: str):
     return resp
 
 
-@blp.route("/tours/<slug>/route", methods=["POST"])
+@blp.route("/tours/<slug:slug>/route", methods=["POST"])
 @blp.doc(
     security=[{"bearerAuth": []}, {"cookieAuth": []}],
     requestBody={"required": True,

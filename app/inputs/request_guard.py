@@ -15,7 +15,7 @@ import json
 from flask import Flask, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from app.errors import DomainError
 
@@ -106,6 +106,14 @@ def _check_json() -> None:
     _walk_json(document)
 
 
+class SlugConverter(BaseConverter):
+    """``<slug:…>``: what python-slugify makes of a title (lower-case letters, digits, single
+    hyphens). A dot ends the slug, so ``/tours/<slug>.gpx`` is never also ``/tours/<slug>``
+    (whose methods OPTIONS would then advertise for the file)."""
+
+    regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+
 def check_request() -> None:
     """Refuse the request when any part of its input cannot be stored (see module doc)."""
     if unstorable(request.path):
@@ -121,6 +129,7 @@ def check_request() -> None:
 
 
 def install(app: Flask) -> None:
-    """Bound integer paths and the check of every request's text, on ``app``."""
+    """Bound integer paths, the slug converter and the check of every request's text."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["slug"] = SlugConverter
     app.before_request(check_request)

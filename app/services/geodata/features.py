@@ -69,12 +69,6 @@ class FeaturePage:
     returned: int
     next_key: tuple | None = None
 
-    @property
-    def next_cursor(self) -> tuple | None:
-        """The name callers knew before the key moved here (app/api/tours.py asks whether
-        more follow); ``next_key``."""
-        return self.next_key
-
 
 def _theme_ids(slugs: list[str]) -> list[int]:
     rows = fetch("SELECT slug, id FROM themes WHERE slug = ANY(:slugs)", {"slugs": slugs})
