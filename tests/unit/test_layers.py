@@ -1,6 +1,6 @@
 """The layers' import contracts (pyproject.toml, import-linter) hold: geo/ is pure, models
-know no services, services know no pages or API, pages and API do not import each other,
-no cycles between services."""
+know no services, services know no pages, API or input schemas, the input layer imports no
+pages or API, pages and API do not import each other, no cycles between services."""
 
 from __future__ import annotations
 
