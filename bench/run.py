@@ -385,7 +385,7 @@ def report(name: str, kept: list[Round], dropped: list[Round], args,
               f"other processes used more than {NOISY_CORES} cores in {len(dropped)} rounds: "
               f"{reasons}. Run it on a quieter machine (--allow-noisy reports it marked as "
               "noisy, for development).")
-        return {"status": "refused", "noisy_rounds_other_cores": [
+        return {"status": "refused", "quiet_rounds": len(kept), "noisy_rounds_other_cores": [
             round(r.usage.other_cores, 3) for r in dropped]}
     noisy = any(r.usage.noisy for r in kept)
     out = summarise(name, [r.blocks for r in kept])
