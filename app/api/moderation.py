@@ -22,12 +22,12 @@ from app.inputs.moderation import (
     LogArgs,
     MediaReviewSchema,
     MergeSchema,
+    ReportSchema,
     ResolveSchema,
     RestoreSchema,
     ReviewSchema,
 )
 from app.models import Place
-from app.models.moderation import FLAG_REASONS
 from app.models.statuses import PlaceStatus, RevisionStatus
 from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
@@ -45,13 +45,6 @@ class QueueArgs(Schema):
     kind = fields.String(validate=validate.OneOf(moderation.KINDS),
                          metadata={"description": "place, edit, media or flag"})
     theme = fields.String(metadata={"description": "theme slug"})
-
-
-class FlagSchema(Schema):
-    place_id = fields.Integer()
-    media_id = fields.Integer()
-    reason = fields.String(required=True, validate=validate.OneOf(FLAG_REASONS))
-    message = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class QueueItemSchema(Schema):
@@ -300,7 +293,7 @@ def _anonymous_key() -> str:
 
 
 @blp.route("/flags", methods=["POST"])
-@blp.arguments(FlagSchema)
+@blp.arguments(ReportSchema)
 @blp.response(201, FlagCreatedSchema, example={"id": 9, "status": "open"})
 @blp.doc(security=[{}, *SECURITY], responses={
     "404": {"description": "no public place or medium with this id",
@@ -312,8 +305,8 @@ def create_flag(data):
     """Report a public place or a photo or recording (no account needed). Content reported by
     several different people is hidden until a curator has looked at it."""
     flag = flag_service.create_flag(
-        api_user(), place_id=data.get("place_id"), media_id=data.get("media_id"),
-        reason=data["reason"], message=data["message"], remote_addr=request.remote_addr or "",
+        api_user(), place_id=data.place_id, media_id=data.media_id, reason=data.reason,
+        message=data.message, remote_addr=request.remote_addr or "",
     )
     return jsonify({"id": flag.id, "status": flag.status}), 201
 

@@ -22,7 +22,9 @@ from marshmallow import ValidationError as SchemaError
 
 from app.errors import FormErrors, errors_by_field
 from app.inputs.edits import EditFieldsSchema, load_edit
+from app.models.moderation import FLAG_REASONS
 from app.services.audit import LogFilter
+from app.services.flags import MAX_MESSAGE as MAX_REPORT
 from app.services.flags import RESOLUTIONS
 from app.services.moderation import DECISIONS, REASON_CODES
 from app.services.revisions import EditInput
@@ -169,6 +171,30 @@ class ReplyTemplateSchema(_Base):
     @post_load
     def _template(self, data: dict, **kwargs) -> ReplyTemplateInput:
         return ReplyTemplateInput(**data)
+
+
+@dataclass
+class Report:
+    """A report about a public place or a photo or recording (exactly one of the two)."""
+
+    reason: str
+    place_id: int | None = None
+    media_id: int | None = None
+    message: str = ""
+
+
+class ReportSchema(_Base):
+    """A report, from anyone: the API's ``POST /api/v1/flags`` and the place page's form."""
+
+    place_id = fields.Integer()
+    media_id = fields.Integer()
+    reason = fields.String(required=True, validate=validate.OneOf(
+        FLAG_REASONS, error=lazy_gettext("Choose what is wrong.")))
+    message = fields.String(load_default="", validate=validate.Length(max=MAX_REPORT))
+
+    @post_load
+    def _report(self, data: dict, **kwargs) -> Report:
+        return Report(**data)
 
 
 class Lenient(fields.Field):

@@ -207,3 +207,16 @@ def test_dismiss_and_edit_mail_nobody(waaghaus, db_session, curator, outbox):
         flags.resolve(curator, flag.id, resolution)
     db_session.commit()
     assert outbox == []
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"reason": "meh"}, "reason"),
+    ({"reason": "wrong", "message": "x" * (flags.MAX_MESSAGE + 1)}, "message"),
+    ({"reason": "wrong", "reporter_key": "someone else"}, "reporter_key"),
+])
+def test_api_report_refuses_bad_input_naming_the_field(client, waaghaus, db_session, body,
+                                                       field):
+    before = db_session.scalars(select(Flag)).all()
+    resp = client.post("/api/v1/flags", json={"place_id": waaghaus.id, **body})
+    assert resp.status_code == 422 and resp.json["error"]["field"] == field
+    assert db_session.scalars(select(Flag)).all() == before
