@@ -57,7 +57,12 @@ class QueueItemSchema(Schema):
     who = fields.String(metadata={"description": "the contributor"})
     lon = fields.Float(allow_none=True)
     lat = fields.Float(allow_none=True)
-    detail = fields.String()
+    detail = fields.String(metadata={"description": "flag: the reasons given, comma-separated"})
+    reporters = fields.Integer(metadata={"description": "flag only: distinct people who reported"})
+    target = fields.String(validate=validate.OneOf(["place", "media"]),
+                           metadata={"description": "flag only: what was reported"})
+    hidden = fields.Boolean(metadata={"description": "flag only: hidden by the reports "
+                                      "(auto-hide threshold) or by a curator"})
 
 
 class QueueSchema(Schema):
@@ -153,10 +158,14 @@ def _iso(value):
 @blp.route("/moderation/queue")
 @blp.arguments(QueueArgs, location="query", as_kwargs=True)
 @blp.response(200, QueueSchema, example={
-    "counts": {"place": 1, "edit": 0, "media": 0, "flag": 0, "total": 1},
+    "counts": {"place": 1, "edit": 0, "media": 0, "flag": 1, "total": 2},
     "items": [{"kind": "place", "id": 41, "place_id": 41, "title": "Alte Mühle",
                "created_at": "2026-05-01T10:00:00+00:00", "who": "Rosa", "lon": 8.729,
-               "lat": 47.4995, "detail": ""}]})
+               "lat": 47.4995, "detail": ""},
+              {"kind": "flag", "id": 9, "place_id": 12, "title": "Waaghaus",
+               "created_at": "2026-05-02T08:30:00+00:00", "who": "", "lon": 8.7296,
+               "lat": 47.4993, "detail": "wrong", "reporters": 3, "target": "place",
+               "hidden": True}]})
 @blp.doc(security=SECURITY)
 @require_user(*CURATORS)
 def queue(kind=None, theme=None):
