@@ -303,16 +303,15 @@ def _domain(exc: DomainError):
 
 def _refused_fields(exc: HTTPException) -> dict[str, str]:
     """The fields flask-smorest/webargs refused (in ``exc.data``), each with its first
-    message, in the order they were named."""
+    message, in the order they were named; a nested one by its path (``stops.0.colour``)."""
     details = (getattr(exc, "data", None) or {}).get("messages") or {}
     out: dict[str, str] = {}
     for fields in details.values():
         if not isinstance(fields, dict):
             continue
-        for field, problems in fields.items():
-            first = problems[0] if isinstance(problems, list) and problems else problems
-            if isinstance(first, str):
-                out.setdefault(str(field), first)
+        for field, texts in _flatten(fields).items():
+            if texts:
+                out.setdefault(field, texts[0])
     return out
 
 

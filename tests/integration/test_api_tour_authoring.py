@@ -243,6 +243,9 @@ def test_a_patch_with_unknown_fields_is_422_naming_them_and_nothing_changes(clie
     stop = client.patch(f"/api/v1/tours/{slug}", headers=author, json={
         "version": draft["version"], "stops": [{"place_id": places(1)[0], "colour": "red"}]})
     assert stop.status_code == 422 and stop.mimetype == "application/problem+json"
+    # named by its path, as the others by their names
+    assert stop.get_json()["error"]["field"] == "stops.0.colour"
+    assert list(stop.get_json()["error"]["fields"]) == ["stops.0.colour"]
     assert client.get(f"/api/v1/tours/{slug}/draft", headers=author).get_json() == again
 
 
