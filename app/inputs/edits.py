@@ -19,7 +19,7 @@ from marshmallow import EXCLUDE, Schema, fields, post_load
 from marshmallow import ValidationError as SchemaError
 
 from app.errors import FormErrors, errors_by_field
-from app.inputs.tours import Strict
+from app.inputs.base import Strict
 from app.services.revisions import EDIT_FIELDS, EditInput
 
 _YES = {"1", "true", "yes", "on"}

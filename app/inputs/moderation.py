@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 from marshmallow import ValidationError as SchemaError
 
-from app.errors import FormErrors, errors_by_field
+from app.inputs.base import from_form
 from app.inputs.edits import EditFieldsSchema, load_edit
 from app.models.moderation import FLAG_REASONS
 from app.services.audit import LogFilter
@@ -238,16 +238,6 @@ class LogArgs(Schema):
         return LogFilter(actor=data["actor"].strip(), action=data["action"],
                          target_type=data["target_type"], target_id=data["target_id"],
                          since=start(data["since"]), until=start(data["until"], 1))
-
-
-def from_form(schema: Schema, form):
-    """A page's form (a MultiDict) loaded by ``schema``: the fields it does not take (the
-    CSRF token, the queue's filters) are left aside; a refusal is a ``FormErrors``."""
-    data = form if isinstance(form, dict) else form.to_dict()
-    try:
-        return schema.load(data, unknown=EXCLUDE)
-    except SchemaError as exc:
-        raise FormErrors(errors_by_field(exc)) from exc
 
 
 def review_from_form(form) -> Review:

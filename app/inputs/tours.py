@@ -20,10 +20,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from marshmallow import EXCLUDE, Schema, fields, post_load, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 from marshmallow import ValidationError as SchemaError
 
 from app.errors import FormErrors
+from app.inputs.base import Strict
 from app.services.tours import (
     ACTIONS,
     DEFAULT_DWELL_MIN,
@@ -60,27 +61,6 @@ class Whole(fields.Integer):
             super()._validate(value)
         except SchemaError:
             raise SchemaError(str(self.message)) from None
-
-
-class Strict(Schema):
-    """A request body that takes only its own fields: any other is refused (422), each named,
-    with the fields the request does take."""
-
-    class Meta:
-        # Checked by ``_only_known`` instead of marshmallow's "Unknown field." so the message
-        # can say what the request takes.
-        unknown = EXCLUDE
-
-    @validates_schema(pass_original=True, skip_on_field_errors=False)
-    def _only_known(self, data, original_data, **kwargs) -> None:
-        if not isinstance(original_data, dict):
-            return
-        known = {f.data_key or name for name, f in self.load_fields.items()}
-        unknown = sorted(str(name) for name in set(original_data) - known)
-        if unknown:
-            message = _("Unknown field: %(names)s. This request takes %(known)s.",
-                        names=", ".join(unknown), known=", ".join(sorted(known)))
-            raise SchemaError({name: [message] for name in unknown})
 
 
 class StopSchema(Strict):

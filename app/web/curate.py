@@ -32,6 +32,7 @@ from flask_login import current_user, login_required
 
 from app.errors import NotFound, redirects_on_refusal, rerenders_form, wants_json
 from app.extensions import db, login_manager
+from app.inputs.base import from_form
 from app.inputs.edits import edit_from_form
 from app.inputs.moderation import (
     LogArgs,
@@ -39,7 +40,6 @@ from app.inputs.moderation import (
     ReplyTemplateSchema,
     ResolveSchema,
     RestoreSchema,
-    from_form,
     review_from_form,
 )
 from app.models import Place

@@ -22,6 +22,8 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
+from app.inputs.base import from_form
+from app.inputs.moderation import ReportSchema
 from app.licences import names_and_links
 from app.models.statuses import MediaKind, TourStatus
 from app.services import flags as flag_service
@@ -260,13 +262,11 @@ def report(place_id: int):
         abort(404)
     user = current_user._get_current_object() if current_user.is_authenticated else None
     try:
-        flag_service.create_flag(
-            user,
-            place_id=found.id,
-            reason=request.form.get("reason", ""),
-            message=request.form.get("message", ""),
-            remote_addr=request.remote_addr or "",
-        )
+        # the schema of POST /api/v1/flags; the place is the page's, whatever the form says
+        asked = from_form(ReportSchema(), {"reason": request.form.get("reason", ""),
+                                           "message": request.form.get("message", "")})
+        flag_service.create_flag(user, place_id=found.id, reason=asked.reason,
+                                 message=asked.message, remote_addr=request.remote_addr or "")
     except ValidationError as exc:
         return render_template("errors/error.html", status=422, title=_("Report not sent"),
                                message=exc.message), 422
