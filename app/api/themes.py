@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import public_read, write_limit
+from app.inputs.base import Nothing, from_form
 from app.services import themes as theme_service
 from app.services.geodata import themes_with_counts
 
@@ -88,6 +89,8 @@ def following():
 def follow(slug: str):
     """Follow a theme (repeating it is harmless): its new stories come first for me. The
     answer lists the themes I follow now."""
+    body = request.get_json(silent=True)
+    from_form(Nothing(), body if isinstance(body, dict) else {})
     theme_service.follow(api_user(), theme_service.get_theme(slug))
     return _followed()
 

@@ -25,10 +25,18 @@ class Strict(Schema):
             return
         known = {f.data_key or name for name, f in self.load_fields.items()}
         unknown = sorted(str(name) for name in set(original_data) - known)
-        if unknown:
+        if unknown and known:
             message = _("Unknown field: %(names)s. This request takes %(known)s.",
                         names=", ".join(unknown), known=", ".join(sorted(known)))
+        elif unknown:
+            message = _("Unknown field: %(names)s. This request takes no fields.",
+                        names=", ".join(unknown))
+        if unknown:
             raise SchemaError({name: [message] for name in unknown})
+
+
+class Nothing(Strict):
+    """A request that carries nothing (following a theme): any field sent is refused."""
 
 
 def from_form(schema: Schema, form):
