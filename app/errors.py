@@ -139,24 +139,14 @@ def rerenders_form(render: Callable[..., object]):
     the error's status (422 for refused input, 409 for a stale edit) unless ``render``
     returns its own ``(body, status)``. Not-found and forbidden answer the site's error
     page."""
-    from marshmallow import ValidationError as SchemaError
 
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            try:
-                return view(*args, **kwargs)
-            except (SchemaError, DomainError) as exc:
-                if isinstance(exc, NotFound | Forbidden):
-                    raise
-                rollback()
-                status = exc.status if isinstance(exc, DomainError) else 422
-                answer = render(errors_by_field(exc), exc, *args, **kwargs)
-                return answer if isinstance(answer, tuple) else (answer, status)
+    def refused(exc, args, kwargs):
+        rollback()
+        status = exc.status if isinstance(exc, DomainError) else 422
+        answer = render(errors_by_field(exc), exc, *args, **kwargs)
+        return answer if isinstance(answer, tuple) else (answer, status)
 
-        return wrapped
-
-    return decorate
+    return lambda view: _on_refusal(view, refused)
 
 
 def redirects_on_refusal(target: Callable[..., str]):
@@ -169,26 +159,34 @@ def redirects_on_refusal(target: Callable[..., str]):
     from flask import flash, redirect
     from marshmallow import ValidationError as SchemaError
 
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            try:
-                return view(*args, **kwargs)
-            except (SchemaError, DomainError) as exc:
-                if isinstance(exc, NotFound | Forbidden):
-                    raise
-                if wants_json():
-                    if isinstance(exc, SchemaError):
-                        raise FormErrors(errors_by_field(exc)) from exc
-                    raise
-                rollback()
-                for messages in errors_by_field(exc).values():
-                    flash(" ".join(messages), "error")
-                return redirect(target(*args, **kwargs), code=303)
+    def refused(exc, args, kwargs):
+        if wants_json():
+            if isinstance(exc, SchemaError):
+                raise FormErrors(errors_by_field(exc)) from exc
+            raise exc
+        rollback()
+        for messages in errors_by_field(exc).values():
+            flash(" ".join(messages), "error")
+        return redirect(target(*args, **kwargs), code=303)
 
-        return wrapped
+    return lambda view: _on_refusal(view, refused)
 
-    return decorate
+
+def _on_refusal(view, refused: Callable):
+    """``view``, answering refused input (a schema's or a service's, but not-found and
+    forbidden, which answer the site's error page) with ``refused(exc, args, kwargs)``."""
+    from marshmallow import ValidationError as SchemaError
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except (SchemaError, DomainError) as exc:
+            if isinstance(exc, NotFound | Forbidden):
+                raise
+            return refused(exc, args, kwargs)
+
+    return wrapped
 
 
 def rollback() -> None:
