@@ -122,30 +122,6 @@ def test_photo_without_gps_says_so(client, resident, db_session):
     assert "carries no position" in resp.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("overrides,field,text", [
-    ({"title": ""}, "title", "title"),
-    ({"title": "   "}, "title", "title"),
-    ({"lon": "2.2945", "lat": "48.8584"}, "position", "outside the area"),
-    ({"lon": None, "lat": None}, "position", "Choose where this is"),
-    ({"licence_consent": None}, "licence_consent", "agree"),
-    ({"era": "long ago"}, "era", "year"),
-    ({"themes": "no-such-theme"}, "themes", "themes"),
-    ({"photo_licence": "all-rights-reserved"}, "photo_licence", "licences"),
-])
-def test_bad_fields_are_refused_and_nothing_is_stored(
-    client, resident, db_session, media_root, overrides, field, text
-):
-    login(client, resident.email)
-    before = counts(db_session)
-    good_photo = (PHOTOS / "exifpy__landscape_1.jpg").read_bytes()
-    resp = post(client, form(**overrides, photo=(io.BytesIO(good_photo), "ok.jpg")), key="bad")
-    assert resp.status_code == 422
-    error = resp.get_json()["error"]
-    assert field in error["fields"] and text in error["fields"][field]
-    assert counts(db_session) == before
-    assert files_under(media_root) == []
-
-
 @pytest.mark.parametrize("name,data,text", [
     ("notes.jpg", b"These are my notes, not a photo.\n" * 50, "not a photo we can read"),
     ("truncated.jpg", (PHOTOS / "pillow__truncated_jpeg.jpg").read_bytes(), "damaged"),

@@ -93,6 +93,16 @@ def test_the_hint_while_typing_needs_a_position():
 
 
 @pytest.mark.parametrize("overrides,field,text", [
+    # refused by the service (position in the service area, themes that exist) ...
+    ({"title": ""}, "title", "title"),
+    ({"title": "   "}, "title", "title"),
+    ({"lon": "2.2945", "lat": "48.8584"}, "position", "outside the area"),
+    ({"lon": None, "lat": None}, "position", "Choose where this is"),
+    ({"licence_consent": None}, "licence_consent", "agree"),
+    ({"era": "long ago"}, "era", "year"),
+    ({"themes": "no-such-theme"}, "themes", "themes"),
+    ({"photo_licence": "all-rights-reserved"}, "photo_licence", "licences"),
+    # ... and by the schema
     ({"title": "x" * 141}, "title", "at most 140"),
     ({"body": "x" * 20_001}, "body", "at most 20000"),
     ({"lon": "east"}, "position", "not a number"),
@@ -107,7 +117,7 @@ def test_the_hint_while_typing_needs_a_position():
     ({"audio_licence": "CC-BY-NC-4.0"}, "audio_licence", "offered licences"),
     ({"licence_consent": "no"}, "licence_consent", "agree"),
 ])
-def test_a_refused_shape_answers_422_naming_the_field_and_stores_nothing(
+def test_a_refused_field_answers_422_naming_it_and_stores_nothing(
     client, resident, db_session, media_root, overrides, field, text
 ):
     login(client, resident.email)
