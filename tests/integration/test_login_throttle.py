@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import create_user, rate_limited_app
+from tests.integration.gunicorn_server import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long passphrase 42"
@@ -96,12 +93,6 @@ def test_refused_attempts_are_logged_without_the_password(clone_db, caplog):
 # --- two gunicorn workers ------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def two_workers(clone_db, tmp_path):
     """gunicorn with two workers on a database of its own, trusting one proxy hop so that a
@@ -117,33 +108,17 @@ def two_workers(clone_db, tmp_path):
         accounts.create_user("owner@example.org", "Owner", PASSWORD)
         db.session.commit()
         db.engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "access.log"
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "two-workers-test",
            "STADTSPUR_ENV": "development", "PROXY_COUNT": "1", "MAIL_BACKEND": "memory"}
     env.pop("RATELIMIT_STORAGE_URI", None)
     env.pop("REDIS_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", str(log),
-         "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.1)  # polling a condition: the server is up when /healthz answers
-    yield base, log
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    proc.stderr.close()
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "gunicorn.conf.py"),
+               "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", str(log),
+               "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "app:create_app()"]
+    with serving(command, env, port) as base:
+        yield base, log
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

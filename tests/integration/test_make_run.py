@@ -7,17 +7,15 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from tests.conftest import ROOT, _recreate, drop_database
+from tests.integration.gunicorn_server import free_port, serving
 
 
 def _run_command() -> list[str]:
@@ -36,42 +34,21 @@ def test_make_run_is_gunicorn_without_a_debugger():
     assert "--reload" not in joined and "--debug" not in joined and "flask" not in command[0]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(server_url):
     name = f"stadtspur_test_noschema_{os.getpid()}"
     url = _recreate(server_url, name)
-    port = _free_port()
+    port = free_port()
     command = _run_command()
     command = [sys.executable, "-m", "gunicorn", *command[1:]]
     command = [re.sub(r"^127\.0\.0\.1:0$", f"127.0.0.1:{port}", part) for part in command]
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "make-run-test",
            "MAIL_BACKEND": "memory", "RATELIMIT_ENABLED": "0"}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
-        except urllib.error.HTTPError:
-            break  # it answers (the health check itself fails without the schema)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
-            time.sleep(0.1)  # polling a condition: the server is up when it answers
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    proc.stderr.close()
-    drop_database(server_url, name)
+    try:
+        with serving(command, env, port) as base:
+            yield base
+    finally:
+        drop_database(server_url, name)
 
 
 def _get(url: str) -> tuple[int, str, str]:
