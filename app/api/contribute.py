@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
 from app.extensions import limiter
-from app.inputs.contribution import ContributionForm, contribution_from
+from app.inputs.contribution import ContributionForm, api_contribution_from
 from app.services import contribute as service
 from app.services.media import public_url as media_url
 
@@ -92,7 +92,7 @@ def _api_user_key() -> str:
 def create_place():
     """Contribute a place (multipart/form-data with files); it waits for a curator."""
     user = api_user()
-    inp = contribution_from(request.form, request.files)
+    inp = api_contribution_from(request.form, request.files)
     place, created = service.create_contribution(
         user, inp, idempotency_key=request.headers.get("Idempotency-Key")
     )

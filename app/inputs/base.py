@@ -21,18 +21,24 @@ class Strict(Schema):
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _only_known(self, data, original_data, **kwargs) -> None:
-        if not isinstance(original_data, dict):
-            return
-        known = {f.data_key or name for name, f in self.load_fields.items()}
-        unknown = sorted(str(name) for name in set(original_data) - known)
-        if unknown and known:
-            message = _("Unknown field: %(names)s. This request takes %(known)s.",
-                        names=", ".join(unknown), known=", ".join(sorted(known)))
-        elif unknown:
-            message = _("Unknown field: %(names)s. This request takes no fields.",
-                        names=", ".join(unknown))
-        if unknown:
-            raise SchemaError({name: [message] for name in unknown})
+        if isinstance(original_data, dict):
+            refuse_unknown(set(original_data),
+                           {f.data_key or name for name, f in self.load_fields.items()})
+
+
+def refuse_unknown(sent: set, known: set) -> None:
+    """Raise the schema error naming every name of ``sent`` that is not ``known``, each with
+    a message that says what the request does take."""
+    unknown = sorted(str(name) for name in sent - known)
+    if not unknown:
+        return
+    if known:
+        message = _("Unknown field: %(names)s. This request takes %(known)s.",
+                    names=", ".join(unknown), known=", ".join(sorted(known)))
+    else:
+        message = _("Unknown field: %(names)s. This request takes no fields.",
+                    names=", ".join(unknown))
+    raise SchemaError({name: [message] for name in unknown})
 
 
 class Nothing(Strict):

@@ -22,6 +22,7 @@ from marshmallow import EXCLUDE, Schema, fields, post_load, validates_schema
 from marshmallow import ValidationError as SchemaError
 
 from app.errors import DomainError, FormErrors, errors_by_field
+from app.inputs.base import refuse_unknown
 from app.services.contribute import ON_BEHALF_METHODS, ContributionInput, Upload
 from app.services.media import setting
 from app.services.place_rules import MAX_BODY, MAX_TITLE, story_era
@@ -331,6 +332,22 @@ def contribution_from(form, files) -> ContributionInput:
     """A new contribution from a page's or an API client's multipart request; raises
     ``FormErrors`` naming every refused field."""
     return ContributionForm().load(_fields(form, files))
+
+
+# Sent by the contribution page's form, which an API client may post as it is: the API takes
+# the idempotency key as a header, and cookie sessions send the CSRF token as one too.
+_FORM_EXTRAS = {"csrf_token", "idempotency_key"}
+
+
+def api_contribution_from(form, files) -> ContributionInput:
+    """``contribution_from`` for ``POST /api/v1/places``: a field the request does not take
+    is refused, named, rather than dropped (a client's typo would lose what it meant)."""
+    known = {f.data_key or name for name, f in ContributionForm().load_fields.items()}
+    try:
+        refuse_unknown(set(form) | set(files), known | _FORM_EXTRAS)
+    except SchemaError as exc:
+        raise FormErrors(errors_by_field(exc)) from exc
+    return contribution_from(form, files)
 
 
 def contribution_edit_from(form, files) -> ContributionEdit:

@@ -207,3 +207,17 @@ def test_the_edit_page_shows_a_refused_shape_next_to_its_field(client, resident,
     assert counts(db_session) == before
     db_session.refresh(place)
     assert place.title == "Die alte Bäckerei"
+
+
+def test_the_api_names_a_multipart_field_it_does_not_take_and_stores_nothing(
+    client, resident, db_session, media_root
+):
+    login(client, resident.email)
+    before = counts(db_session)
+    resp = post(client, form(colour="red", status="approved"))
+    assert resp.status_code == 422
+    fields = resp.get_json()["error"]["fields"]
+    assert set(fields) == {"colour", "status"} and "This request takes" in fields["colour"]
+    assert counts(db_session) == before and files_under(media_root) == []
+    # the page's own extras (its CSRF token, the idempotency key) are what it sends anyway
+    assert post(client, form(csrf_token="x", idempotency_key="k-1")).status_code == 201
