@@ -3,8 +3,6 @@ templates/emails/ in the recipient's language and sends them once the unit of wo
 committed; a rolled-back one sends nothing. Services build no links and render no
 templates themselves."""
 
-import re
-from pathlib import Path
 
 import pytest
 from flask import Response
@@ -12,8 +10,6 @@ from flask import Response
 from app.errors import finish_unit_of_work
 from app.notifications import render
 from app.services.mail import Notice, record, sent_messages
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -93,20 +89,3 @@ def test_a_mail_in_a_command_links_by_path(app, db_session, outbox):
     db_session.commit()
     [mail] = outbox
     assert "/me/contributions" in mail.get_content()
-
-
-OWN_SERVICES = ("moderation", "revisions", "flags", "audit", "mail", "accounts")
-FLASK_EDGE = re.compile(r"\b(request|url_for|render_template|has_request_context|"
-                        r"test_request_context)\b")
-
-
-@pytest.mark.parametrize("name", OWN_SERVICES)
-def test_services_build_no_links_and_render_no_templates(name):
-    path = ROOT / "app" / "services" / f"{name}.py"
-    if not path.exists():
-        path = ROOT / "app" / "services" / name / "__init__.py"
-    sources = [path] if path.name != "__init__.py" else sorted(path.parent.glob("*.py"))
-    for source in sources:
-        imports = [line for line in source.read_text().splitlines()
-                   if line.startswith(("from flask", "import flask")) or "from flask " in line]
-        assert not any(FLASK_EDGE.search(line) for line in imports), (source, imports)
