@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -118,7 +119,23 @@ def two_workers(clone_db, tmp_path):
                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", str(log),
                "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "app:create_app()"]
     with serving(command, env, port) as base:
+        _until_both_workers_answer(base, log)
         yield base, log
+
+
+def _until_both_workers_answer(base: str, log: Path) -> None:
+    """The first worker can answer while the second still boots: the test's requests would
+    then all meet one worker. Send pairs of requests until the access log shows two."""
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        while True:
+            list(pool.map(lambda _: urllib.request.urlopen(base + "/healthz", timeout=5).close(),
+                          range(2)))
+            pids = {line.split()[0] for line in log.read_text().splitlines() if "/healthz" in line}
+            if len(pids) == 2:
+                return
+            assert time.monotonic() < deadline, "the second worker never answered"
+            time.sleep(0.1)  # polling a condition: both workers have answered
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
