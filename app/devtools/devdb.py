@@ -62,14 +62,22 @@ def _pg_major(bindir: Path) -> str:
     return out.strip().split()[-1].split(".")[0]
 
 
-def _postgis_available(major: str) -> bool:
+def _extension_available(major: str, name: str) -> bool:
     return any(
         Path(p).exists()
         for p in (
-            f"/usr/share/postgresql/{major}/extension/postgis.control",
-            f"/usr/local/share/postgresql/{major}/extension/postgis.control",
+            f"/usr/share/postgresql/{major}/extension/{name}.control",
+            f"/usr/local/share/postgresql/{major}/extension/{name}.control",
         )
     )
+
+
+def _postgis_available(major: str) -> bool:
+    return _extension_available(major, "postgis")
+
+
+def _pgrouting_available(major: str) -> bool:
+    return _extension_available(major, "pgrouting")
 
 
 def _may_install() -> list[str] | None:
@@ -111,8 +119,18 @@ def ensure_server_packages() -> Path:
         if bindir is None:
             raise DevDbError("PostgreSQL was installed but initdb still cannot be found")
     major = _pg_major(bindir)
+    missing = []
     if not _postgis_available(major):
-        apt_install([f"postgresql-{major}-postgis-3"], f"PostGIS for PostgreSQL {major} is missing")
+        missing.append(("PostGIS", f"postgresql-{major}-postgis-3"))
+    # The walking network is routed inside the database (flask walknet import).
+    if not _pgrouting_available(major):
+        missing.append(("pgRouting", f"postgresql-{major}-pgrouting"))
+    if missing:
+        names = " and ".join(name for name, _ in missing)
+        apt_install(
+            [pkg for _, pkg in missing],
+            f"{names} for PostgreSQL {major} {'is' if len(missing) == 1 else 'are'} missing",
+        )
     return bindir
 
 

@@ -15,6 +15,7 @@ from app.models.statuses import (
 from app.models.theme import Theme, place_themes, theme_follows
 from app.models.tour import Tour, TourStop, TourUsage
 from app.models.user import ApiToken, User
+from app.models.walknet import WalkLeg, WalkNetwork
 
 __all__ = [
     "ApiToken",
@@ -36,6 +37,8 @@ __all__ = [
     "TourStop",
     "TourUsage",
     "User",
+    "WalkLeg",
+    "WalkNetwork",
     "place_themes",
     "rate_limit_counters",
     "theme_follows",

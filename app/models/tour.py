@@ -24,7 +24,8 @@ from app.models.base import check_in, created_ts, intpk
 from app.models.statuses import TourStatus, values
 
 TOUR_STATUSES = values(TourStatus)
-ROUTE_SOURCES = ("gpx", "drawn", "generated")
+# foot / step_free: routed on the walking network (app/services/walknet).
+ROUTE_SOURCES = ("gpx", "drawn", "generated", "foot", "step_free")
 USAGE_KINDS = ("view", "start", "finish", "offline_save")
 
 
@@ -63,6 +64,9 @@ class Tour(db.Model):
     elevation_loss_m: Mapped[float | None] = mapped_column(Float)
     duration_normal_min: Mapped[int | None] = mapped_column(Integer)
     duration_relaxed_min: Mapped[int | None] = mapped_column(Integer)
+    # The tour's legs on the walking network, foot and step-free, with steps and unreachable
+    # legs (app/services/walknet); None without a network.
+    network_routes: Mapped[dict | None] = mapped_column(JSONB)
     cover_media_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("media.id", ondelete="SET NULL")
     )
