@@ -13,7 +13,15 @@ from app.models.statuses import (
     TourStatus,
 )
 from app.models.theme import Theme, place_themes, theme_follows
-from app.models.tour import Tour, TourStop, TourUsage
+from app.models.tour import Tour, TourStop
+from app.models.usage import (
+    Metric,
+    OfferingKind,
+    TourAlternative,
+    UsageCounter,
+    UsageGoal,
+    UsageReview,
+)
 from app.models.user import ApiToken, User
 from app.models.walknet import WalkLeg, WalkNetwork
 
@@ -22,10 +30,12 @@ __all__ = [
     "Flag",
     "FlagStatus",
     "IdempotencyKey",
+    "Metric",
     "Media",
     "MediaKind",
     "MediaStatus",
     "ModerationEvent",
+    "OfferingKind",
     "Place",
     "PlaceStatus",
     "PlaceRevision",
@@ -35,7 +45,10 @@ __all__ = [
     "Tour",
     "TourStatus",
     "TourStop",
-    "TourUsage",
+    "TourAlternative",
+    "UsageCounter",
+    "UsageGoal",
+    "UsageReview",
     "User",
     "WalkLeg",
     "WalkNetwork",

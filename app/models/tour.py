@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -26,7 +25,6 @@ from app.models.statuses import TourStatus, values
 TOUR_STATUSES = values(TourStatus)
 # foot / step_free: routed on the walking network (app/services/walknet).
 ROUTE_SOURCES = ("gpx", "drawn", "generated", "foot", "step_free")
-USAGE_KINDS = ("view", "start", "finish", "offline_save")
 
 
 class Tour(db.Model):
@@ -109,21 +107,3 @@ class TourStop(db.Model):
 
     tour: Mapped[Tour] = relationship(back_populates="stops")
     place = relationship("Place")
-
-
-class TourUsage(db.Model):
-    """Aggregated counts per tour and day; no personal data."""
-
-    __tablename__ = "tour_usage"
-    __table_args__ = (
-        CheckConstraint(check_in("kind", USAGE_KINDS), name="kind"),
-        UniqueConstraint("tour_id", "day", "kind", name="uq_tour_usage_tour_day_kind"),
-    )
-
-    id: Mapped[intpk]
-    tour_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("tours.id", ondelete="CASCADE"), nullable=False
-    )
-    day: Mapped[date] = mapped_column(Date, nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
