@@ -106,3 +106,6 @@ def register_cli(app: Flask) -> None:
     from app.cli_moderation import moderation_cli
 
     app.cli.add_command(moderation_cli)
+    from app.cli_walknet import walknet_cli
+
+    app.cli.add_command(walknet_cli)

@@ -52,6 +52,9 @@ def _edge_columns() -> list[Column]:
         Column("length_m", Float, nullable=False),
         *(Column(tag, String(64)) for tag in EDGE_TAGS),
         Column("conveying", String(16)),
+        # In a tunnel or below ground: walkable, but a stop is snapped there only when nothing
+        # on the surface is near (a square above a service tunnel is not in the tunnel).
+        Column("underground", Boolean, nullable=False, server_default="false"),
         Column("cost_foot", Float, nullable=False),
         Column("reverse_cost_foot", Float, nullable=False),
         Column("cost_step_free", Float, nullable=False),

@@ -32,8 +32,11 @@ CONTENT_FIELDS = ("title", "intro", "theme_id", "language", "accessibility", "co
 METRIC_FIELDS = ("length_m", "elevation_gain_m", "elevation_loss_m", "duration_normal_min",
                  "duration_relaxed_min")
 # How the route came about: straight segments between the stops (recomputed whenever the
-# stops change), an uploaded GPX track, or a line drawn on the map.
+# stops change), an uploaded GPX track, a line drawn on the map, or the walking network
+# (foot or step-free, rerouted whenever the stops change; app/services/walknet).
 GENERATED, GPX, DRAWN = "generated", "gpx", "drawn"
+FOOT, STEP_FREE = "foot", "step_free"
+NETWORK_SOURCES = (FOOT, STEP_FREE)
 
 
 def place_positions(ids: list[int]) -> dict[int, tuple[float, float, bool]]:
@@ -67,10 +70,26 @@ def route_line(route: dict | None) -> LineString | None:
     return shape(route) if route else None
 
 
+def _network(content: dict) -> None:
+    """The tour's foot and step-free legs on the walking network (kept for every tour, so its
+    page can state its accessibility), and the route itself when it is routed there."""
+    from app.services.walknet.tours import tour_variants, variant_line
+
+    ids = [s["place_id"] for s in content["stops"]]
+    positions = place_positions(ids)
+    points = [positions[i][:2] for i in ids if i in positions]
+    content["network_routes"] = tour_variants(points)
+    source = content.get("route_source")
+    if source in NETWORK_SOURCES:
+        content["route"] = variant_line((content["network_routes"] or {}).get(source))
+        content["elevation_gain_m"] = content["elevation_loss_m"] = None
+
+
 def compute(content: dict) -> dict:
-    """Fill in the generated route (if the route is generated) and every computed value:
-    geodesic length in metres, walking minutes at a normal and a relaxed pace plus the time
-    spent at the stops."""
+    """Fill in the generated route (if the route is generated or on the network) and every
+    computed value: geodesic length in metres, walking minutes at a normal and a relaxed pace
+    plus the time spent at the stops."""
+    _network(content)
     if content.get("route_source") in (None, GENERATED):
         content["route"] = _straight_line(content["stops"])
         content["route_source"] = GENERATED if content["route"] else None
@@ -106,6 +125,7 @@ def live_content(tour: Tour) -> dict:
     content["route_source"] = tour.route_source
     for name in METRIC_FIELDS:
         content[name] = getattr(tour, name)
+    content["network_routes"] = tour.network_routes
     return content
 
 
@@ -123,6 +143,7 @@ def apply_content(tour: Tour, content: dict, *, replace_stops: bool = True) -> N
     route = content.get("route")
     tour.route = from_shape(shape(route), srid=4326) if route else None
     tour.route_source = content.get("route_source")
+    tour.network_routes = content.get("network_routes")
     tour.updated_at = datetime.now(UTC)
     if replace_stops:
         # Positions are unique per tour: remove the old rows before the new ones go in, or the

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from flask import current_app
 from flask_babel import gettext as _
 from shapely.geometry import mapping
+from sqlalchemy import select
 
 from app.errors import ValidationError
+from app.extensions import db
 from app.models import Tour, User
 from app.services.tours.access import check_version, get_for_edit
 from app.services.tours.content import (
     DRAWN,
     GENERATED,
     GPX,
+    NETWORK_SOURCES,
     place_positions,
     route_line,
     save,
@@ -224,3 +227,23 @@ def reset_route(user: User, slug: str, version: int | None) -> Tour:
     content["route_source"] = GENERATED
     save(user, tour, content)
     return tour
+
+
+def reroute_network_tours() -> int:
+    """Route every tour (its rows and a published tour's pending edit) on the active walking
+    network again; how many. Called in the transaction that swaps a new network in, so no
+    tour ever shows legs of a network that is gone."""
+    from app.services.tours.content import apply_content, compute, live_content
+
+    count = 0
+    for tour in db.session.scalars(select(Tour).order_by(Tour.id)):
+        content = compute(live_content(tour))
+        if content.get("route_source") in NETWORK_SOURCES:
+            apply_content(tour, content, replace_stops=False)
+        else:
+            tour.network_routes = content.get("network_routes")
+        if tour.pending_snapshot:
+            tour.pending_snapshot = compute(json.loads(json.dumps(tour.pending_snapshot)))
+        count += 1
+    db.session.flush()
+    return count

@@ -1,0 +1,24 @@
+"""The walking network: importing an OpenStreetMap extract (``importer``), routing on it with
+pgRouting (``routing``) and a tour's foot and step-free variants (``tours``). Services flush,
+the caller commits."""
+
+from app.services.walknet.importer import (
+    ImportReport,
+    Staged,
+    active_network,
+    load_staging,
+    swap_in,
+)
+from app.services.walknet.routing import SNAP_RADIUS_M, cost_matrix, route_leg, route_legs, snap
+from app.services.walknet.tours import (
+    NETWORK_SOURCES,
+    step_free_extra_m,
+    tour_variants,
+    variant_line,
+)
+
+__all__ = [
+    "NETWORK_SOURCES", "SNAP_RADIUS_M", "ImportReport", "Staged", "active_network",
+    "cost_matrix", "load_staging", "route_leg", "route_legs", "snap",
+    "step_free_extra_m", "swap_in", "tour_variants", "variant_line",
+]

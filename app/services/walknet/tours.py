@@ -1,0 +1,77 @@
+"""A tour on the walking network: its foot and step-free variants, what they say about
+accessibility, and rerouting every tour when a new network is swapped in.
+
+``tour_variants`` returns what a tour keeps in ``network_routes``::
+
+    {"network_version": 3,
+     "foot": {"legs": [...], "length_m": ..., "steps": ..., "flights": ...,
+              "flights_uncounted": ..., "off_network": [[4, 5], ...], "no_route": [...]},
+     "step_free": {... the same ...}}
+
+(legs as ``app.services.walknet.routing`` describes them; leg pairs name stop numbers, 1-based).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from app.models.walknet import MODES, WalkNetwork
+from app.services.walknet.importer import active_network
+from app.services.walknet.routing import route_legs
+
+NETWORK_SOURCES = MODES  # the route_source values of a tour routed on the network
+
+
+def _summary(legs: list[dict]) -> dict:
+    def pairs(status: str) -> list[list[int]]:
+        return [[i + 1, i + 2] for i, leg in enumerate(legs) if leg["status"] == status]
+
+    return {
+        "legs": legs,
+        "length_m": round(sum(leg["length_m"] for leg in legs), 1),
+        "steps": sum(leg["steps"] for leg in legs),
+        "flights": sum(leg["flights"] for leg in legs),
+        "flights_uncounted": sum(leg["flights_uncounted"] for leg in legs),
+        "escalators": sum(leg.get("escalators", 0) for leg in legs),
+        "off_network": pairs("off_network"),
+        "no_route": pairs("no_route"),
+    }
+
+
+def tour_variants(points: Sequence[tuple[float, float]],
+                  network: WalkNetwork | None = None) -> dict | None:
+    """Foot and step-free legs between the stops ``points`` (``(lon, lat)`` in order), or None
+    when there is no walking network or fewer than two stops."""
+    network = network or active_network()
+    if network is None or len(points) < 2:
+        return None
+    out: dict = {"network_version": network.id}
+    for mode in MODES:
+        out[mode] = _summary(route_legs(points, mode, network))
+    return out
+
+
+def variant_line(variant: dict | None) -> dict | None:
+    """The variant's legs joined into one GeoJSON LineString (straight where a leg could not
+    be routed), or None."""
+    if not variant or not variant.get("legs"):
+        return None
+    coords: list[list[float]] = []
+    for leg in variant["legs"]:
+        piece = leg["coordinates"]
+        if coords and piece and coords[-1] == piece[0]:
+            piece = piece[1:]
+        coords.extend(piece)
+    if len(coords) < 2:
+        return None
+    return {"type": "LineString", "coordinates": coords}
+
+
+def step_free_extra_m(routes: dict | None) -> float | None:
+    """How much longer the step-free route is than the foot route, in metres, or None when
+    either is missing or the step-free one has legs without a step-free way."""
+    if not routes or "foot" not in routes or "step_free" not in routes:
+        return None
+    if routes["step_free"]["no_route"] or routes["step_free"]["off_network"]:
+        return None
+    return round(routes["step_free"]["length_m"] - routes["foot"]["length_m"], 1)
