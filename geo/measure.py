@@ -60,6 +60,29 @@ def validate_lonlat(lon: Any, lat: Any) -> LonLat:
     return x, y
 
 
+def parse_lonlat(text: str) -> LonLat:
+    """Parse ``"lon,lat"`` (degrees), as used in ``?near=`` parameters.
+
+    Raises:
+        CoordinateError: code ``bad_coordinates`` with ``params["shape"]`` true when the text
+            is not two comma-separated numbers, false when the numbers are out of range or
+            not finite.
+    """
+    parts = str(text).split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lon, lat = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise CoordinateError(
+            "A position must be two numbers: longitude,latitude.", shape=True
+        ) from None
+    try:
+        return validate_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise CoordinateError(exc.message, shape=False) from None
+
+
 def is_valid_lonlat(lon: Any, lat: Any) -> bool:
     """Whether ``validate_lonlat`` would accept the position (degrees); never raises."""
     try:

@@ -17,7 +17,8 @@ from datetime import UTC, date, datetime
 from app.errors import ValidationError
 from app.services.geodata import BBox, PlaceQuery
 from geo.era import parse_era as parse_era_grammar
-from geo.errors import EraError
+from geo.errors import CoordinateError, EraError
+from geo.measure import parse_lonlat
 
 
 def N_(message: str) -> str:
@@ -57,12 +58,13 @@ def parse_bbox(raw: str, field_name: str = "bbox") -> BBox:
 def parse_point(raw: str, field_name: str = "near") -> tuple[float, float]:
     """``lon,lat`` in WGS 84."""
     try:
-        lon, lat = (float(v) for v in raw.split(","))
-    except ValueError as exc:
-        raise ValidationError("near must be lon,lat in degrees.", field=field_name) from exc
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValidationError("near must be lon,lat within -180..180, -90..90.", field=field_name)
-    return lon, lat
+        return parse_lonlat(raw)
+    except CoordinateError as exc:
+        if exc.params["shape"]:
+            raise ValidationError("near must be lon,lat in degrees.", field=field_name) from exc
+        raise ValidationError(
+            "near must be lon,lat within -180..180, -90..90.", field=field_name
+        ) from exc
 
 
 def parse_era(raw: str) -> tuple[int, int]:

@@ -71,14 +71,19 @@ class StaleEdit(Conflict):
 
 @contextmanager
 def guard_stale(place: Place | None = None, mine: dict | None = None) -> Iterator[None]:
-    """Turn SQLAlchemy's StaleDataError (a concurrent write of the same row) into a 409."""
+    """Turn SQLAlchemy's StaleDataError (a concurrent write of the same row) into a 409.
+
+    The guarded writes run in a savepoint: when another request changed the row first, only
+    they are undone, and the same transaction reads the row as that request committed it
+    (read committed) for the 409's "as it is now". The request's boundary rolls the rest back.
+    """
     try:
-        yield
+        with db.session.begin_nested():
+            yield
     except StaleDataError as exc:
-        db.session.rollback()
         current, version = ({}, 0)
         if place is not None:
-            fresh = db.session.get(Place, place.id)
+            fresh = db.session.get(Place, place.id, populate_existing=True)
             if fresh is not None:
                 current, version = working_snapshot(fresh), fresh.version
         raise StaleEdit(current, version, mine or {}) from exc

@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app.errors import ValidationError
+from app.inputs.position import parse_near
 from app.services import search as search_service
 from app.services import themes as theme_service
-from app.services.search import ERA_RANGES, MAX_QUERY, SORTS, SearchParams, parse_near
+from app.services.search import ERA_RANGES, MAX_QUERY, SORTS, SearchParams
 
 bp = Blueprint("search", __name__)
 

@@ -20,6 +20,7 @@ from geo.measure import (
     line_length_m,
     local_transformers,
     parse_bbox,
+    parse_lonlat,
     validate_lonlat,
     walking_minutes,
 )
@@ -86,6 +87,23 @@ def test_bbox_of_geometries():
     assert box == (8.7, 47.49, 8.75, 47.52)
     with pytest.raises(GeoError):
         bbox_of([])
+
+
+def test_parse_lonlat():
+    assert parse_lonlat("8.7241,47.4997") == (8.7241, 47.4997)
+    assert parse_lonlat(" -180 , 90 ") == (-180.0, 90.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [("", True), ("8.7", True), ("8.7,47.5,3", True), ("a,b", True), ("8.7;47.5", True),
+     ("nan,47.5", False), ("8.7,inf", False), ("181,0", False), ("0,-90.5", False)],
+)
+def test_parse_lonlat_refuses_naming_shape_or_range(text, shape):
+    with pytest.raises(CoordinateError) as refused:
+        parse_lonlat(text)
+    assert refused.value.code == "bad_coordinates"
+    assert refused.value.params["shape"] is shape
 
 
 def test_parse_bbox():
