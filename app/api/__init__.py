@@ -25,6 +25,7 @@ API_MODULES: list[str] = [
     "app.api.tour_authoring",
     "app.api.me",
     "app.api.tokens",
+    "app.api.usage",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 
 from app.api.http import public_read
 from app.csp import content_security_policy
 from app.errors import DomainError, NotFound
+from app.models.usage import Metric, OfferingKind
 from app.services import tours as tour_service
+from app.services.insights import counting
 
 bp = Blueprint("embed", __name__)
 
@@ -48,14 +59,16 @@ def tour_embed(slug: str):
     if found is None:
         abort(404)
     stops = tour_service.stop_points(found)
-    return render_template(
+    page = make_response(render_template(
         "embed/tour.html",
         tour=found,
         stops=stops,
         points=[s for s in stops if s["available"]],
         route=tour_service.route_geojson(found),
         locale=str(get_locale()),
-    )
+    ))
+    return counting.counted(page, request.method, request.headers, OfferingKind.TOUR, found.id,
+                            Metric.EMBED_VIEW)
 
 
 def embed_snippet(slug: str, width: int = DEFAULT_WIDTH, height: int = DEFAULT_HEIGHT,

@@ -24,8 +24,10 @@ from app.api.places import collection_body, geojson_response, site_root
 from app.errors import ValidationError
 from app.inputs.tours import version_from_form
 from app.models.statuses import TourStatus
+from app.models.usage import Metric, OfferingKind
 from app.services import geodata
 from app.services import tours as service
+from app.services.insights import counting
 
 blp = Blueprint(
     "api_tours",
@@ -242,7 +244,8 @@ def get_tour_gpx(slug: str):
     body = service.tour_gpx(tour, site_root())
     resp = Response(body.encode("utf-8"), mimetype=GPX_MIME)
     resp.headers["Content-Disposition"] = f'attachment; filename="{tour.slug}.gpx"'
-    return resp
+    return counting.counted(resp, request.method, request.headers, OfferingKind.TOUR, tour.id,
+                            Metric.GPX_DOWNLOAD)
 
 
 @blp.route("/tours/<slug:slug>/route", methods=["POST"])

@@ -9,6 +9,7 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.contribute import bp as contribute_bp
     from app.web.curate import bp as curate_bp
     from app.web.i18n import bp as i18n_bp
+    from app.web.insights import bp as insights_bp
     from app.web.pwa import bp as pwa_bp
     from app.web.search import bp as search_bp
     from app.web.sitemap import bp as sitemap_bp
@@ -18,5 +19,5 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.visitor import bp as visitor_bp
 
     for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
-               search_bp, themes_bp, tours_bp, curate_bp, sitemap_bp):
+               search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp):
         app.register_blueprint(bp)

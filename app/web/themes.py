@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import NotFound
+from app.models.usage import Metric, OfferingKind
 from app.services import themes as theme_service
+from app.services.insights import counting
 from app.web.i18n import safe_next
 
 bp = Blueprint("themes", __name__)
@@ -31,14 +42,16 @@ def index():
 def theme(slug: str):
     found = _theme_or_404(slug)
     user = current_user if current_user.is_authenticated else None
-    return render_template(
+    page = make_response(render_template(
         "visitor/theme.html",
         theme=found,
         places=theme_service.theme_places(found),
         tours=theme_service.theme_tours(found),
         following=found.id in theme_service.followed_theme_ids(user),
         locale=str(get_locale()),
-    )
+    ))
+    return counting.counted(page, request.method, request.headers, OfferingKind.THEME, found.id,
+                            Metric.PAGE_VIEW)
 
 
 @bp.post("/themes/<slug>/follow")
@@ -54,5 +67,9 @@ def follow(slug: str):
         message = _("You follow “%(theme)s”. New stories in it are shown to you first.",
                     theme=found.name(str(get_locale())))
     flash(message, "success")
-    return redirect(safe_next(request.form.get("next"), url_for("themes.theme", slug=slug)),
+    resp = redirect(safe_next(request.form.get("next"), url_for("themes.theme", slug=slug)),
                     code=303)
+    if request.form.get("action") != "unfollow":
+        counting.count_after(resp, request.headers,
+                             [counting.one(OfferingKind.THEME, found.id, Metric.FOLLOW_START)])
+    return resp

@@ -32,8 +32,10 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, DomainError, ValidationError, rerenders_form
 from app.formatting import format_distance
 from app.inputs import tours as inputs
+from app.models.usage import Metric, OfferingKind
 from app.services import tour_print
 from app.services import tours as service
+from app.services.insights import counting
 from app.services.roles import require_curator
 from app.services.themes import theme_choices
 from app.web.context import media_url
@@ -445,7 +447,9 @@ def sheet(slug: str):
     html = render_template(
         "print/tour.html",
         tour=tour,
-        stops=[{**s, "qr": tour_print.qr_data_uri(f"{site}/places/{s['place_id']}"),
+        # Each stop's QR code points at the short address that counts the scan
+        # (app/web/insights.py) and forwards to the stop's page.
+        stops=[{**s, "qr": tour_print.qr_data_uri(_qr_url(tour.slug, s["number"])),
                 "url": f"{site}/places/{s['place_id']}"} if s["available"] else s
                for s in stops],
         map_src=tour_print.svg_data_uri(overview["svg"]) if overview["svg"] else None,
@@ -462,7 +466,12 @@ def sheet(slug: str):
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="{tour.slug}.pdf"'
     resp.headers["Cache-Control"] = "public, max-age=300"
-    return resp
+    return counting.counted(resp, request.method, request.headers, OfferingKind.TOUR, tour.id,
+                            Metric.PDF_DOWNLOAD)
+
+
+def _qr_url(slug: str, number: int) -> str:
+    return url_for("insights.qr", slug=slug, stop=number, _external=True)
 
 
 def _plain_attribution(html: str) -> str:

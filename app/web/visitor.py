@@ -26,12 +26,14 @@ from app.inputs.base import from_form
 from app.inputs.moderation import ReportSchema
 from app.licences import names_and_links
 from app.models.statuses import MediaKind, TourStatus
+from app.models.usage import Metric, OfferingKind
 from app.services import flags as flag_service
 from app.services import offline as offline_service
 from app.services import places as place_service
 from app.services import search as search_service
 from app.services import themes as theme_service
 from app.services import tours as tour_service
+from app.services.insights import counting, retirement
 from app.services.media import PHOTO_VARIANTS
 from app.web.context import media_url
 from app.web.i18n import safe_next
@@ -136,7 +138,7 @@ def place(place_id: int):
     lon, lat = place_service.lonlat(found)
     media = place_service.public_media(found)
     page_url = url_for("visitor.place", place_id=found.id, _external=True)
-    return render_template(
+    return _counted(OfferingKind.PLACE, found.id, render_template(
         "visitor/place.html",
         place=found,
         lon=lon,
@@ -150,7 +152,13 @@ def place(place_id: int):
             f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
             f"#map=18/{lat:.6f}/{lon:.6f}"
         ),
-    )
+    ))
+
+
+def _counted(kind: OfferingKind, offering_id: int, page: str):
+    """The page, its view counted once it is sent (app/services/insights/counting.py)."""
+    return counting.counted(make_response(page), request.method, request.headers, kind,
+                            offering_id, Metric.PAGE_VIEW)
 
 
 def _tour_or_404(slug: str):
@@ -163,8 +171,15 @@ def _tour_or_404(slug: str):
 @bp.get("/tours/<slug>")
 def tour(slug: str):
     found = _tour_or_404(slug)
+    if found.status == TourStatus.RETIRED:
+        # A retired tour with alternatives: one takes over its address, several are listed.
+        alternatives = retirement.alternatives(found)
+        if len(alternatives) == 1:
+            return redirect(url_for("visitor.tour", slug=alternatives[0].slug), code=301)
+        if alternatives:
+            return render_template("tours/retired.html", tour=found, alternatives=alternatives)
     stops = tour_service.stop_points(found)
-    return render_template(
+    return _counted(OfferingKind.TOUR, found.id, render_template(
         "visitor/tour.html",
         tour=found,
         stops=stops,
@@ -173,7 +188,7 @@ def tour(slug: str):
         offline=_offline_manifest(found, stops),
         downloads=_downloads(found.slug),
         related=tour_service.related_tours(found) if found.status == TourStatus.RETIRED else [],
-    )
+    ))
 
 
 def _route_exists(path: str) -> bool:
