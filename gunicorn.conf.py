@@ -3,6 +3,11 @@ directory)."""
 
 import gc
 
+# The access log names no one: no client address, user name, user agent or referrer, and the
+# path without its query string (gunicorn's default format has all of them). The app's own
+# request log (app/logging_setup.py) keeps the same rule.
+access_log_format = '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 
 def on_starting(server):
     # Rate limits counted in each worker's memory let every worker allow the full limit:

@@ -14,3 +14,11 @@ def test_workers_freeze_what_the_app_built_at_start_up():
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_access_log_names_no_one():
+    """No client address (h), remote user (u, l), referrer (f), user agent (a), request line
+    with its query string (r, q), or headers ({...}i) in the access log."""
+    fmt = runpy.run_path(str(CONF))["access_log_format"]
+    for atom in ("%(h)s", "%(u)s", "%(l)s", "%(f)s", "%(a)s", "%(r)s", "%(q)s", "}i", "}e"):
+        assert atom not in fmt
