@@ -143,10 +143,10 @@ def _step_free_refusal(tags: Mapping[str, str]) -> str:
     wheelchair = tags.get("wheelchair", "")
     if wheelchair == "no":
         return "wheelchair=no"
-    if tags.get("highway") == "steps" and wheelchair != "yes":
-        return "steps"
     if tags.get("conveying"):
         return "escalator"
+    if tags.get("highway") == "steps" and wheelchair != "yes":
+        return "steps"
     incline = parse_incline(tags.get("incline"))
     if incline is not None and incline > MAX_INCLINE_PERCENT and wheelchair != "yes":
         return "incline"

@@ -33,6 +33,8 @@ _MAX_NN_STARTS = 40
 _KICK_BUDGET = 600
 _MAX_KICKS = 40
 _RESTART_BELOW = 12
+# Up to this many stops a cost-matrix order is exact (2^n · n² steps: 9 stops ≈ 40k).
+EXACT_MAX_STOPS = 9
 
 
 def distance_matrix_m(points: Sequence[Sequence[float]]) -> np.ndarray:
@@ -82,6 +84,47 @@ def suggest_order(
         GeoError: ``start``/``end`` out of range, or equal while there are several points.
     """
     n = len(points)
+    _check_ends(n, start, end)
+    if n <= 1:
+        return list(range(n))
+    return _solve(distance_matrix_m(points), start, end)
+
+
+def suggest_order_matrix(
+    matrix: Sequence[Sequence[float]],
+    *,
+    start: int | None = None,
+    end: int | None = None,
+) -> list[int]:
+    """A short order through all stops given their walking costs (a network's cost matrix).
+
+    Up to ``EXACT_MAX_STOPS`` stops the order is exact (dynamic programming over subsets);
+    above, the heuristic of ``suggest_order`` runs on the matrix made symmetric (the mean of
+    both directions: walking costs differ little by direction, and the moves assume symmetry).
+
+    Args:
+        matrix: ``n × n`` costs, ``matrix[i][j]`` from stop i to stop j; all finite.
+        start: index of the stop that must come first, or None.
+        end: index of the stop that must come last, or None.
+
+    Raises:
+        GeoError: a non-square matrix, an infinite or negative cost, or bad ``start``/``end``.
+    """
+    costs = np.array(matrix, dtype=float)
+    n = len(costs)
+    if costs.shape != (n, n) if n else False:
+        raise GeoError("The cost matrix must be square.", code="bad_matrix")
+    if n and (not np.isfinite(costs).all() or (costs < 0).any()):
+        raise GeoError("Every stop must be reachable from every other.", code="unreachable")
+    _check_ends(n, start, end)
+    if n <= 1:
+        return list(range(n))
+    if n <= EXACT_MAX_STOPS:
+        return _exact(costs, start, end)
+    return _solve((costs + costs.T) / 2.0, start, end)
+
+
+def _check_ends(n: int, start: int | None, end: int | None) -> None:
     for label, index in (("start", start), ("end", end)):
         if index is not None and not (
             isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n
@@ -89,9 +132,50 @@ def suggest_order(
             raise GeoError(f"{label} must be an index between 0 and {n - 1}.", code="bad_index")
     if start is not None and start == end and n > 1:
         raise GeoError("start and end must differ: the order is a path, not a loop.")
-    if n <= 1:
-        return list(range(n))
-    matrix = distance_matrix_m(points)
+
+
+def _exact(costs: np.ndarray, start: int | None, end: int | None) -> list[int]:
+    """The cheapest open path through all stops (Held–Karp over subsets), ties broken by the
+    lowest indices so the same matrix always gives the same order."""
+    n = len(costs)
+    c = costs.tolist()
+    firsts = [start] if start is not None else list(range(n))
+    best: dict[tuple[int, int], tuple[float, int]] = {}
+    for f in firsts:
+        if end is not None and f == end:
+            continue
+        best[(1 << f, f)] = (0.0, -1)
+    for mask in range(1, 1 << n):
+        for last in range(n):
+            entry = best.get((mask, last))
+            if entry is None:
+                continue
+            for nxt in range(n):
+                if mask & (1 << nxt):
+                    continue
+                if end is not None and nxt == end and mask | (1 << nxt) != (1 << n) - 1:
+                    continue
+                key = (mask | (1 << nxt), nxt)
+                cost = entry[0] + c[last][nxt]
+                if key not in best or cost < best[key][0] - 1e-9:
+                    best[key] = (cost, last)
+    full = (1 << n) - 1
+    lasts = [end] if end is not None else list(range(n))
+    last = min((k for k in lasts if (full, k) in best), key=lambda k: (best[(full, k)][0], k))
+    path = [last]
+    mask = full
+    while True:
+        prev = best[(mask, last)][1]
+        if prev < 0:
+            break
+        mask &= ~(1 << last)
+        path.append(prev)
+        last = prev
+    return path[::-1]
+
+
+def _solve(matrix: np.ndarray, start: int | None, end: int | None) -> list[int]:
+    n = len(matrix)
     if n == 2:
         order = [0, 1]
         if start == 1 or end == 0:

@@ -25,6 +25,7 @@ from app.services import audit
 from app.services.tours.access import check_version, get_for_edit
 from app.services.tours.content import (
     DEFAULT_DWELL_MIN,
+    NETWORK_SOURCES,
     apply_content,
     compute,
     flush,
@@ -316,6 +317,9 @@ def propose_order(
     ):
         raise ValidationError(_("A stop refers to an unknown place."), field="order")
     points = [positions[i][:2] for i in ids]
+    source = working_content(tour).get("route_source")
+    if source in NETWORK_SOURCES and len(points) >= 3:
+        return _network_proposal(ids, points, source, keep_start, keep_end)
     before = path_length_m(points, list(range(len(points))))
     order = list(range(len(points)))
     after = before
@@ -332,4 +336,26 @@ def propose_order(
         "length_before_m": round(before, 1),
         "length_after_m": round(after, 1),
         "changed": order != list(range(len(points))),
+        "measure": "straight",
+        "unreachable": [],
+    }
+
+
+def _network_proposal(ids: list[int], points: list, mode: str, keep_start: bool,
+                      keep_end: bool) -> dict:
+    """The proposal of a tour routed on the walking network: by its walking costs; stops the
+    others cannot reach are named (number and title) and the order is left as it is."""
+    from app.services.tours.routes import network_order
+
+    order, before, after, unreachable = network_order(points, mode, keep_start=keep_start,
+                                                      keep_end=keep_end)
+    titles = dict(place_titles(ids))
+    return {
+        "order": [ids[i] for i in order],
+        "length_before_m": round(before, 1),
+        "length_after_m": round(after, 1),
+        "changed": order != list(range(len(points))),
+        "measure": "network",
+        "unreachable": [{"number": i + 1, "place_id": ids[i], "title": titles.get(ids[i], "")}
+                        for i in unreachable],
     }

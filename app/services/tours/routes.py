@@ -247,3 +247,56 @@ def reroute_network_tours() -> int:
         count += 1
     db.session.flush()
     return count
+
+
+def set_route_network(user: User, slug: str, mode: str, version: int | None) -> Tour:
+    """Route the tour on the walking network, on foot (``foot``) or step-free
+    (``step_free``); the route follows the stops from then on, as straight lines do.
+
+    Raises:
+        ValidationError: field ``route_mode``: an unknown mode, no walking network loaded,
+            or fewer than two stops.
+    """
+    from app.services.walknet import active_network
+
+    if mode not in NETWORK_SOURCES:
+        raise ValidationError(_("Choose how the route is drawn: straight lines, the drawn or "
+                                "imported track, on foot or step-free."), field="route_mode")
+    tour = get_for_edit(user, slug)
+    check_version(tour, version)
+    if active_network() is None:
+        raise ValidationError(_("This site has no walking network yet, so the route cannot "
+                                "follow the streets."), field="route_mode")
+    content = working_content(tour)
+    if len(content["stops"]) < 2:
+        raise ValidationError(_("A route on the streets needs at least two stops."),
+                              field="route_mode")
+    content["route_source"] = mode
+    save(user, tour, content)
+    return tour
+
+
+def network_order(points: list[tuple[float, float]], mode: str, *, keep_start: bool,
+                  keep_end: bool) -> tuple[list[int], float, float, list[int]]:
+    """A walking order on the network: ``(order, cost_before, cost_after, unreachable)``,
+    costs in (weighted) metres of walking. With stops the others cannot reach (off the
+    network or cut off), the order is left as it is and they are named by index."""
+    from app.services.walknet import cost_matrix
+    from geo.ordering import suggest_order_matrix
+
+    matrix, unreachable = cost_matrix(points, mode)
+    identity = list(range(len(points)))
+
+    def cost(order: list[int]) -> float:
+        return sum(matrix[order[k]][order[k + 1]] for k in range(len(order) - 1))
+
+    if unreachable:
+        return identity, 0.0, 0.0, unreachable
+    before = cost(identity)
+    proposed = suggest_order_matrix(matrix, start=0 if keep_start else None,
+                                    end=len(points) - 1 if keep_end else None)
+    after = cost(proposed)
+    # Never propose a longer (or equal) walk than the author's own order.
+    if after < before - 0.5:
+        return proposed, before, after, []
+    return identity, before, before, []

@@ -7,7 +7,7 @@ A leg is a plain dict (what the cache stores and the tour keeps)::
 
     {"status": "ok" | "off_network" | "no_route", "coordinates": [[lon, lat], ...],
      "length_m": float, "steps": int, "flights": int, "flights_uncounted": int,
-     "escalators": int, "snap_m": [from, to]}
+     "escalators": int, "ways": [OSM way ids], "snap_m": [from, to]}
 
 ``off_network``: a stop lies more than 75 m from any edge the mode may use; ``no_route``:
 both are on the network but no way joins them (for step-free: no step-free way). Both are
@@ -160,7 +160,7 @@ def _straight(a: tuple[float, float], b: tuple[float, float], status: str,
               snaps: Sequence[Snap | None]) -> dict:
     return {"status": status, "coordinates": [list(a), list(b)],
             "length_m": round(float(GEOD.line_length([a[0], b[0]], [a[1], b[1]])), 1),
-            "steps": 0, "flights": 0, "flights_uncounted": 0, "escalators": 0,
+            "steps": 0, "flights": 0, "flights_uncounted": 0, "escalators": 0, "ways": [],
             "snap_m": [round(s.distance_m, 1) if s else None for s in snaps]}
 
 
@@ -189,11 +189,13 @@ def _leg_from_rows(rows: list, sa: Snap, sb: Snap, a: tuple[float, float],
     coords: list[tuple[float, float]] = [(round(a[0], 7), round(a[1], 7))]
     steps: dict[int, int | None] = {}
     escalators: set[int] = set()
+    ways: set[int] = set()
     for i, row in enumerate(rows[:-1]):
         piece = _piece(row, rows[i + 1][1], sa, sb)
         if coords and piece and coords[-1] == piece[0]:
             piece = piece[1:]
         coords.extend(piece)
+        ways.add(int(row[8]))
         if row[9]:
             escalators.add(int(row[8]))
         elif row[6] == "steps":
@@ -207,7 +209,7 @@ def _leg_from_rows(rows: list, sa: Snap, sb: Snap, a: tuple[float, float],
             "length_m": round(length, 1),
             "steps": sum(v for v in steps.values() if v), "flights": len(steps),
             "flights_uncounted": sum(1 for v in steps.values() if v is None),
-            "escalators": len(escalators),
+            "escalators": len(escalators), "ways": sorted(ways),
             "snap_m": [round(sa.distance_m, 1), round(sb.distance_m, 1)]}
 
 
