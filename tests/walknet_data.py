@@ -28,8 +28,8 @@ RAILWAY_STATION = (24.9412, 60.1713)
 SENATE_SQUARE = (24.9523, 60.1695)
 CATHEDRAL = (24.9522, 60.1704)
 CATHEDRAL_STEPS_WAY = 29478214
-# In the harbour basin, more than 75 m from any way.
-AT_SEA = (24.9560, 60.1665)
+# On the water of Töölönlahti bay, almost 100 m from any way.
+AT_SEA = (24.9430, 60.1780)
 # A polygon around the extract, as the service area of the tests' app.
 HELSINKI_AREA = {"type": "Polygon", "coordinates": [[
     [24.93, 60.16], [24.96, 60.16], [24.96, 60.18], [24.93, 60.18], [24.93, 60.16]]]}
