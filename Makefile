@@ -51,8 +51,11 @@ prepare: vendor translations seed
 
 WORKERS ?= 2
 
+# gunicorn starts the job worker (daily review check, app/jobs.py) beside itself and stops it
+# when it stops (gunicorn.conf.py); production runs the worker as a container of its own.
+run: export STADTSPUR_JOBS_WORKER := 1
 run: prepare ## Serve the demo as production does (gunicorn, no debugger) on http://127.0.0.1:5000
-	@echo "Serving on http://$(HOST):$(PORT) with gunicorn  (stop with Ctrl-C; the database keeps running: make stop-db)"
+	@echo "Serving on http://$(HOST):$(PORT) with gunicorn and a job worker  (stop both with Ctrl-C; the database keeps running: make stop-db)"
 	@$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--threads 4 --access-logfile - 'app:create_app()'
 

@@ -2,6 +2,9 @@
 directory)."""
 
 import gc
+import os
+import subprocess
+import sys
 
 # The access log names no one: no client address, user name, user agent or referrer, and the
 # path without its query string (gunicorn's default format has all of them). The app's own
@@ -21,6 +24,28 @@ def on_starting(server):
             "each worker's memory (RATELIMIT_STORAGE_URI=memory://): leave it unset to count "
             "in the database, or set REDIS_URL."
         )
+
+
+_jobs_worker = None
+
+
+def when_ready(server):
+    # `make run` asks for the job worker (app/jobs.py) beside the web server, started and
+    # stopped with it; production runs it as a container of its own.
+    global _jobs_worker
+    if os.environ.get("STADTSPUR_JOBS_WORKER") == "1" and _jobs_worker is None:
+        _jobs_worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker"])
+        server.log.info("job worker started (pid %s)", _jobs_worker.pid)
+
+
+def on_exit(server):
+    if _jobs_worker is not None and _jobs_worker.poll() is None:
+        _jobs_worker.terminate()
+        try:
+            _jobs_worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _jobs_worker.kill()
 
 
 def post_worker_init(worker):

@@ -109,3 +109,6 @@ def register_cli(app: Flask) -> None:
     from app.cli_walknet import walknet_cli
 
     app.cli.add_command(walknet_cli)
+    from app.jobs import jobs_cli
+
+    app.cli.add_command(jobs_cli)

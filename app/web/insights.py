@@ -216,7 +216,7 @@ def tour(slug: str):
 
 def _refused(slug: str, exc: DomainError):
     if isinstance(exc, FormErrors):
-        messages = messages_by_field(exc)
+        messages = messages_by_field(exc.errors)
     else:
         messages = {exc.field or "form": exc.message}
     return _tour_values(slug, messages, 422)

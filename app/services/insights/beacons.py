@@ -40,7 +40,8 @@ def _tours(slugs: set[str]) -> dict[str, tuple[int, int]]:
 def _themes(slugs: set[str]) -> dict[str, int]:
     if not slugs:
         return {}
-    return dict(db.session.execute(select(Theme.slug, Theme.id).where(Theme.slug.in_(slugs))))
+    return dict(db.session.execute(
+        select(Theme.slug, Theme.id).where(Theme.slug.in_(slugs))).all())
 
 
 def _places(refs: set[str]) -> set[int]:

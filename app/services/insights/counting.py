@@ -68,9 +68,14 @@ _bot_lock = threading.Lock()
 _detector = None
 
 
+def _clock(tz: ZoneInfo) -> datetime:
+    # One place that reads the time, so tests can move the day (a clock fixture).
+    return datetime.now(tz)
+
+
 def today(config: Mapping) -> date:
     """Today in the city's time zone: the only time a count keeps."""
-    return datetime.now(ZoneInfo(config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")).date()
+    return _clock(ZoneInfo(config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")).date()
 
 
 def database_url(config: Mapping) -> str:

@@ -214,7 +214,7 @@ def theme_figures(theme: Theme, today: date, least: int = 5) -> dict:
                                visibility.public_place())))
     place_sums = _sums(OfferingKind.PLACE, place_ids, since, today)
     titles = dict(db.session.execute(select(Place.id, Place.title)
-                                     .where(Place.id.in_(place_ids)))) if place_ids else {}
+                                     .where(Place.id.in_(place_ids))).all()) if place_ids else {}
     place_views = dict.fromkeys(place_ids, 0)
     for (pid, metric, _s, _src), n in place_sums.items():
         if metric == Metric.PAGE_VIEW:

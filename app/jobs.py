@@ -1,0 +1,99 @@
+"""Jobs: a queue in the project's PostgreSQL (procrastinate), so slow or scheduled work needs
+no new server. Its tables live in the schema ``procrastinate`` (created by the migrations);
+``flask jobs worker`` runs a worker, which `make run` starts beside the web server.
+
+Periodic tasks are deferred by the worker itself at their cron times (each at most once, even
+with several workers). A task runs inside a Flask app context and commits like a command: its
+notices are mailed after the commit (app/notifications.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import click
+import procrastinate
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from psycopg.conninfo import make_conninfo
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger("stadtspur.jobs")
+JOB_SCHEMA = "procrastinate"
+
+jobs = procrastinate.App(connector=procrastinate.PsycopgConnector())
+_flask_app: Flask | None = None
+
+
+def conninfo(database_url: str) -> str:
+    """libpq connection parameters for the SQLAlchemy ``database_url``, with the job schema
+    first on the search path."""
+    url = make_url(database_url)
+    query = dict(url.query)
+    params = {"dbname": url.database, "user": url.username, "password": url.password,
+              "host": query.get("host", url.host), "port": query.get("port", url.port),
+              "options": f"-c search_path={JOB_SCHEMA}"}
+    return make_conninfo(**{k: str(v) for k, v in params.items() if v not in (None, "")})
+
+
+def configured(app: Flask):
+    """A context in which the job app is connected to ``app``'s database and its tasks run
+    in ``app``'s context (the tasks belong to the one module-level job app)."""
+    global _flask_app
+    _flask_app = app
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo(app.config["SQLALCHEMY_DATABASE_URI"]), min_size=1, max_size=3)
+    return jobs.replace_connector(connector)
+
+
+def _in_app_context(work):
+    """Run ``work()`` in the Flask app the worker was started for, committing after."""
+    from app.extensions import db
+
+    app = _flask_app or current_app._get_current_object()
+    with app.app_context():
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+
+
+def day_of(timestamp: int, timezone: str) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).astimezone(ZoneInfo(timezone))
+
+
+# Every morning: tell the curators of tours whose review date has come.
+@jobs.periodic(cron="0 6 * * *", periodic_id="review-check")
+@jobs.task(name="insights.review_check", queue="default")
+def review_check(timestamp: int) -> int:
+    """The daily review check: the curators are told (once per review date) of the tours
+    that have come due on the day of ``timestamp`` (the cron time, in the city's zone)."""
+    from app.services.insights import reviews
+
+    def work() -> int:
+        day = day_of(timestamp, current_app.config["BABEL_DEFAULT_TIMEZONE"]).date()
+        due = reviews.notify_due(day)
+        log.info("review check for %s: %d tours newly due", day.isoformat(), due)
+        return due
+
+    return _in_app_context(work)
+
+
+jobs_cli = AppGroup("jobs", help="The job queue (PostgreSQL): run a worker.")
+
+
+@jobs_cli.command("worker")
+@click.option("--once", is_flag=True, help="Work off what is queued, then stop.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Run a worker: executes queued jobs and defers the periodic ones (the daily review
+    check) at their times. Stop it with Ctrl-C."""
+    with configured(current_app._get_current_object()) as job_app:
+        job_app.run_worker(wait=not once, install_signal_handlers=not once)
