@@ -98,6 +98,9 @@ def write_gpx(
     creator: str = "Stadtspur",
     link: str | None = None,
     time: datetime | None = None,
+    tracks: Iterable[tuple[str, str, LineString | MultiLineString]] | None = None,
+    copyright_holder: str | None = None,
+    licence_url: str | None = None,
 ) -> str:
     """A tour as a GPX 1.1 document (text; encode as UTF-8 to save it).
 
@@ -111,6 +114,10 @@ def write_gpx(
         creator: the ``creator`` attribute.
         link: URL of the tour page, written into metadata and the track.
         time: creation time for the metadata (timezone-aware preferred).
+        tracks: instead of ``route_line``, several tracks ``(name, description, line)`` in
+            order (a route's variants, say).
+        copyright_holder: who holds the rights to the data (GPX ``copyright``), with
+            ``licence_url`` (e.g. OpenStreetMap contributors under the ODbL).
 
     Returns:
         The XML document as a string, with an XML declaration.
@@ -133,12 +140,19 @@ def write_gpx(
     metadata = _sub(root, "metadata")
     _text_child(metadata, "name", name)
     _text_child(metadata, "desc", description)
+    if copyright_holder:
+        rights = _sub(metadata, "copyright", author=xml_safe(copyright_holder))
+        _text_child(rights, "license", licence_url)
     _link(metadata, link, name)
     if time is not None:
         _sub(metadata, "time", time.isoformat().replace("+00:00", "Z"))
     for item in waypoints:
         _waypoint(root, item)
-    if route_line is not None and not route_line.is_empty:
+    if tracks is not None:
+        for track_name, track_description, line in tracks:
+            if line is not None and not line.is_empty:
+                _track(root, line, track_name, track_description, link)
+    elif route_line is not None and not route_line.is_empty:
         _track(root, route_line, name, description, link)
     if not len(metadata):
         root.remove(metadata)

@@ -22,6 +22,7 @@ from app.api.geojson import (
 from app.api.http import public_read
 from app.api.places import collection_body, geojson_response, site_root
 from app.errors import ValidationError
+from app.inputs.route_mode import RouteVariantArgs
 from app.inputs.tours import version_from_form
 from app.models.statuses import TourStatus
 from app.models.usage import Metric, OfferingKind
@@ -79,7 +80,11 @@ class StopPropertiesSchema(Schema):
 class RoutePropertiesSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["route"]))
     source = fields.String(allow_none=True, required=True,
-                           validate=validate.OneOf(["gpx", "drawn", "generated"]))
+                           validate=validate.OneOf(["gpx", "drawn", "generated", "foot",
+                                                    "step_free"]))
+    attribution = fields.String(metadata={
+        "description": "on the walking network: © OpenStreetMap contributors"})
+    licence = fields.String(metadata={"description": "on the walking network: ODbL-1.0"})
 
 
 class GeometrySchema(Schema):
@@ -93,6 +98,28 @@ class TourPartSchema(Schema):
     geometry = fields.Nested(GeometrySchema, required=True)
     properties = fields.Dict(required=True, metadata={
         "description": "a route (kind=route) or a stop (kind=stop, numbered)"})
+
+
+class NetworkFactsSchema(Schema):
+    steps = fields.Integer(metadata={"description": "steps counted on the foot route"})
+    flights = fields.Integer(metadata={"description": "flights of steps on the foot route"})
+    flights_uncounted = fields.Integer(metadata={
+        "description": "flights whose number of steps is not mapped"})
+    escalators = fields.Integer()
+    foot_length_m = fields.Float()
+    step_free_exists = fields.Boolean(metadata={
+        "description": "every leg has a step-free way"})
+    step_free_length_m = fields.Float()
+    step_free_extra_m = fields.Float(allow_none=True, metadata={
+        "description": "how much longer the step-free route is"})
+    no_step_free = fields.List(fields.List(fields.Integer()), metadata={
+        "description": "stop pairs with no step-free way between them"})
+    no_route = fields.List(fields.List(fields.Integer()), metadata={
+        "description": "stop pairs the network does not join at all"})
+    off_network = fields.List(fields.List(fields.Integer()), metadata={
+        "description": "legs with a stop more than 75 m from any way (drawn straight)"})
+    attribution = fields.String()
+    licence = fields.String()
 
 
 class TourFactsSchema(Schema):
@@ -118,6 +145,11 @@ class TourFactsSchema(Schema):
     attribution = fields.String(required=True)
     published_at = fields.String(allow_none=True, required=True)
     updated_at = fields.String(required=True)
+    route_source = fields.String(allow_none=True, metadata={
+        "description": "generated (straight lines), gpx, drawn, foot or step_free (the walking "
+        "network)"})
+    network = fields.Nested(NetworkFactsSchema, allow_none=True, metadata={
+        "description": "accessibility from the walking network (null without one)"})
 
 
 class TourDetailSchema(Schema):
@@ -166,12 +198,18 @@ DETAIL_EXAMPLE = {
         "duration_min": 60, "duration_relaxed_min": 80, "stops": 2,
         "url": "https://example.org/tours/altstadt", "licence": "CC-BY-SA-4.0",
         "attribution": "Kurt Kurator", "published_at": "2026-05-01T10:00:00Z",
-        "updated_at": "2026-05-01T10:00:00Z",
+        "updated_at": "2026-05-01T10:00:00Z", "route_source": "foot",
+        "network": {"steps": 46, "flights": 1, "flights_uncounted": 0, "escalators": 0,
+                    "foot_length_m": 1850.0, "step_free_exists": True,
+                    "step_free_length_m": 2010.5, "step_free_extra_m": 160.5,
+                    "no_step_free": [], "no_route": [], "off_network": [],
+                    "attribution": "© OpenStreetMap contributors", "licence": "ODbL-1.0"},
     },
     "features": [
         {"type": "Feature", "id": "route",
          "geometry": {"type": "LineString", "coordinates": [[8.729, 47.5], [8.731, 47.501]]},
-         "properties": {"kind": "route", "source": "generated"}},
+         "properties": {"kind": "route", "source": "foot",
+                        "attribution": "© OpenStreetMap contributors", "licence": "ODbL-1.0"}},
         {"type": "Feature", "id": "stop-1",
          "geometry": {"type": "Point", "coordinates": [8.729, 47.5]},
          "properties": {"kind": "stop", "number": 1, "place_id": 42, "title": "Alte Kaserne",
@@ -217,16 +255,23 @@ def list_tours(limit: int, offset: int, bbox: str | None = None):
 
 
 @blp.route("/tours/<slug:slug>")
+@blp.arguments(RouteVariantArgs, location="query", as_kwargs=True)
 @blp.response(200, TourDetailSchema, content_type=GEOJSON, example=DETAIL_EXAMPLE)
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
-                  description="No published or retired tour with this slug")
+                  description="No published or retired tour with this slug, or (with `route`) "
+                  "the tour has no route on the walking network")
+@blp.alt_response(422, schema="Problem", content_type=PROBLEM,
+                  description="`route` is neither foot nor step_free")
 @public_read(max_age=60)
-def get_tour(slug: str):
+def get_tour(slug: str, route: str | None = None):
     """One tour as a GeoJSON FeatureCollection: the route and the stops as numbered points
     (stops whose place is no longer public are left out). A retired tour still answers, with
-    `status: retired`."""
+    `status: retired`. With `route=foot` or `route=step_free`, the route is that variant on
+    the walking network (OpenStreetMap data, © OpenStreetMap contributors, ODbL), and legs it
+    could not route are features of their own (`kind: leg`, `status` off_network or
+    no_route)."""
     tour = service.get_public_tour(slug, include_retired=True)
-    resp = jsonify(service.tour_collection(tour, site_root()))
+    resp = jsonify(service.tour_collection(tour, site_root(), route))
     resp.mimetype = GEOJSON
     return resp
 

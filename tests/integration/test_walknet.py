@@ -356,3 +356,64 @@ def test_the_tour_offers_accessibility_facts(network_tour):
     extra = step_free_extra_m(tour.network_routes)
     assert extra is None or extra >= -1
     assert math.isfinite(tour.network_routes["foot"]["length_m"])
+
+
+@pytest.fixture
+def published_network_tour(network_tour, curator):
+    from app.services import tours
+    from app.services.tours.routes import set_route_network
+
+    tour, places = network_tour
+    set_route_network(curator, tour.slug, "foot", tour.version)
+    tours.publish(curator, tour.slug, tour.version)
+    return tour
+
+
+def test_api_gives_both_variants(client, published_network_tour):
+    slug = published_network_tour.slug
+    plain = client.get(f"/api/v1/tours/{slug}").get_json()
+    route = next(f for f in plain["features"] if f["id"] == "route")
+    assert route["properties"]["source"] == "foot"
+    assert route["properties"]["attribution"] == "© OpenStreetMap contributors"
+    facts = plain["properties"]["network"]
+    assert facts["steps"] >= 46 and facts["attribution"] == "© OpenStreetMap contributors"
+    for mode in ("foot", "step_free"):
+        body = client.get(f"/api/v1/tours/{slug}?route={mode}").get_json()
+        route = next(f for f in body["features"] if f["id"] == "route")
+        assert route["properties"]["source"] == mode
+        assert route["properties"]["licence"] == "ODbL-1.0"
+        legs = published_network_tour.network_routes[mode]["legs"]
+        assert route["geometry"]["coordinates"][0] == legs[0]["coordinates"][0]
+        stops = [f for f in body["features"] if f["properties"]["kind"] == "stop"]
+        assert len(stops) == 3
+
+
+@pytest.mark.parametrize("value", ["bicycle", "FOOT", ""])
+def test_api_refuses_an_unknown_route(client, published_network_tour, value):
+    resp = client.get(f"/api/v1/tours/{published_network_tour.slug}?route={value}")
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["field"] == "route"
+
+
+def test_api_route_of_a_tour_without_network_legs_is_404(client, published_network_tour,
+                                                        db_session):
+    published_network_tour.network_routes = None
+    db_session.flush()
+    resp = client.get(f"/api/v1/tours/{published_network_tour.slug}?route=foot")
+    assert resp.status_code == 404
+    assert resp.get_json()["error"]["code"] == "no_network_route"
+
+
+def test_gpx_has_both_variants_as_tracks_and_the_osm_credit(client, published_network_tour):
+    from lxml import etree
+
+    resp = client.get(f"/api/v1/tours/{published_network_tour.slug}.gpx")
+    assert resp.status_code == 200
+    doc = etree.fromstring(resp.data)
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    names = doc.xpath("//g:trk/g:name/text()", namespaces=ns)
+    assert len(names) == 2
+    assert names[0] != names[1] and all(published_network_tour.title in n for n in names)
+    assert doc.xpath("//g:metadata/g:copyright/@author", namespaces=ns) == [
+        "© OpenStreetMap contributors"]
+    assert len(doc.xpath("//g:wpt", namespaces=ns)) == 3

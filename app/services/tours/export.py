@@ -4,25 +4,44 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from shapely.geometry import shape
 
+from app.errors import NotFound
 from app.licences import TOUR_LICENCE
 from app.models import Tour
+from app.services import walknet
 from app.services.text import plain_text
 from app.services.tours.queries import route_geojson, stop_points
 from geo.gpx_write import write_gpx
 
 
-def tour_collection(tour: Tour, site: str) -> dict:
+def tour_collection(tour: Tour, site: str, route_mode: str | None = None) -> dict:
     """The tour as a GeoJSON FeatureCollection: the route (a LineString feature) and the
     available stops as numbered Point features; tour facts in ``properties`` of the
-    collection (a foreign member, as RFC 7946 allows)."""
+    collection (a foreign member, as RFC 7946 allows).
+
+    ``route_mode`` (``foot``/``step_free``) asks for that variant on the walking network
+    instead of the tour's own route, with the legs that could not be routed as features.
+
+    Raises:
+        NotFound: the tour has no route on the walking network.
+    """
     url = f"{site}/tours/{tour.slug}"
     features: list[dict] = []
-    route = route_geojson(tour)
-    if route:
-        features.append({"type": "Feature", "id": "route", "geometry": route,
-                         "properties": {"kind": "route", "source": tour.route_source}})
+    if route_mode is not None:
+        features = walknet.variant_features(tour.network_routes, route_mode)
+        if not features:
+            raise NotFound(_("This tour has no route on the walking network."),
+                           code="no_network_route")
+    else:
+        route = route_geojson(tour)
+        if route:
+            properties = {"kind": "route", "source": tour.route_source}
+            if tour.route_source in walknet.NETWORK_SOURCES:
+                properties.update(attribution=walknet.OSM_CREDIT, licence=walknet.OSM_LICENCE)
+            features.append({"type": "Feature", "id": "route", "geometry": route,
+                             "properties": properties})
     features += [_stop_feature(s, site) for s in stop_points(tour) if s["available"]]
     return {
         "type": "FeatureCollection",
@@ -72,6 +91,8 @@ def tour_facts(tour: Tour, site: str) -> dict:
         "attribution": tour.author.display_name if tour.author else "",
         "published_at": _iso(tour.published_at),
         "updated_at": _iso(tour.updated_at),
+        "route_source": tour.route_source,
+        "network": walknet.accessibility_facts(tour.network_routes),
     }
 
 
@@ -81,10 +102,26 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _network_tracks(tour: Tour) -> list[tuple[str, str, object]] | None:
+    """A tour routed on the network: its foot and step-free variants as two tracks."""
+    if tour.route_source not in walknet.NETWORK_SOURCES or not tour.network_routes:
+        return None
+    names = {"foot": _("%(title)s (on foot)", title=tour.title),
+             "step_free": _("%(title)s (step-free)", title=tour.title)}
+    tracks = []
+    for mode in ("foot", "step_free"):
+        line = walknet.variant_line(tour.network_routes.get(mode))
+        if line is not None:
+            tracks.append((names[mode], walknet.OSM_CREDIT, shape(line)))
+    return tracks or None
+
+
 def tour_gpx(tour: Tour, site: str) -> str:
-    """GPX 1.1 of the tour: the route as a track, the available stops as waypoints with their
-    names, short texts and links."""
+    """GPX 1.1 of the tour: the route as a track (a tour on the walking network: its foot and
+    step-free variants as two tracks, with the OpenStreetMap credit), the available stops as
+    waypoints with their names, short texts and links."""
     route = route_geojson(tour)
+    tracks = _network_tracks(tour)
     waypoints = [
         {"lon": s["lon"], "lat": s["lat"], "name": f"{s['number']}. {s['title']}",
          "description": s["summary"] or s["note"], "link": f"{site}/places/{s['place_id']}"}
@@ -92,5 +129,7 @@ def tour_gpx(tour: Tour, site: str) -> str:
     ]
     return write_gpx(
         tour.title, plain_text(tour.intro), shape(route) if route else None, waypoints,
-        link=f"{site}/tours/{tour.slug}", time=tour.updated_at,
+        link=f"{site}/tours/{tour.slug}", time=tour.updated_at, tracks=tracks,
+        copyright_holder=walknet.OSM_CREDIT if tracks else None,
+        licence_url=walknet.OSM_LICENCE_URL if tracks else None,
     )

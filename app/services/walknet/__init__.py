@@ -12,13 +12,20 @@ from app.services.walknet.importer import (
 from app.services.walknet.routing import SNAP_RADIUS_M, cost_matrix, route_leg, route_legs, snap
 from app.services.walknet.tours import (
     NETWORK_SOURCES,
+    OSM_COPYRIGHT_URL,
+    OSM_CREDIT,
+    OSM_LICENCE,
+    OSM_LICENCE_URL,
+    accessibility_facts,
     step_free_extra_m,
     tour_variants,
+    variant_features,
     variant_line,
 )
 
 __all__ = [
-    "NETWORK_SOURCES", "SNAP_RADIUS_M", "ImportReport", "Staged", "active_network",
-    "cost_matrix", "load_staging", "route_leg", "route_legs", "snap",
-    "step_free_extra_m", "swap_in", "tour_variants", "variant_line",
+    "NETWORK_SOURCES", "OSM_COPYRIGHT_URL", "OSM_CREDIT", "OSM_LICENCE", "OSM_LICENCE_URL",
+    "SNAP_RADIUS_M", "ImportReport", "Staged", "accessibility_facts", "active_network",
+    "cost_matrix", "load_staging", "route_leg", "route_legs", "snap", "step_free_extra_m",
+    "swap_in", "tour_variants", "variant_features", "variant_line",
 ]

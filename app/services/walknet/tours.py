@@ -75,3 +75,54 @@ def step_free_extra_m(routes: dict | None) -> float | None:
     if routes["step_free"]["no_route"] or routes["step_free"]["off_network"]:
         return None
     return round(routes["step_free"]["length_m"] - routes["foot"]["length_m"], 1)
+
+
+# The network is OpenStreetMap data: wherever a route on it is shown or exported, it says so.
+OSM_CREDIT = "© OpenStreetMap contributors"
+OSM_LICENCE = "ODbL-1.0"
+OSM_LICENCE_URL = "https://opendatacommons.org/licenses/odbl/"
+OSM_COPYRIGHT_URL = "https://www.openstreetmap.org/copyright"
+
+
+def accessibility_facts(routes: dict | None) -> dict | None:
+    """What a tour's page and API say about its accessibility, from the network: steps on the
+    foot route, whether a step-free route exists and how much longer it is, and the legs that
+    have no step-free (or no) connection, by stop numbers; None without a network."""
+    if not routes or "foot" not in routes or "step_free" not in routes:
+        return None
+    foot, free = routes["foot"], routes["step_free"]
+    return {
+        "steps": foot["steps"],
+        "flights": foot["flights"],
+        "flights_uncounted": foot["flights_uncounted"],
+        "escalators": foot.get("escalators", 0),
+        "foot_length_m": foot["length_m"],
+        "step_free_exists": not free["no_route"] and not free["off_network"],
+        "step_free_length_m": free["length_m"],
+        "step_free_extra_m": step_free_extra_m(routes),
+        "no_step_free": [pair for pair in free["no_route"] if pair not in foot["no_route"]],
+        "no_route": foot["no_route"],
+        "off_network": sorted({tuple(p) for p in foot["off_network"] + free["off_network"]}),
+        "attribution": OSM_CREDIT,
+        "licence": OSM_LICENCE,
+    }
+
+
+def variant_features(routes: dict | None, mode: str) -> list[dict]:
+    """The variant as GeoJSON features: the route, then each leg that could not be routed on
+    the network (a straight line, ``status`` off_network or no_route, between two stops)."""
+    variant = (routes or {}).get(mode)
+    line = variant_line(variant)
+    if line is None:
+        return []
+    features = [{"type": "Feature", "id": "route", "geometry": line, "properties": {
+        "kind": "route", "source": mode, "length_m": variant["length_m"],
+        "steps": variant["steps"], "attribution": OSM_CREDIT, "licence": OSM_LICENCE}}]
+    for i, leg in enumerate(variant["legs"]):
+        if leg["status"] != "ok":
+            features.append({"type": "Feature", "id": f"leg-{i + 1}-{i + 2}",
+                             "geometry": {"type": "LineString",
+                                          "coordinates": leg["coordinates"]},
+                             "properties": {"kind": "leg", "status": leg["status"],
+                                            "from": i + 1, "to": i + 2}})
+    return features
