@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from app.errors import ValidationError
 from app.inputs.base import from_form
 from app.inputs.moderation import ReportSchema
+from app.inputs.route_mode import RouteVariantArgs
 from app.licences import names_and_links
 from app.models.statuses import MediaKind, TourStatus
 from app.models.usage import Metric, OfferingKind
@@ -33,6 +34,7 @@ from app.services import places as place_service
 from app.services import search as search_service
 from app.services import themes as theme_service
 from app.services import tours as tour_service
+from app.services import walknet
 from app.services.insights import counting, retirement
 from app.services.media import PHOTO_VARIANTS
 from app.web.context import media_url
@@ -187,6 +189,9 @@ def tour(slug: str):
         locale=_locale(),
         offline=_offline_manifest(found, stops),
         downloads=_downloads(found.slug),
+        network=walknet.accessibility_facts(found.network_routes),
+        follow_step_free=found.route_source != "step_free" and walknet.variant_line(
+            (found.network_routes or {}).get("step_free")) is not None,
         related=tour_service.related_tours(found) if found.status == TourStatus.RETIRED else [],
     ))
 
@@ -222,14 +227,27 @@ def _offline_manifest(found, stops: list[dict]) -> dict:
     """The service's offline pack with its pages as addresses: the tour page first."""
     pack = offline_service.offline_manifest(found, stops)
     pages = [url_for("visitor.tour", slug=found.slug), url_for("visitor.follow", slug=found.slug)]
+    if walknet.variant_line((found.network_routes or {}).get("step_free")) is not None:
+        # the step-free variant is followed offline too
+        pages.append(url_for("visitor.follow", slug=found.slug, route="step_free"))
     pages += [url_for("visitor.place", place_id=pid) for pid in pack.pop("place_ids")]
     return {"slug": pack["slug"], "title": pack["title"], "url": pages[0], "pages": pages,
             "media": pack["media"], "tiles": pack["tiles"], "approx_bytes": pack["approx_bytes"]}
 
 
-def _follow_data(found, stops: list[dict]) -> dict:
-    """The follow page's data with the addresses of the tour page and the stops' pages."""
-    data = offline_service.follow_data(found, stops, tour_service.route_geojson(found))
+def _follow_data(found, stops: list[dict], mode: str | None = None) -> dict:
+    """The follow page's data with the addresses of the tour page and the stops' pages; on the
+    walking network (the tour's own route there, or the asked variant ``mode``) with where
+    each stop lies on the line, for the distance along it."""
+    try:
+        network = walknet.follow_route(found.network_routes, found.route_source, mode)
+    except LookupError:
+        abort(404)
+    route = network["route"] if network else tour_service.route_geojson(found)
+    data = offline_service.follow_data(found, stops, route)
+    if network:
+        data.update(routeMode=network["mode"], stopIndexes=network["stopIndexes"],
+                    attribution=network["attribution"])
     for stop in data["stops"]:
         stop["url"] = (url_for("visitor.place", place_id=stop["placeId"])
                        if stop["available"] else None)
@@ -240,12 +258,16 @@ def _follow_data(found, stops: list[dict]) -> dict:
 @bp.get("/tours/<slug>/follow")
 def follow(slug: str):
     found = _tour_or_404(slug)
+    try:
+        mode = from_form(RouteVariantArgs(), request.args).get("route")
+    except ValidationError:
+        abort(404)  # a variant that does not exist, like a tour that does not
     stops = tour_service.stop_points(found)
     return render_template(
         "visitor/follow.html",
         tour=found,
         stops=stops,
-        data=_follow_data(found, stops),
+        data=_follow_data(found, stops, mode),
         licences=names_and_links(),
         locale=_locale(),
     )

@@ -417,3 +417,39 @@ def test_gpx_has_both_variants_as_tracks_and_the_osm_credit(client, published_ne
     assert doc.xpath("//g:metadata/g:copyright/@author", namespaces=ns) == [
         "© OpenStreetMap contributors"]
     assert len(doc.xpath("//g:wpt", namespaces=ns)) == 3
+
+
+def test_tour_page_states_its_accessibility(client, published_network_tour):
+    page = client.get(f"/tours/{published_network_tour.slug}", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    steps = published_network_tour.network_routes["foot"]["steps"]
+    assert f"The walking route has {steps} steps." in html
+    assert "step-free route" in html.lower()
+    assert "© OpenStreetMap contributors" in html
+    assert f"/tours/{published_network_tour.slug}/follow?route=step_free" in html
+
+
+def test_follow_mode_follows_a_variant_along_its_line(client, published_network_tour):
+    import json
+    import re
+
+    slug = published_network_tour.slug
+    for query, mode in (("", "foot"), ("?route=step_free", "step_free")):
+        html = client.get(f"/tours/{slug}/follow{query}").get_data(as_text=True)
+        data = json.loads(re.search(
+            r'<script type="application/json" id="follow-data">(.*?)</script>', html,
+            re.S).group(1))
+        assert data["routeMode"] == mode
+        coords = data["route"]["coordinates"]
+        assert len(data["stopIndexes"]) == 3
+        for index, stop in zip(data["stopIndexes"], data["stops"], strict=True):
+            assert _geodesic_m(coords[index], (stop["lon"], stop["lat"])) < 1
+    assert client.get(f"/tours/{slug}/follow?route=bicycle").status_code == 404
+
+
+def test_offline_pack_keeps_the_step_free_follow_page(client, published_network_tour):
+    slug = published_network_tour.slug
+    pack = client.get(f"/tours/{slug}/offline.json").get_json()
+    assert f"/tours/{slug}/follow?route=step_free" in pack["pages"]
+    assert pack["pages"][1] == f"/tours/{slug}/follow"

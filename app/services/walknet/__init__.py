@@ -17,7 +17,9 @@ from app.services.walknet.tours import (
     OSM_LICENCE,
     OSM_LICENCE_URL,
     accessibility_facts,
+    follow_route,
     step_free_extra_m,
+    stop_indexes,
     tour_variants,
     variant_features,
     variant_line,
@@ -26,6 +28,7 @@ from app.services.walknet.tours import (
 __all__ = [
     "NETWORK_SOURCES", "OSM_COPYRIGHT_URL", "OSM_CREDIT", "OSM_LICENCE", "OSM_LICENCE_URL",
     "SNAP_RADIUS_M", "ImportReport", "Staged", "accessibility_facts", "active_network",
-    "cost_matrix", "load_staging", "route_leg", "route_legs", "snap", "step_free_extra_m",
-    "swap_in", "tour_variants", "variant_features", "variant_line",
+    "cost_matrix", "follow_route", "load_staging", "route_leg", "route_legs", "snap",
+    "step_free_extra_m", "stop_indexes", "swap_in", "tour_variants", "variant_features",
+    "variant_line",
 ]

@@ -126,3 +126,43 @@ def variant_features(routes: dict | None, mode: str) -> list[dict]:
                              "properties": {"kind": "leg", "status": leg["status"],
                                             "from": i + 1, "to": i + 2}})
     return features
+
+
+def stop_indexes(variant: dict | None) -> list[int] | None:
+    """Where each stop lies in ``variant_line(variant)``: the index of its coordinate, so
+    follow mode can measure the distance to the next stop along the line."""
+    if not variant or not variant.get("legs"):
+        return None
+    indexes = [0]
+    count = 0
+    last = None
+    for leg in variant["legs"]:
+        piece = leg["coordinates"]
+        if last is not None and piece and last == piece[0]:
+            piece = piece[1:]
+        count += len(piece)
+        last = piece[-1] if piece else last
+        indexes.append(count - 1)
+    return indexes
+
+
+def follow_route(routes: dict | None, route_source: str | None, mode: str | None
+                 ) -> dict | None:
+    """What follow mode draws when it follows the walking network: ``{"mode", "route",
+    "stopIndexes", "attribution"}`` for the asked variant (or the tour's own, when it is
+    routed on the network), None when it follows the tour's own route.
+
+    Raises:
+        LookupError: the asked variant does not exist.
+    """
+    chosen = mode or (route_source if route_source in NETWORK_SOURCES else None)
+    if chosen is None:
+        return None
+    variant = (routes or {}).get(chosen)
+    line = variant_line(variant)
+    if line is None:
+        if mode:
+            raise LookupError(mode)
+        return None
+    return {"mode": chosen, "route": line, "stopIndexes": stop_indexes(variant),
+            "attribution": OSM_CREDIT}
