@@ -30,6 +30,8 @@ import { CACHES, META_LOCALE, findSavedAlternate, isSavedRecord } from "/static/
 // Contributions queued offline (issue: contribute) are sent by the module that queued them;
 // the worker only wakes it up when the browser says the connection is back.
 import { SYNC_TAG, flushQueue } from "/static/js/offline-queue.js";
+// Usage beacons queued offline (static/js/beacon.js): sent when the connection is back.
+import { SYNC_TAG as USAGE_SYNC_TAG, flushBeacons } from "/static/js/beacon.js";
 
 const PRECACHE = self.__WB_MANIFEST;
 const CONFIG = self.__STADTSPUR_CONFIG;
@@ -77,6 +79,7 @@ clientsClaim();
 
 self.addEventListener("sync", (event) => {
   if (event.tag === SYNC_TAG) event.waitUntil(flushQueue());
+  if (event.tag === USAGE_SYNC_TAG) event.waitUntil(flushBeacons());
 });
 
 async function rememberLocale(locale) {

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 
 from flask import Response, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -60,11 +61,15 @@ class AlternativeSchema(Schema):
 
 class TourStateSchema(Schema):
     status = fields.String(required=True, metadata={"example": "retired"})
+    message = fields.String(required=True, metadata={
+        "description": "what a saved copy says above the alternatives, in the asked language"})
     alternatives = fields.List(fields.Nested(AlternativeSchema), required=True)
 
 
 @blp.route("/tours/<slug:slug>/alternatives")
-@blp.response(200, TourStateSchema, example={"status": "retired", "alternatives": [
+@blp.response(200, TourStateSchema, example={
+    "status": "retired", "message": "This tour is no longer offered. Its curators suggest "
+                                    "these tours instead:", "alternatives": [
     {"slug": "gassen", "title": "Gassen", "url": "https://example.org/tours/gassen"}]})
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM,
                   description="No published or retired tour with this slug")
@@ -73,7 +78,8 @@ def tour_alternatives(slug: str):
     """A tour's status and, once it is retired, the tours its curators suggest instead (saved
     offline copies show them when the phone is next online)."""
     tour, alternatives = retirement_service.state(slug)
-    return {"status": tour.status, "alternatives": [
+    message = _("This tour is no longer offered. Its curators suggest these tours instead:")
+    return {"status": tour.status, "message": message, "alternatives": [
         {"slug": t.slug, "title": t.title,
          "url": url_for("visitor.tour", slug=t.slug, _external=True)} for t in alternatives]}
 

@@ -6,6 +6,7 @@
 // at the same stop. The buttons always work, with or without a position (indoors, no GPS).
 import { fmt, readJson } from "/static/js/helpers.js";
 import { L, baseMap, stopIcon } from "/static/js/map.js";
+import { report, showRetired } from "/static/js/beacon.js";
 
 const data = readJson("follow-data");
 const S = readJson("follow-strings");
@@ -103,16 +104,19 @@ function formatDistance(m) {
 function loadState() {
   try {
     const saved = JSON.parse(localStorage.getItem(KEY) || "null");
-    if (saved && Number.isInteger(saved.current) && saved.current >= -1 && saved.current < stops.length) return saved;
+    if (saved && Number.isInteger(saved.current) && saved.current >= -1 && saved.current < stops.length) {
+      if (!saved.run || !Array.isArray(saved.run.reached) || !Array.isArray(saved.run.played)) saved.run = null;
+      return saved;
+    }
   } catch {
     // A damaged entry means: start again.
   }
-  return { current: -1 };
+  return { current: -1, run: null };
 }
 const state = loadState();
 function saveState() {
   try {
-    localStorage.setItem(KEY, JSON.stringify({ current: state.current, updatedAt: Date.now() }));
+    localStorage.setItem(KEY, JSON.stringify({ current: state.current, run: state.run, updatedAt: Date.now() }));
   } catch {
     // Private mode without storage: progress lasts as long as the page.
   }
@@ -220,9 +224,32 @@ function showCredit(el, credit, code) {
   el.append(small);
 }
 
+// --- anonymous counts (static/js/beacon.js): once per follow run, kept in the state above ----
+// A run starts with the first stop opened and ends when the last is reached; after that,
+// opening the first stop again starts a new run. A resumed page counts nothing again.
+const OFFERING = `tour:${data.slug}`;
+function countRun(i) {
+  if (!state.run || (state.run.completed && i === 0)) {
+    state.run = { reached: [], played: [], completed: false };
+    report(OFFERING, "follow_start");
+  }
+  const run = state.run;
+  if (run.completed) return;
+  const number = stops[i].number;
+  if (!run.reached.includes(number)) {
+    run.reached.push(number);
+    report(OFFERING, "stop_reached", number);
+  }
+  if (i === stops.length - 1) {
+    run.completed = true;
+    report(OFFERING, "completion");
+  }
+}
+
 function openStop(i, { by }) {
   if (i < 0 || i >= stops.length) return;
   state.current = i;
+  if (by !== "resume") countRun(i);
   saveState();
   const stop = stops[i];
   ui.stop.hidden = false;
@@ -334,7 +361,14 @@ function stopWatching() {
   if (watchId !== null) navigator.geolocation.clearWatch(watchId);
   watchId = null;
   ui.locate.textContent = S.following;
-  ui.locate.setAttribute("aria-pressed", "false");
+  ui.stopAudio.addEventListener("play", () => {
+  const number = stops[state.current]?.number;
+  if (!number || !state.run || state.run.played.includes(number)) return;
+  state.run.played.push(number);
+  saveState();
+  report(OFFERING, "audio_play", number);
+});
+ui.locate.setAttribute("aria-pressed", "false");
   wakeLock?.release().catch(() => {});
   wakeLock = null;
 }
@@ -365,3 +399,7 @@ if (state.current >= 0) {
   render();
 }
 root.dataset.ready = "true";
+showRetired(data.slug, root);
+window.addEventListener("online", () => {
+  if (!root.querySelector("[data-retired-banner]")) showRetired(data.slug, root);
+});

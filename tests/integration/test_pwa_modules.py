@@ -59,11 +59,15 @@ def _imports(path):
     return re.findall(r"""(?:\bfrom\s*|\bimport\s*\(?\s*)["']([^"']+)["']""", text)
 
 
+SW_MODULES = ("offline-queue.js", "beacon.js")
+
+
 def test_page_modules_import_libraries_by_name_and_app_modules_by_path():
     for path in sorted((STATIC / "js").glob("*.js")):
         for spec in _imports(path):
             assert not spec.startswith("."), f"{path.name}: relative import {spec}"
-            assert not spec.startswith("/static/vendor/") or path.name == "offline-queue.js", (
+            # (the modules the service worker imports too: a worker has no import map)
+            assert not spec.startswith("/static/vendor/") or path.name in SW_MODULES, (
                 f"{path.name}: a library by path ({spec}); name it in app/importmap.py")
             if not spec.startswith("/"):
                 assert spec in IMPORTS, f"{path.name}: {spec} is not in the import map"
