@@ -15,7 +15,8 @@ from marshmallow import Schema, fields
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import write_limit
-from app.api.tours import REPORT_EXAMPLE, RouteReportSchema, report_body
+from app.api.tours import REPORT_EXAMPLE, NetworkFactsSchema, RouteReportSchema, report_body
+from app.inputs.route_mode import RouteModeSchema
 from app.inputs.tours import (
     DrawnRouteSchema,
     OrderSchema,
@@ -29,6 +30,7 @@ from app.inputs.tours import (
 )
 from app.models import Tour
 from app.services import tours as service
+from app.services import walknet
 
 blp = Blueprint(
     "api_tour_authoring", __name__, url_prefix="/api/v1",
@@ -59,7 +61,10 @@ class DraftSchema(Schema):
     cover_media_id = fields.Integer(allow_none=True)
     stops = fields.List(fields.Nested(DraftStopSchema))
     route = fields.Dict(allow_none=True, metadata={"description": "GeoJSON LineString"})
-    route_source = fields.String(allow_none=True)
+    route_source = fields.String(allow_none=True, metadata={
+        "description": "generated (straight lines), gpx, drawn, foot or step_free"})
+    network = fields.Nested(NetworkFactsSchema, allow_none=True, metadata={
+        "description": "accessibility from the walking network (null without one)"})
     length_m = fields.Float(allow_none=True)
     elevation_gain_m = fields.Float(allow_none=True)
     elevation_loss_m = fields.Float(allow_none=True)
@@ -137,6 +142,7 @@ def _draft(tour: Tour) -> dict:
         "cover_media_id": content.get("cover_media_id"),
         "stops": stops, "route": content.get("route"),
         "route_source": content.get("route_source"),
+        "network": walknet.accessibility_facts(content.get("network_routes")),
     }
     for name in service.METRIC_FIELDS:
         out[name] = content.get(name)
@@ -246,11 +252,26 @@ def put_route(data, slug: str):
     return resp
 
 
+@blp.route("/tours/<slug:slug>/route/network", methods=["PUT"])
+@blp.arguments(RouteModeSchema)
+@blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
+@_authoring()
+def put_route_network(data, slug: str):
+    """Route the tour on the walking network (OpenStreetMap data, © OpenStreetMap
+    contributors, ODbL): `foot`, or `step_free` (no steps, escalators, steep inclines, raised
+    kerbs or rough surfaces). The route then follows the stops as they change; the draft's
+    `network` tells the steps and the legs without a step-free way. 422 (field `route_mode`)
+    when the site has no walking network or the tour fewer than two stops."""
+    tour = service.set_route_network(api_user(), slug, data["mode"], data["version"])
+    return _saved(tour)
+
+
 @blp.route("/tours/<slug:slug>/route", methods=["DELETE"])
 @blp.arguments(RouteResetArgs, location="query")
 @blp.response(200, DraftSchema, example=DRAFT_EXAMPLE)
 @_authoring()
 def delete_route(data, slug: str):
-    """Drop an uploaded or drawn route: the tour runs in straight lines from stop to stop."""
+    """Drop an uploaded, drawn or network route: the tour runs in straight lines from stop to
+    stop."""
     tour = service.reset_route(api_user(), slug, data["version"])
     return _saved(tour)

@@ -32,8 +32,9 @@ from flask_login import current_user, login_required
 from app.errors import Conflict, DomainError, ValidationError, rerenders_form
 from app.formatting import format_distance
 from app.inputs import tours as inputs
+from app.inputs.route_mode import route_mode_from_form
 from app.models.usage import Metric, OfferingKind
-from app.services import tour_print
+from app.services import tour_print, walknet
 from app.services import tours as service
 from app.services.insights import counting
 from app.services.roles import require_curator
@@ -101,6 +102,8 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
         proposal=proposal,
         route_report=route_report,
         off_route=service.off_route_stops(tour) if tour else [],
+        network=walknet.accessibility_facts(content.get("network_routes")),
+        has_network=walknet.active_network() is not None,
         is_curator=user.is_curator,
         moves=service.allowed_moves(user, tour) if tour else set(),
         editor_data=editor_data,
@@ -367,6 +370,17 @@ def route_drawn(slug: str):
     report = service.set_route_drawn(_user(), slug, inputs.drawn_route_from_form(request.form),
                                      inputs.version_from_form(request.form))
     return _after_route(slug, report)
+
+
+@bp.post("/tours/<slug>/route/network")
+@login_required
+@rerenders_form(_refused(field="route_mode"))
+def route_network(slug: str):
+    asked = route_mode_from_form(request.form)
+    service.set_route_network(_user(), slug, asked["mode"], asked["version"])
+    flash(_("The route now follows the streets on foot.") if asked["mode"] == "foot" else
+          _("The route now follows the streets without steps."), "success")
+    return redirect(url_for("tours.edit", slug=slug, _anchor="route"), code=303)
 
 
 @bp.post("/tours/<slug>/route/reset")

@@ -218,12 +218,25 @@ suggestForm?.addEventListener("submit", async (event) => {
   proposal.replaceChildren();
   proposal.hidden = false;
   const p = document.createElement("p");
+  if (answer.unreachable?.length) {
+    // the walking network does not join these stops: the order is left as it is
+    p.textContent = strings.unreachable;
+    const missing = document.createElement("ul");
+    missing.id = "proposal-unreachable";
+    for (const stop of answer.unreachable) {
+      const li = document.createElement("li");
+      li.textContent = fill(strings.stop, { n: stop.number, title: stop.title });
+      missing.append(li);
+    }
+    proposal.append(p, missing);
+    return;
+  }
   if (!answer.changed) {
     p.textContent = strings.same;
     proposal.append(p);
     return;
   }
-  p.textContent = fill(strings.shorter, { after: formatMetres(answer.length_after_m), before: formatMetres(answer.length_before_m) });
+  p.textContent = fill(answer.measure === "network" ? strings.shorterNetwork : strings.shorter, { after: formatMetres(answer.length_after_m), before: formatMetres(answer.length_before_m) });
   const list = document.createElement("ol");
   list.id = "proposal-list";
   for (const id of answer.order) {

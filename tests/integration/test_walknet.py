@@ -453,3 +453,48 @@ def test_offline_pack_keeps_the_step_free_follow_page(client, published_network_
     pack = client.get(f"/tours/{slug}/offline.json").get_json()
     assert f"/tours/{slug}/follow?route=step_free" in pack["pages"]
     assert pack["pages"][1] == f"/tours/{slug}/follow"
+
+
+def test_editor_switches_to_the_network_and_shows_the_steps(client, network_tour, curator):
+    from tests.conftest import login
+
+    tour, _ = network_tour
+    login(client, "curator@example.org")
+    page = client.get(f"/tours/{tour.slug}/edit").get_data(as_text=True)
+    assert 'id="route-mode-form"' in page
+    resp = client.post(f"/tours/{tour.slug}/route/network",
+                       data={"mode": "step_free", "version": tour.version})
+    assert resp.status_code == 303
+    page = client.get(f"/tours/{tour.slug}/edit", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert "on the streets, step-free" in html
+    assert f'id="network-step-count">{tour.network_routes["foot"]["steps"]}<' in html
+
+
+@pytest.mark.parametrize("mode", ["bicycle", ""])
+def test_editor_refuses_an_unknown_mode(client, network_tour, curator, mode):
+    from tests.conftest import login
+
+    tour, _ = network_tour
+    version = tour.version
+    login(client, "curator@example.org")
+    resp = client.post(f"/tours/{tour.slug}/route/network",
+                       data={"mode": mode, "version": version})
+    assert resp.status_code == 422
+    assert tour.route_source == "generated" and tour.version == version
+
+
+def test_api_switches_to_the_network(client, network_tour, curator):
+    from app.services.accounts import create_api_token
+
+    tour, _ = network_tour
+    token = create_api_token(curator, "walk")
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = client.put(f"/api/v1/tours/{tour.slug}/route/network",
+                      json={"mode": "foot", "version": tour.version}, headers=headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["route_source"] == "foot" and body["network"]["steps"] >= 46
+    bad = client.put(f"/api/v1/tours/{tour.slug}/route/network",
+                     json={"mode": "walk", "version": body["version"]}, headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "mode"

@@ -3,7 +3,8 @@ the lifecycle draft → review → published → retired.
 
 By job: ``content`` (a tour's content, live rows or a published tour's pending edit, and the
 values computed from it), ``access`` (who may edit, versions), ``queries`` (reads),
-``editing`` (texts, stops, order), ``routes`` (GPX, drawn and straight routes),
+``editing`` (texts, stops, order), ``routes`` (GPX, drawn, straight and walking-network
+routes),
 ``lifecycle`` (the transition table) and ``export`` (GeoJSON, GPX). The names other modules
 use are importable from here. Services flush, the caller commits once.
 """
@@ -78,6 +79,7 @@ from app.services.tours.routes import (
     route_from_gpx,
     set_route_drawn,
     set_route_from_gpx,
+    set_route_network,
 )
 
 __all__ = [
@@ -92,7 +94,8 @@ __all__ = [
     "off_route_stops", "place_choices", "place_titles", "propose_order", "publish",
     "published_tours", "related_tours", "reorder_stops", "reset_route", "retire",
     "return_to_draft", "route_from_geojson", "route_from_gpx", "route_geojson",
-    "set_route_drawn", "set_route_from_gpx", "stop_points", "submit_for_review", "theme_slug",
+    "set_route_drawn", "set_route_from_gpx", "set_route_network", "stop_points",
+    "submit_for_review", "theme_slug",
     "tour_collection", "tour_facts", "tour_gpx", "tours_awaiting_review",
     "tours_needing_attention", "transition", "typed_content", "update_tour", "working_content",
 ]
