@@ -471,6 +471,8 @@ def sheet(slug: str):
         tile_attribution=_plain_attribution(current_app.config["TILE_ATTRIBUTION"]),
         tour_url=tour_url,
         tour_qr=tour_print.qr_data_uri(tour_url),
+        network=walknet.accessibility_facts(tour.network_routes),
+        on_network=tour.route_source in walknet.NETWORK_SOURCES,
         dwell=sum(s["dwell_min"] for s in stops),
         printed=format_date(datetime.now(UTC), "long"),
         locale=_locale(),

@@ -93,6 +93,34 @@ function nearestOnRoute(pos) {
   return best;
 }
 
+/**
+ * Metres to walk along a network route to stop ``target``: from where the position meets the
+ * leg that ends there (data.stopIndexes: each stop's index in the line) to its end; null when
+ * the route is not on the network or the position is off that leg.
+ */
+function distanceAlong(pos, target) {
+  const ends = data.stopIndexes;
+  if (!ends || target < 1 || target >= ends.length) return null;
+  const first = ends[target - 1];
+  const last = ends[target];
+  const kx = Math.cos(rad(pos.lat)) * (Math.PI / 180) * R;
+  const ky = (Math.PI / 180) * R;
+  const seg = (i) => Math.hypot((ROUTE[i + 1][0] - ROUTE[i][0]) * kx, (ROUTE[i + 1][1] - ROUTE[i][1]) * ky);
+  let best = { d: Infinity, i: first, t: 0 };
+  for (let i = first; i < last; i += 1) {
+    const [ax, ay] = [(ROUTE[i][0] - pos.lon) * kx, (ROUTE[i][1] - pos.lat) * ky];
+    const [dx, dy] = [(ROUTE[i + 1][0] - ROUTE[i][0]) * kx, (ROUTE[i + 1][1] - ROUTE[i][1]) * ky];
+    const len2 = dx * dx + dy * dy;
+    const t = len2 ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2)) : 0;
+    const d = Math.hypot(ax + t * dx, ay + t * dy);
+    if (d < best.d) best = { d, i, t };
+  }
+  if (best.d > data.offRoute) return null;
+  let metres = (1 - best.t) * seg(best.i);
+  for (let i = best.i + 1; i < last; i += 1) metres += seg(i);
+  return metres;
+}
+
 function formatDistance(m) {
   if (m < 1000) {
     return new Intl.NumberFormat(LOCALE, { style: "unit", unit: "meter", maximumFractionDigits: 0 }).format(Math.max(10, Math.round(m / 10) * 10));
@@ -182,9 +210,13 @@ function render() {
     ui.heading.textContent = fmt(S.next, { n: stop.number, total: stops.length });
     ui.title.textContent = stop.title;
     if (position) {
-      const metres = haversine(position, stop);
+      const along = distanceAlong(position, target);
+      const metres = along ?? haversine(position, stop);
       const deg = bearing(position, stop);
-      ui.distance.textContent = fmt(S.distance, { distance: formatDistance(metres), direction: S.directions[Math.round(deg / 45) % 8] });
+      ui.distance.textContent = along === null
+        ? fmt(S.distance, { distance: formatDistance(metres), direction: S.directions[Math.round(deg / 45) % 8] })
+        : fmt(S.along, { distance: formatDistance(metres) });
+      root.dataset.along = along === null ? "" : String(Math.round(along));
       ui.arrow.hidden = false;
       ui.arrow.style.transform = `rotate(${Math.round(deg)}deg)`;
       root.dataset.distance = String(Math.round(metres));

@@ -498,3 +498,18 @@ def test_api_switches_to_the_network(client, network_tour, curator):
     bad = client.put(f"/api/v1/tours/{tour.slug}/route/network",
                      json={"mode": "walk", "version": body["version"]}, headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "mode"
+
+
+def test_printed_sheet_states_steps_and_credits_osm(client, published_network_tour):
+    import io
+
+    from pypdf import PdfReader
+
+    resp = client.get(f"/tours/{published_network_tour.slug}.pdf",
+                      headers={"Accept-Language": "en"})
+    assert resp.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
+    text = " ".join(text.split())
+    assert "OpenStreetMap contributors" in text
+    steps = published_network_tour.network_routes["foot"]["steps"]
+    assert f"{steps} steps" in text
