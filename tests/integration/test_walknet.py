@@ -513,3 +513,13 @@ def test_printed_sheet_states_steps_and_credits_osm(client, published_network_to
     assert "OpenStreetMap contributors" in text
     steps = published_network_tour.network_routes["foot"]["steps"]
     assert f"{steps} steps" in text
+
+
+def test_ogc_tours_collection_carries_the_network_facts(client, published_network_tour):
+    body = client.get("/ogc/collections/tours/items?f=json").get_json()
+    feature = next(f for f in body["features"] if f["id"] == published_network_tour.slug)
+    props = feature["properties"]
+    assert props["route_source"] == "foot"
+    assert props["steps"] == published_network_tour.network_routes["foot"]["steps"]
+    assert props["route_attribution"] == "© OpenStreetMap contributors (ODbL)"
+    assert isinstance(props["step_free_exists"], bool)

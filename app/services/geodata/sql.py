@@ -100,6 +100,15 @@ TOUR_FEATURE = f"""json_build_object(
         'duration_min', tours.duration_normal_min,
         'duration_relaxed_min', tours.duration_relaxed_min,
         'accessibility', tours.accessibility,
+        'route_source', tours.route_source,
+        -- what the walking network says (app/services/walknet): steps on foot, a step-free way
+        'steps', (tours.network_routes->'foot'->>'steps')::int,
+        'step_free_exists', CASE WHEN tours.network_routes ? 'step_free' THEN
+            jsonb_array_length(tours.network_routes->'step_free'->'no_route') = 0
+            AND jsonb_array_length(tours.network_routes->'step_free'->'off_network') = 0 END,
+        'step_free_length_m', (tours.network_routes->'step_free'->>'length_m')::float,
+        'route_attribution', CASE WHEN tours.route_source IN ('foot', 'step_free')
+            THEN '© OpenStreetMap contributors (ODbL)' END,
         'stops', coalesce((SELECT json_agg(json_build_object(
                     'number', s.position, 'place_id', places.id, 'title', places.title,
                     'lon', round(ST_X(places.geom)::numeric, 6),
