@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, has_request_context, redirect, request, session
 from flask_login import current_user
 
+from app.extensions import csrf
+
 bp = Blueprint("i18n", __name__)
 
 
@@ -38,7 +40,11 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 @bp.post("/language")
+@csrf.exempt
 def set_language():
+    """Switch the language. Without a CSRF token, on purpose: the form is on every public
+    page, and its token would give every visitor a session cookie; a forged switch changes
+    nothing but the language of the forger's victim's pages."""
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang

@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from app.errors import ValidationError
+from app.extensions import csrf
 from app.inputs.base import from_form
 from app.inputs.moderation import ReportSchema
 from app.inputs.route_mode import RouteVariantArgs
@@ -220,7 +221,9 @@ def tour_offline(slug: str):
     found = _tour_or_404(slug)
     resp = jsonify(_offline_manifest(found, tour_service.stop_points(found)))
     resp.headers["Cache-Control"] = "no-cache"
-    return resp
+    # Fetched only by "save for offline": each fetch is one tour saved on a phone.
+    return counting.counted(resp, request.method, request.headers, OfferingKind.TOUR, found.id,
+                            Metric.OFFLINE_SAVE)
 
 
 def _offline_manifest(found, stops: list[dict]) -> dict:
@@ -274,6 +277,7 @@ def follow(slug: str):
 
 
 @bp.post("/settings/text-size")
+@csrf.exempt
 def text_size():
     """The "larger text" setting: a cookie read by base.html, so it works without JavaScript."""
     size = request.form.get("size", "")
