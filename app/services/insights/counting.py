@@ -97,8 +97,10 @@ def _engine(url: str) -> Engine:
         with _lock:
             engine = _engines.get(url)
             if engine is None:
+                # synchronous_commit off: a count is not worth a disk flush of its own (a
+                # crash may lose the last few counts, never the database's consistency).
                 options = (f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
-                           f"-c lock_timeout={LOCK_TIMEOUT_MS}")
+                           f"-c lock_timeout={LOCK_TIMEOUT_MS} -c synchronous_commit=off")
                 engine = create_engine(
                     url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=2,
                     pool_timeout=0.05, pool_pre_ping=False,
