@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
 from sqlalchemy import text
 
-from app.errors import ValidationError
 from app.extensions import db
 from app.services import visibility
 
@@ -78,22 +76,6 @@ class SearchResults:
 
     places: list[dict] = field(default_factory=list)
     tours: list[dict] = field(default_factory=list)
-
-
-def parse_near(raw: str | None, field_name: str = "near") -> tuple[float, float] | None:
-    """``"lon,lat"`` as floats in range, or None when empty; anything else is a 422."""
-    if not raw:
-        return None
-    try:
-        lon_s, lat_s = raw.split(",")
-        lon, lat = float(lon_s), float(lat_s)
-    except ValueError as exc:
-        raise ValidationError(
-            _("Give a position as longitude,latitude."), field=field_name
-        ) from exc
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or lon != lon or lat != lat:
-        raise ValidationError(_("That position is outside the map."), field=field_name)
-    return lon, lat
 
 
 def search(params: SearchParams, place_limit: int = 50, tour_limit: int = 20) -> SearchResults:

@@ -25,6 +25,7 @@ from app.errors import ValidationError
 from app.extensions import csrf
 from app.inputs.base import from_form
 from app.inputs.moderation import ReportSchema
+from app.inputs.position import parse_near
 from app.inputs.route_mode import RouteVariantArgs
 from app.licences import names_and_links
 from app.models.statuses import MediaKind, TourStatus
@@ -55,7 +56,7 @@ def _locale() -> str:
 def _near_from_request() -> tuple[tuple[float, float], bool]:
     """(lon, lat) from ?near=, else the city centre; and whether it is the visitor's own."""
     try:
-        near = search_service.parse_near(request.args.get("near"))
+        near = parse_near(request.args.get("near"))
     except ValidationError:
         near = None
     if near is None:
