@@ -100,7 +100,7 @@ def test_goal_review_decision_and_retirement(reviews_app, curator_client, clock)
     assert resp.status_code == 303, resp.data[:800]
     page = curator_client.get(f"/curate/insights/tours/{slug}").get_data(as_text=True)
     assert "Families walk it on Sundays." in page and 'data-colour="red"' in page
-    assert "review-form" not in page  # not due yet
+    assert 'id="review-form" data-due' not in page  # not due yet
 
     # A refused goal: nothing changes.
     resp = curator_client.post(f"/curate/insights/tours/{slug}/goal", data={
@@ -130,7 +130,7 @@ def test_goal_review_decision_and_retirement(reviews_app, curator_client, clock)
     overview = curator_client.get("/curate/insights").get_data(as_text=True)
     assert f'data-due="{slug}"' in overview
     page = curator_client.get(f"/curate/insights/tours/{slug}").get_data(as_text=True)
-    assert "review-form" in page
+    assert 'id="review-form" data-due' in page
 
     # Adapt needs a note and a new date; a refusal stores nothing.
     resp = curator_client.post(f"/curate/insights/tours/{slug}/review",
