@@ -31,5 +31,6 @@ class RouteVariantArgs(Schema):
 
 
 def route_mode_from_form(form) -> dict:
-    """The editor's route-mode form: ``{"mode", "version"}``; a refusal is a FormErrors."""
-    return from_form(RouteModeSchema(), form)
+    """The editor's route-mode form: ``{"mode", "version"}``; a refusal is a FormErrors. The
+    page's other fields (its CSRF token) are not the schema's to judge."""
+    return from_form(RouteModeSchema(), {k: form.get(k, "") for k in ("mode", "version")})

@@ -252,9 +252,13 @@ def test_legs_are_cached_and_one_moved_stop_reroutes_two_legs(network, monkeypat
     from app.services.walknet import routing
 
     calls = []
-    original = routing.route_leg
-    monkeypatch.setattr(routing, "route_leg",
-                        lambda a, b, mode, net: calls.append((a, b)) or original(a, b, mode, net))
+    original = routing.route_many
+
+    def counted(wanted, mode, net):
+        calls.extend(wanted)
+        return original(wanted, mode, net)
+
+    monkeypatch.setattr(routing, "route_many", counted)
     points = STOPS[:6]
     first = routing.route_legs(points, "foot", network)
     assert len(calls) == 5

@@ -6,10 +6,18 @@ from app.services.walknet.importer import (
     ImportReport,
     Staged,
     active_network,
+    load_network,
     load_staging,
     swap_in,
 )
-from app.services.walknet.routing import SNAP_RADIUS_M, cost_matrix, route_leg, route_legs, snap
+from app.services.walknet.routing import (
+    SNAP_RADIUS_M,
+    cost_matrix,
+    route_leg,
+    route_legs,
+    route_many,
+    snap,
+)
 from app.services.walknet.tours import (
     NETWORK_SOURCES,
     OSM_COPYRIGHT_URL,
@@ -28,7 +36,8 @@ from app.services.walknet.tours import (
 __all__ = [
     "NETWORK_SOURCES", "OSM_COPYRIGHT_URL", "OSM_CREDIT", "OSM_LICENCE", "OSM_LICENCE_URL",
     "SNAP_RADIUS_M", "ImportReport", "Staged", "accessibility_facts", "active_network",
-    "cost_matrix", "follow_route", "load_staging", "route_leg", "route_legs", "snap",
+    "cost_matrix", "follow_route", "load_network", "load_staging", "route_leg", "route_legs",
+    "route_many", "snap",
     "step_free_extra_m", "stop_indexes", "swap_in", "tour_variants", "variant_features",
     "variant_line",
 ]

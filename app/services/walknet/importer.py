@@ -111,7 +111,14 @@ def load_staging(path: str | Path, bbox: tuple[float, float, float, float] | Non
         geo.errors.GeoError: the file is unreadable or holds no walkable way.
     """
     network = build_network(path, bbox, progress)
-    staged = Staged(source_name=Path(path).name, source_sha256=file_sha256(path),
+    return load_network(network, Path(path).name, file_sha256(path), bbox)
+
+
+def load_network(network: Network, source_name: str, source_sha256: str,
+                 bbox: tuple[float, float, float, float] | None = None) -> Staged:
+    """Fill the staging tables with ``network`` (already cut into edges), unless it is the
+    network in use; its components are computed there."""
+    staged = Staged(source_name=source_name, source_sha256=source_sha256,
                     bbox=list(bbox) if bbox else None, digest=network.digest(),
                     counts=dict(network.counts))
     active = active_network()

@@ -127,26 +127,37 @@ def _points_sql(snaps: Sequence[Snap]) -> str:
         for i, s in enumerate(snaps))
 
 
-def _path_rows(a: Snap, b: Snap, mode: str, box) -> list:
-    return db.session.execute(text("""
+def _path_rows(snaps: Sequence[Snap], pairs: Sequence[tuple[int, int]], mode: str,
+               box) -> dict[tuple[int, int], list]:
+    """Paths between snapped points (pids 1..n, in ``snaps`` order) for each ``(from, to)``
+    pair of pids, in one pgRouting call (the graph is built once): rows by pair."""
+    combinations = " UNION ALL ".join(f"SELECT {-a} AS source, {-b} AS target"
+                                      for a, b in pairs)
+    rows = db.session.execute(text("""
         SELECT p.seq, p.node, p.edge, e.source, e.target, ST_AsBinary(e.geom), e.highway,
-               e.step_count, e.osm_way_id, e.conveying
-        FROM pgr_withPoints(:edges, :points, -1, -2, directed => true,
+               e.step_count, e.osm_way_id, e.conveying, p.start_pid, p.end_pid
+        FROM pgr_withPoints(:edges, :points, :combinations, directed => true,
                             driving_side => 'b', details => false) p
         LEFT JOIN walknet_edges e ON e.id = p.edge
-        ORDER BY p.seq"""), {"edges": _edges_sql(mode, box), "points": _points_sql([a, b])}
-    ).all()
+        ORDER BY p.seq"""), {"edges": _edges_sql(mode, box), "points": _points_sql(snaps),
+                             "combinations": combinations}).all()
+    out: dict[tuple[int, int], list] = {}
+    for row in rows:
+        out.setdefault((-int(row[10]), -int(row[11])), []).append(row)
+    return out
 
 
-def _piece(row, next_node: int, a: Snap, b: Snap) -> list[tuple[float, float]]:
-    """The part of the row's edge walked from ``row.node`` to ``next_node``."""
+def _piece(row, next_node: int, a: Snap, b: Snap, a_node: int, b_node: int
+           ) -> list[tuple[float, float]]:
+    """The part of the row's edge walked from ``row.node`` to ``next_node``; the leg's ends
+    are the points ``a_node`` and ``b_node`` (negative pids)."""
     node, source, target = row[1], row[3], row[4]
     line: LineString = wkb.loads(bytes(row[5]))
-    if node == -1 and next_node == -2:
+    if node == a_node and next_node == b_node:
         start, end = a.fraction, b.fraction
-    elif node == -1:
+    elif node == a_node:
         start, end = a.fraction, (1.0 if next_node == target else 0.0)
-    elif next_node == -2:
+    elif next_node == b_node:
         start, end = (0.0 if node == source else 1.0), b.fraction
     else:
         start, end = (0.0, 1.0) if node == source else (1.0, 0.0)
@@ -167,23 +178,52 @@ def _straight(a: tuple[float, float], b: tuple[float, float], status: str,
 def route_leg(a: tuple[float, float], b: tuple[float, float], mode: str,
               network: WalkNetwork) -> dict:
     """One leg from ``a`` to ``b`` (``(lon, lat)``) on the network, uncached (see module)."""
+    return route_many([(a, b)], mode, network)[0]
+
+
+def route_many(wanted: Sequence[tuple[tuple[float, float], tuple[float, float]]], mode: str,
+               network: WalkNetwork) -> list[dict]:
+    """Legs for each ``(a, b)`` pair, uncached: every position snapped once, and every leg
+    searched in one pgRouting call inside the box around them all; a leg with no path there is
+    searched again on the whole network before it is called unroutable."""
     mode = _check_mode(mode)
-    sa, sb = snap(a[0], a[1], mode, network), snap(b[0], b[1], mode, network)
-    if sa is None or sb is None:
-        return _straight(a, b, "off_network", [sa, sb])
-    if (sa.edge_id, round(sa.fraction, 9)) == (sb.edge_id, round(sb.fraction, 9)):
-        return _straight(a, b, "ok", [sa, sb])
-    margin = SEARCH_MARGIN_M + 0.5 * float(GEOD.line_length([a[0], b[0]], [a[1], b[1]]))
-    rows = _path_rows(sa, sb, mode, _box([a, b], margin))
-    if not rows:
-        rows = _path_rows(sa, sb, mode, None)
-    if not rows:
-        return _straight(a, b, "no_route", [sa, sb])
-    return _leg_from_rows(rows, sa, sb, a, b)
+    points = list(dict.fromkeys(p for pair in wanted for p in pair))
+    snaps = {p: snap(p[0], p[1], mode, network) for p in points}
+    out: list[dict | None] = [None] * len(wanted)
+    jobs = []
+    for k, (a, b) in enumerate(wanted):
+        sa, sb = snaps[a], snaps[b]
+        if sa is None or sb is None:
+            out[k] = _straight(a, b, "off_network", [sa, sb])
+        elif (sa.edge_id, round(sa.fraction, 9)) == (sb.edge_id, round(sb.fraction, 9)):
+            out[k] = _straight(a, b, "ok", [sa, sb])
+        else:
+            jobs.append(k)
+    if jobs:
+        used = list(dict.fromkeys(p for k in jobs for p in wanted[k]))
+        pid = {p: i + 1 for i, p in enumerate(used)}
+        longest = max(_geodesic(*wanted[k]) for k in jobs)
+        found = _path_rows([snaps[p] for p in used],
+                           [(pid[wanted[k][0]], pid[wanted[k][1]]) for k in jobs], mode,
+                           _box(used, SEARCH_MARGIN_M + 0.5 * longest))
+        for k in jobs:
+            a, b = wanted[k]
+            rows = found.get((pid[a], pid[b]))
+            if rows:
+                out[k] = _leg_from_rows(rows, snaps[a], snaps[b], a, b, -pid[a], -pid[b])
+                continue
+            rows = _path_rows([snaps[a], snaps[b]], [(1, 2)], mode, None).get((1, 2))
+            out[k] = (_leg_from_rows(rows, snaps[a], snaps[b], a, b, -1, -2) if rows
+                      else _straight(a, b, "no_route", [snaps[a], snaps[b]]))
+    return out
+
+
+def _geodesic(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return float(GEOD.line_length([a[0], b[0]], [a[1], b[1]]))
 
 
 def _leg_from_rows(rows: list, sa: Snap, sb: Snap, a: tuple[float, float],
-                   b: tuple[float, float]) -> dict:
+                   b: tuple[float, float], a_node: int, b_node: int) -> dict:
     # The leg starts and ends at the stops themselves: the few metres to the snapped point
     # are walked straight (a square mapped as an area is crossed, not walked round).
     coords: list[tuple[float, float]] = [(round(a[0], 7), round(a[1], 7))]
@@ -191,7 +231,7 @@ def _leg_from_rows(rows: list, sa: Snap, sb: Snap, a: tuple[float, float],
     escalators: set[int] = set()
     ways: set[int] = set()
     for i, row in enumerate(rows[:-1]):
-        piece = _piece(row, rows[i + 1][1], sa, sb)
+        piece = _piece(row, rows[i + 1][1], sa, sb, a_node, b_node)
         if coords and piece and coords[-1] == piece[0]:
             piece = piece[1:]
         coords.extend(piece)
@@ -227,15 +267,18 @@ def route_legs(points: Sequence[tuple[float, float]], mode: str,
         return []
     pairs = [(_key(points[i]), _key(points[i + 1])) for i in range(len(points) - 1)]
     cached = _cached(network.id, mode, pairs)
-    legs = []
-    for i, pair in enumerate(pairs):
-        leg = cached.get(pair)
-        if leg is None:
-            leg = route_leg(tuple(points[i]), tuple(points[i + 1]), mode, network)
-            _store(network.id, mode, pair, leg)
-            cached[pair] = leg
-        legs.append(leg)
-    return legs
+    missing = [i for i, pair in enumerate(dict.fromkeys(pairs)) if pair not in cached]
+    unique = list(dict.fromkeys(pairs))
+    if missing:
+        wanted = [(_point(unique[i][0]), _point(unique[i][1])) for i in missing]
+        for i, leg in zip(missing, route_many(wanted, mode, network), strict=True):
+            _store(network.id, mode, unique[i], leg)
+            cached[unique[i]] = leg
+    return [cached[pair] for pair in pairs]
+
+
+def _point(key: tuple[int, int]) -> tuple[float, float]:
+    return key[0] / 1e7, key[1] / 1e7
 
 
 def _cached(network_id: int, mode: str, pairs) -> dict:
