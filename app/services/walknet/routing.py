@@ -37,6 +37,8 @@ SNAP_RADIUS_M = 75.0
 # box is searched again on the whole network before it is called unroutable.
 SEARCH_MARGIN_M = 800.0
 _M_PER_DEG_LAT = 111_320.0
+# Less of an edge than this is not walked on it (see _leg_from_rows).
+MIN_WALKED_M = 0.5
 # An edge below ground counts this much farther when a stop is snapped.
 UNDERGROUND_PENALTY_M = 60.0
 
@@ -218,6 +220,12 @@ def route_many(wanted: Sequence[tuple[tuple[float, float], tuple[float, float]]]
     return out
 
 
+def _length_m(coords: Sequence[tuple[float, float]]) -> float:
+    if len(coords) < 2:
+        return 0.0
+    return float(GEOD.line_length([c[0] for c in coords], [c[1] for c in coords]))
+
+
 def _geodesic(a: tuple[float, float], b: tuple[float, float]) -> float:
     return float(GEOD.line_length([a[0], b[0]], [a[1], b[1]]))
 
@@ -232,9 +240,14 @@ def _leg_from_rows(rows: list, sa: Snap, sb: Snap, a: tuple[float, float],
     ways: set[int] = set()
     for i, row in enumerate(rows[:-1]):
         piece = _piece(row, rows[i + 1][1], sa, sb, a_node, b_node)
+        walked = _length_m(piece)
         if coords and piece and coords[-1] == piece[0]:
             piece = piece[1:]
         coords.extend(piece)
+        if walked < MIN_WALKED_M:
+            # A stop on a vertex is snapped a micrometre into one of its edges: that edge is
+            # not walked (its steps are not climbed).
+            continue
         ways.add(int(row[8]))
         if row[9]:
             escalators.add(int(row[8]))
