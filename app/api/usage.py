@@ -11,11 +11,14 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import public_read
 from app.extensions import limiter
-from app.inputs.usage import BeaconSchema
-from app.services.insights import beacons, counting, open_data
+from app.inputs.usage import BeaconSchema, ReviewDecisionSchema, UsageGoalSchema
+from app.models.usage import OfferingKind
+from app.services import tours as tour_service
+from app.services.insights import beacons, counting, figures, open_data, reviews
 from app.services.insights import retirement as retirement_service
 
 blp = Blueprint("api_usage", __name__, url_prefix="/api/v1", description="Usage figures")
@@ -109,3 +112,117 @@ def open_figures_csv():
     resp = Response(open_data.csv_text(), mimetype="text/csv")
     resp.headers["Content-Disposition"] = 'inline; filename="stadtspur-tour-usage.csv"'
     return resp
+
+
+# --- curators: the figures, the goal and the review decision (what /curate/insights does) ----
+
+SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
+CURATORS = ("curator", "admin")
+
+
+class GoalOutSchema(Schema):
+    metric = fields.String(required=True)
+    target = fields.Integer(required=True)
+    period = fields.String(required=True)
+    hypothesis = fields.String(required=True)
+    review_on = fields.Date(required=True)
+    this_period = fields.String(required=True, metadata={"description": "the count so far, "
+                                                         "\"<5\" under 5"})
+    colour = fields.String(required=True, metadata={"example": "amber"})
+
+
+GOAL_EXAMPLE = {"metric": "completion", "target": 200, "period": "month",
+                "hypothesis": "Families walk it on Sundays.", "review_on": "2027-03-01",
+                "this_period": "<5", "colour": "red"}
+
+
+def _goal_out(goal) -> dict:
+    progress = reviews.progress(goal, counting.today(current_app.config))
+    return {"metric": goal.metric, "target": goal.target, "period": goal.period,
+            "hypothesis": goal.hypothesis, "review_on": goal.review_on,
+            "this_period": figures.shown(progress["n"]), "colour": progress["colour"]}
+
+
+@blp.route("/usage/tours/<slug:slug>/goal", methods=["PUT"])
+@blp.arguments(UsageGoalSchema, example={k: GOAL_EXAMPLE[k] for k in
+                                    ("metric", "target", "period", "hypothesis", "review_on")})
+@blp.response(200, GoalOutSchema, example=GOAL_EXAMPLE)
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def put_goal(goal, slug: str):
+    """Set or change a tour's goal: a metric, a target per period, a hypothesis, a review
+    date in the future (curators; written to the audit log)."""
+    row = reviews.set_goal(api_user(), reviews.tour_by_slug(slug), goal,
+                           counting.today(current_app.config))
+    return _goal_out(row)
+
+
+class ReviewOutSchema(Schema):
+    decision = fields.String(required=True)
+    note = fields.String(required=True)
+    next_review_on = fields.Date(allow_none=True, required=True)
+    status = fields.String(required=True, metadata={"description": "the tour's status after"})
+
+
+@blp.route("/usage/tours/<slug:slug>/review", methods=["POST"])
+@blp.arguments(ReviewDecisionSchema, example={
+    "decision": "adapt", "note": "Shorter: drop the hill.", "next_review_on": "2027-06-01"})
+@blp.response(201, ReviewOutSchema, example={"decision": "adapt",
+                                             "note": "Shorter: drop the hill.",
+                                             "next_review_on": "2027-06-01",
+                                             "status": "published"})
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def post_review(decision, slug: str):
+    """A curator's decision on a published tour: keep, adapt (a note and a new review date)
+    or retire (with `alternatives`, slugs of published tours to suggest instead; one: the
+    tour's address answers 301 to it). Written to the audit log."""
+    tour = reviews.tour_by_slug(slug)
+    review = reviews.decide(api_user(), tour, decision, counting.today(current_app.config))
+    return {"decision": review.decision, "note": review.note,
+            "next_review_on": review.next_review_on, "status": tour.status}, 201
+
+
+class FiguresSchema(Schema):
+    tour = fields.String(required=True)
+    status = fields.String(required=True)
+    goal = fields.Nested(GoalOutSchema, allow_none=True, required=True)
+    months = fields.List(fields.Dict(), required=True)
+    funnel = fields.List(fields.Dict(), required=True)
+    stops = fields.List(fields.Dict(), required=True)
+    downloads = fields.Dict(required=True)
+    offline_share = fields.String(required=True)
+
+
+@blp.route("/usage/tours/<slug:slug>")
+@blp.response(200, FiguresSchema, example={
+    "tour": "altstadt", "status": "published", "goal": GOAL_EXAMPLE,
+    "months": [{"month": "2026-11", "page_view": "212", "follow_start": "38",
+                "completion": "<5"}],
+    "funnel": [{"step": "follows", "n": "38", "drop": ""},
+               {"step": "stop:1", "n": "30", "drop": "8"}],
+    "stops": [{"number": 1, "audio_play": "<5", "qr_scan": "12"}],
+    "downloads": {"gpx_download": "<5", "pdf_download": "9"}, "offline_share": "40 %"})
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def tour_usage(slug: str):
+    """A tour's figures of the last 12 months as the curators' page shows them (counts under
+    5, and drop-offs that would reveal one, as "<5")."""
+    tour = reviews.tour_by_slug(slug)
+    figs = figures.tour_figures(tour, tour_service.stop_points(tour),
+                                counting.today(current_app.config))
+    goal = reviews.goal_of(OfferingKind.TOUR, tour.id)
+    phone = figs.phone_online + figs.phone_offline
+    return {
+        "tour": tour.slug, "status": tour.status, "goal": _goal_out(goal) if goal else None,
+        "months": [{"month": m.strftime("%Y-%m"),
+                    **{k: figures.shown(v[i]) for k, v in figs.lines.items()}}
+                   for i, m in enumerate(figs.months)],
+        "funnel": [{"step": r["label"], "n": r["n"], "drop": r["drop"]}
+                   for r in figures.funnel_rows(figs.funnel)],
+        "stops": [{"number": s["number"],
+                   **{k: figures.shown(v[i]) for k, v in figs.per_stop.items()}}
+                  for i, s in enumerate(figs.stops)],
+        "downloads": {k: figures.shown(n) for k, n in figs.downloads.items()},
+        "offline_share": figures.shown_share(figs.phone_offline, phone),
+    }

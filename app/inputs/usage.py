@@ -73,7 +73,7 @@ GOAL_METRICS = (Metric.COMPLETION, Metric.FOLLOW_START, Metric.PAGE_VIEW, Metric
                 Metric.AUDIO_PLAY)
 
 
-class GoalSchema(Strict):
+class UsageGoalSchema(Strict):
     metric = fields.String(required=True, validate=validate.OneOf([str(m) for m in GOAL_METRICS]))
     target = fields.Integer(required=True, validate=validate.Range(1, 10_000_000),
                             error_messages={"invalid": _l("Give the target as a whole number.")})
@@ -92,7 +92,7 @@ class GoalSchema(Strict):
                          data["hypothesis"], data["review_on"])
 
 
-class DecisionSchema(Strict):
+class ReviewDecisionSchema(Strict):
     decision = fields.String(required=True,
                              validate=validate.OneOf([str(d) for d in ReviewDecision]))
     note = fields.String(load_default="", validate=validate.Length(max=2000))
@@ -120,4 +120,4 @@ def decision_from_form(form):
     if not data.get("version"):
         data.pop("version", None)
     data["alternatives"] = [s for s in form.getlist("alternatives") if s]
-    return from_form(DecisionSchema(), data)
+    return from_form(ReviewDecisionSchema(), data)

@@ -29,7 +29,7 @@ from flask_login import current_user
 
 from app.errors import DomainError, FormErrors, NotFound
 from app.inputs.base import from_form
-from app.inputs.usage import GOAL_METRICS, GoalSchema, decision_from_form
+from app.inputs.usage import GOAL_METRICS, UsageGoalSchema, decision_from_form
 from app.models.usage import GoalPeriod, Metric, OfferingKind, ReviewDecision
 from app.services import themes as theme_service
 from app.services import tours as tour_service
@@ -227,7 +227,7 @@ def _refused(slug: str, exc: DomainError):
 def set_goal(slug: str):
     tour = reviews.tour_by_slug(slug)
     try:
-        goal = from_form(GoalSchema(), request.form)
+        goal = from_form(UsageGoalSchema(), request.form)
         reviews.set_goal(current_user._get_current_object(), tour, goal, _today())
     except DomainError as exc:
         return _refused(slug, exc)

@@ -258,3 +258,39 @@ def test_every_figure_page_and_csv_answers_curators_only(reviews_app, curator_cl
     for url in pages + csvs:
         assert resident.get(url).status_code == 403, url
     assert curator_client.get("/curate/insights/tours/no-such-tour").status_code == 404
+
+
+def test_the_api_sets_goals_decides_and_reads_figures(reviews_app, clock):
+    from app.extensions import db
+    from app.models import ModerationEvent
+
+    slug, tour_id, _stops = _tours(reviews_app)[1]
+    clock(TODAY)
+    client = reviews_app.test_client()
+    login(client, "curator@example.org")
+    review_on = (TODAY + timedelta(days=30)).isoformat()
+    resp = client.put(f"/api/v1/usage/tours/{slug}/goal", json={
+        "metric": "follow_start", "target": 50, "period": "week", "review_on": review_on})
+    assert resp.status_code == 200, resp.json
+    assert resp.json["this_period"] == "<5" and resp.json["colour"] == "red"
+    resp = client.put(f"/api/v1/usage/tours/{slug}/goal", json={
+        "metric": "follow_start", "target": 50, "period": "week", "review_on": review_on,
+        "visitor_ip": "1.2.3.4"})
+    assert resp.status_code == 422 and resp.json["error"]["field"] == "visitor_ip"
+    resp = client.post(f"/api/v1/usage/tours/{slug}/review", json={"decision": "adapt"})
+    assert resp.status_code == 422 and resp.json["error"]["field"] == "note"
+    resp = client.post(f"/api/v1/usage/tours/{slug}/review", json={
+        "decision": "keep", "note": "Fine for now."})
+    assert resp.status_code == 201 and resp.json["decision"] == "keep"
+    figures = client.get(f"/api/v1/usage/tours/{slug}")
+    assert figures.status_code == 200 and figures.json["goal"]["metric"] == "follow_start"
+    assert {m["month"] for m in figures.json["months"]} >= {TODAY.strftime("%Y-%m")}
+    with reviews_app.app_context():
+        assert db.session.scalar(select(ModerationEvent.message).where(
+            ModerationEvent.target_id == tour_id, ModerationEvent.action == "tour_review_keep")
+        ) == "Fine for now."
+        db.session.remove()
+    anonymous = reviews_app.test_client()
+    assert anonymous.get(f"/api/v1/usage/tours/{slug}").status_code == 401
+    assert anonymous.post(f"/api/v1/usage/tours/{slug}/review", json={"decision": "keep"}) \
+        .status_code == 401
