@@ -527,3 +527,37 @@ def test_ogc_tours_collection_carries_the_network_facts(client, published_networ
     assert props["steps"] == published_network_tour.network_routes["foot"]["steps"]
     assert props["route_attribution"] == "© OpenStreetMap contributors (ODbL)"
     assert isinstance(props["step_free_exists"], bool)
+
+
+def test_cli_import_again_is_unchanged_and_prints_counts(runner, helsinki_app):
+    result = runner.invoke(args=["walknet", "import", str(helsinki_pbf())])
+    assert result.exit_code == 0, result.output
+    assert "Unchanged" in result.output
+    assert f"{helsinki_app.walk_report.counts['edges']} edges" in result.output
+    status = runner.invoke(args=["walknet", "status"])
+    assert status.exit_code == 0 and "edges" in status.output
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "24.95,60.17,24.94,60.18", "north"])
+def test_cli_refuses_a_bad_box(runner, bbox, db_session):
+    before = db_session.scalar(text("SELECT count(*) FROM walknet_networks"))
+    result = runner.invoke(args=["walknet", "import", str(helsinki_pbf()), "--bbox", bbox])
+    assert result.exit_code == 2
+    assert "--bbox" in result.output
+    assert db_session.scalar(text("SELECT count(*) FROM walknet_networks")) == before
+
+
+def test_cli_refuses_an_unreadable_extract_and_keeps_the_network(runner, tmp_path, db_session,
+                                                                network):
+    broken = tmp_path / "broken.osm.pbf"
+    broken.write_bytes(b"\x00\x01 not an extract")
+    edges = db_session.scalar(text("SELECT count(*) FROM walknet_edges"))
+    result = runner.invoke(args=["walknet", "import", str(broken)])
+    assert result.exit_code == 1
+    assert "OpenStreetMap" in result.output
+    assert db_session.scalar(text("SELECT count(*) FROM walknet_edges")) == edges
+    from app.services.walknet import active_network
+
+    assert active_network().id == network.id
+    missing = runner.invoke(args=["walknet", "import", str(tmp_path / "nowhere.osm.pbf")])
+    assert missing.exit_code == 2
