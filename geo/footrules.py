@@ -100,9 +100,12 @@ def parse_length_m(value: str | None) -> float | None:
 def _foot_factor(tags: Mapping[str, str]) -> float | None:
     highway = tags.get("highway", "")
     foot = tags.get("foot", "")
-    if highway in _NEVER or tags.get("motorroad") == "yes":
+    if foot in ("no", "private", "use_sidepath"):
         return None
-    if foot in ("no", "private", "use_sidepath") or tags.get("area") == "no_walk":
+    if highway in ("trunk", "trunk_link") and foot in _FOOT_YES:
+        # a trunk road people are explicitly allowed on (a bridge with a footpath, say)
+        return 2.0
+    if highway in _NEVER or tags.get("motorroad") == "yes":
         return None
     if tags.get("access", "") in _ACCESS_NO and foot not in _FOOT_YES:
         return None
@@ -121,8 +124,6 @@ def _foot_factor(tags: Mapping[str, str]) -> float | None:
             return None if highway.startswith(("primary", "secondary")) else 2.0
         # Untagged: walkable as the engines do, but avoided.
         return _ROADS[highway] * 1.4
-    if highway == "trunk" and foot in _FOOT_YES:
-        return 2.0
     return None
 
 

@@ -28,6 +28,8 @@ FOOT_TABLE = [
     ({"highway": "tertiary", "motorroad": "yes"}, False),
     ({"highway": "motorway"}, False),
     ({"highway": "trunk"}, False),
+    ({"highway": "trunk", "foot": "yes"}, True),
+    ({"highway": "footway", "foot": "use_sidepath"}, False),
     ({"highway": "construction"}, False),
     ({"highway": "bridleway"}, False),
     ({"highway": "bridleway", "foot": "designated"}, True),
