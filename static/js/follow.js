@@ -154,6 +154,13 @@ function saveState() {
 const mapEl = document.getElementById("follow-map");
 const map = baseMap(mapEl, config);
 const routeLine = L.polyline(ROUTE.map(([lon, lat]) => [lat, lon]), { color: "#6b7280", weight: 5, opacity: 0.7 }).addTo(map);
+// Legs the walking network could not route (a stop off the mapped ways, or no way between two
+// stops) are straight lines: drawn dashed over the route, so nobody takes them for a path.
+for (const [from, to] of data.gaps || []) {
+  const part = ROUTE.slice(from, to + 1).map(([lon, lat]) => [lat, lon]);
+  L.polyline(part, { color: "#ffffff", weight: 6, opacity: 1 }).addTo(map);
+  L.polyline(part, { color: "#6b7280", weight: 5, dashArray: "8 8", className: "route-gap" }).addTo(map);
+}
 const aheadLine = L.polyline([], { color: "#1d4e89", weight: 6, opacity: 0.95 }).addTo(map);
 const markers = stops.map((s) => L.marker([s.lat, s.lon], { icon: stopIcon(s.number), title: s.title, alt: s.title, keyboard: false }).addTo(map));
 markers.forEach((marker, i) => marker.on("click", () => openStop(i, { by: "hand" })));

@@ -149,7 +149,7 @@ def stop_indexes(variant: dict | None) -> list[int] | None:
 def follow_route(routes: dict | None, route_source: str | None, mode: str | None
                  ) -> dict | None:
     """What follow mode draws when it follows the walking network: ``{"mode", "route",
-    "stopIndexes", "attribution"}`` for the asked variant (or the tour's own, when it is
+    "stopIndexes", "gaps", "attribution"}`` for the asked variant (or the tour's own, when it is
     routed on the network), None when it follows the tour's own route.
 
     Raises:
@@ -164,5 +164,9 @@ def follow_route(routes: dict | None, route_source: str | None, mode: str | None
         if mode:
             raise LookupError(mode)
         return None
-    return {"mode": chosen, "route": line, "stopIndexes": stop_indexes(variant),
+    indexes = stop_indexes(variant)
+    # legs drawn straight (off the network, or no way found): dashed on the map
+    gaps = [[indexes[i], indexes[i + 1]] for i, leg in enumerate(variant["legs"])
+            if leg["status"] != "ok"]
+    return {"mode": chosen, "route": line, "stopIndexes": indexes, "gaps": gaps,
             "attribution": OSM_CREDIT}
