@@ -296,6 +296,7 @@ def text_size():
 
 
 @bp.post("/places/<int:place_id>/report")
+@csrf.exempt
 def report(place_id: int):
     """Report a story to the curators without JavaScript (with JavaScript, share.js posts the
     same form to POST /api/v1/flags). The moderation service records it."""

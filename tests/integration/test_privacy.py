@@ -205,11 +205,17 @@ def test_no_column_could_hold_an_address_agent_or_session(server):
 
 
 @pytest.mark.parametrize("path", ["/", "/tours/{slug}", "/tours/{slug}/follow", "/themes",
-                                  "/t/{slug}/1", "/api/v1/tours", "/tours/{slug}.pdf"])
+                                  "/t/{slug}/1", "/api/v1/tours", "/tours/{slug}.pdf",
+                                  "/places/{place}", "/themes/{theme}", "/search?q=haus"])
 def test_public_pages_set_no_cookie(server, path):
     _tour_id, slug, _stop = _tour(server["db"])
+    with psycopg2.connect(**_db_params(server["db"])) as db, db.cursor() as cur:
+        cur.execute("SELECT (SELECT min(id) FROM places WHERE status = 'approved'), "
+                    "(SELECT min(slug) FROM themes)")
+        place, theme = cur.fetchone()
     conn = UnixHTTPConnection(server["sock"])
-    conn.request("GET", path.format(slug=slug), headers={"User-Agent": SENTINEL_UA})
+    conn.request("GET", path.format(slug=slug, place=place, theme=theme),
+                 headers={"User-Agent": SENTINEL_UA})
     resp = conn.getresponse()
     resp.read()
     conn.close()
