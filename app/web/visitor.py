@@ -251,7 +251,7 @@ def _follow_data(found, stops: list[dict], mode: str | None = None) -> dict:
     data = offline_service.follow_data(found, stops, route)
     if network:
         data.update(routeMode=network["mode"], stopIndexes=network["stopIndexes"],
-                    attribution=network["attribution"])
+                    gaps=network["gaps"], attribution=network["attribution"])
     for stop in data["stops"]:
         stop["url"] = (url_for("visitor.place", place_id=stop["placeId"])
                        if stop["available"] else None)

@@ -561,3 +561,24 @@ def test_cli_refuses_an_unreadable_extract_and_keeps_the_network(runner, tmp_pat
     assert active_network().id == network.id
     missing = runner.invoke(args=["walknet", "import", str(tmp_path / "nowhere.osm.pbf")])
     assert missing.exit_code == 2
+
+
+def test_follow_mode_marks_legs_it_could_not_route(client, db_session, curator):
+    import json
+    import re
+
+    from app.services import tours
+    from app.services.tours.routes import set_route_network
+
+    places = _places(db_session, [RAILWAY_STATION, AT_SEA, SENATE_SQUARE])
+    tour = tours.create_tour(curator, tours.TourInput(
+        title="Über das Wasser", stops=[tours.StopInput(place_id=p.id) for p in places]))
+    set_route_network(curator, tour.slug, "foot", tour.version)
+    tours.publish(curator, tour.slug, tour.version)
+    html = client.get(f"/tours/{tour.slug}/follow").get_data(as_text=True)
+    data = json.loads(re.search(
+        r'<script type="application/json" id="follow-data">(.*?)</script>', html, re.S).group(1))
+    assert len(data["gaps"]) == 2  # both legs touch the stop on the water
+    page = client.get(f"/tours/{tour.slug}", headers={"Accept-Language": "en"})
+    assert "Between stop 1 and 2 a stop lies away from the mapped footpaths" in page.get_data(
+        as_text=True)
