@@ -158,4 +158,8 @@ if (typeof window !== "undefined") {
   const flush = () => flushBeacons().catch(() => {});
   if (navigator.onLine) flush();
   window.addEventListener("online", flush);
+  // A recording on a page (a place's story): one play counted per page view.
+  for (const audio of document.querySelectorAll("audio[data-usage]")) {
+    audio.addEventListener("play", () => report(audio.dataset.usage, "audio_play"), { once: true });
+  }
 }

@@ -187,3 +187,21 @@ def test_the_counter_table_upserts(app, db_session):
     assert counting.write(url, rows[:1])
     n = db_session.execute(text("SELECT n FROM usage_counters WHERE offering_id = 987654321")).scalar()
     assert n == 4
+
+
+def test_place_and_theme_figures(client, tour, db_session):
+    from app.models import Theme
+
+    place_id = tour.stops[0].place_id
+    theme = db_session.scalar(select(Theme).order_by(Theme.id))
+    views = counted(db_session, place_id, Metric.PAGE_VIEW, kind=OfferingKind.PLACE)
+    assert hit(client, f"/places/{place_id}").status_code == 200
+    assert counted(db_session, place_id, Metric.PAGE_VIEW, kind=OfferingKind.PLACE) == views + 1
+    theme_views = counted(db_session, theme.id, Metric.PAGE_VIEW, kind=OfferingKind.THEME)
+    assert hit(client, f"/themes/{theme.slug}").status_code == 200
+    assert counted(db_session, theme.id, Metric.PAGE_VIEW, kind=OfferingKind.THEME) == theme_views + 1
+    plays = counted(db_session, place_id, Metric.AUDIO_PLAY, kind=OfferingKind.PLACE)
+    resp = client.post("/api/v1/usage", headers={"User-Agent": PHONE}, json={"counts": [
+        {"offering": f"place:{place_id}", "metric": "audio_play", "day": date.today().isoformat()}]})
+    assert resp.status_code == 202 and resp.json == {"counted": 1}
+    assert counted(db_session, place_id, Metric.AUDIO_PLAY, kind=OfferingKind.PLACE) == plays + 1
