@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_test_app
+from tests.e2e.test_tours import axe_violations
 from tests.e2e.waits import sw_ready, until_js
 from tests.walknet_data import CATHEDRAL, HELSINKI_AREA, RAILWAY_STATION, SENATE_SQUARE
 
@@ -87,6 +88,7 @@ def test_curator_switches_to_the_network_and_sees_steps_and_the_step_free_varian
     assert steps >= 46  # the cathedral steps at least
     expect(page.locator("#network-step-free-length")).to_contain_text("m")
     expect(page.locator("#route-network")).to_contain_text("© OpenStreetMap contributors")
+    assert axe_violations(page) == []
     # the edit of a published tour goes live when a curator publishes it
     page.locator("#action-publish").click()
     expect(page.locator(".flash, [role=status], .notice").first).to_be_visible()
@@ -95,6 +97,7 @@ def test_curator_switches_to_the_network_and_sees_steps_and_the_step_free_varian
     expect(page.locator("#network-steps")).to_contain_text(str(steps))
     expect(page.locator("#network-step-free")).to_be_visible()
     expect(page.locator("#follow-step-free")).to_be_visible()
+    assert axe_violations(page) == []
 
 
 def test_visitor_follows_the_step_free_route_offline(page, e2e_app):
