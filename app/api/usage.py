@@ -82,9 +82,11 @@ def tour_alternatives(slug: str):
     offline copies show them when the phone is next online)."""
     tour, alternatives = retirement_service.state(slug)
     message = _("This tour is no longer offered. Its curators suggest these tours instead:")
-    return {"status": tour.status, "message": message, "alternatives": [
+    body = {"status": tour.status, "message": message, "alternatives": [
         {"slug": t.slug, "title": t.title,
          "url": url_for("visitor.tour", slug=t.slug, _external=True)} for t in alternatives]}
+    # The message is in the asker's language (the language switch's cookie, else the header).
+    return body, 200, {"Vary": "Accept-Language, Cookie"}
 
 
 @blp.route("/usage/tours.json")
