@@ -187,7 +187,7 @@ def tour(slug: str):
         "visitor/tour.html",
         tour=found,
         stops=stops,
-        route=tour_service.route_geojson(found),
+        route=_map_route(found),
         locale=_locale(),
         offline=_offline_manifest(found, stops),
         downloads=_downloads(found.slug),
@@ -196,6 +196,16 @@ def tour(slug: str):
             (found.network_routes or {}).get("step_free")) is not None,
         related=tour_service.related_tours(found) if found.status == TourStatus.RETIRED else [],
     ))
+
+
+def _map_route(found):
+    """The tour map's route: on the walking network with the legs it could not route as
+    features of their own (drawn dashed), else the tour's line."""
+    if found.route_source in walknet.NETWORK_SOURCES:
+        features = walknet.variant_features(found.network_routes, found.route_source)
+        if features:
+            return {"type": "FeatureCollection", "features": features}
+    return tour_service.route_geojson(found)
 
 
 def _route_exists(path: str) -> bool:

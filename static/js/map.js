@@ -80,7 +80,12 @@ export async function initMap(el, config) {
   const points = data.points || [];
   const map = baseMap(el, config);
   const route = data.route
-    ? L.geoJSON(data.route, { style: { color: "#1d4e89", weight: 5, opacity: 0.8 } })
+    ? L.geoJSON(data.route, {
+      // a leg the walking network could not route is a straight line: dashed, not a path
+      style: (f) => (f?.properties?.kind === "leg"
+        ? { color: "#4b5563", weight: 5, opacity: 0.9, dashArray: "8 8" }
+        : { color: "#1d4e89", weight: 5, opacity: 0.8 }),
+    })
     : null;
 
   // The view first, so the tiles are on their way while the markers are made.

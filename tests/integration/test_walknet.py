@@ -582,3 +582,23 @@ def test_follow_mode_marks_legs_it_could_not_route(client, db_session, curator):
     page = client.get(f"/tours/{tour.slug}", headers={"Accept-Language": "en"})
     assert "Between stop 1 and 2 a stop lies away from the mapped footpaths" in page.get_data(
         as_text=True)
+
+
+def test_tour_map_draws_unrouted_legs_apart(client, db_session, curator):
+    import json
+    import re
+
+    from app.services import tours
+    from app.services.tours.routes import set_route_network
+
+    places = _places(db_session, [RAILWAY_STATION, AT_SEA, SENATE_SQUARE])
+    tour = tours.create_tour(curator, tours.TourInput(
+        title="Karte mit Lücke", stops=[tours.StopInput(place_id=p.id) for p in places]))
+    set_route_network(curator, tour.slug, "foot", tour.version)
+    tours.publish(curator, tour.slug, tour.version)
+    html = client.get(f"/tours/{tour.slug}").get_data(as_text=True)
+    data = json.loads(re.search(
+        r'<script type="application/json" id="tour-map-data">(.*?)</script>', html,
+        re.S).group(1))
+    kinds = [f["properties"]["kind"] for f in data["route"]["features"]]
+    assert kinds == ["route", "leg", "leg"]
