@@ -205,3 +205,24 @@ def test_place_and_theme_figures(client, tour, db_session):
         {"offering": f"place:{place_id}", "metric": "audio_play", "day": date.today().isoformat()}]})
     assert resp.status_code == 202 and resp.json == {"counted": 1}
     assert counted(db_session, place_id, Metric.AUDIO_PLAY, kind=OfferingKind.PLACE) == plays + 1
+
+
+def test_beacons_are_rate_limited_without_storing_the_address(clone_db):
+    from tests.conftest import rate_limited_app
+
+    with rate_limited_app(clone_db("beacon_limit"), RATELIMIT_BEACON="2 per minute") as app:
+        client = app.test_client()
+        body = {"counts": [{"offering": "tour:none", "metric": "completion",
+                            "day": date.today().isoformat()}]}
+        headers = {"User-Agent": PHONE, "X-Forwarded-For": "198.51.100.23"}
+        answers = [client.post("/api/v1/usage", json=body, headers=headers,
+                               environ_base={"REMOTE_ADDR": "198.51.100.23"}).status_code
+                   for _ in range(3)]
+        assert answers == [422, 422, 429]
+        with app.app_context():
+            from app.extensions import db
+
+            keys = db.session.execute(text("SELECT key FROM rate_limit_counters")).scalars().all()
+            db.session.remove()
+        assert keys and all("198.51.100.23" not in k for k in keys)
+        assert any("beacon:" in k for k in keys)
