@@ -10,8 +10,10 @@ from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
 from app.api.http import public_read, write_limit
 from app.inputs.base import Nothing, from_form
+from app.models.usage import Metric, OfferingKind
 from app.services import themes as theme_service
 from app.services.geodata import themes_with_counts
+from app.services.insights import counting
 
 blp = Blueprint("api_themes", __name__, url_prefix="/api/v1", description="Themes")
 
@@ -91,7 +93,10 @@ def follow(slug: str):
     answer lists the themes I follow now."""
     body = request.get_json(silent=True)
     from_form(Nothing(), body if isinstance(body, dict) else {})
-    theme_service.follow(api_user(), theme_service.get_theme(slug))
+    theme = theme_service.get_theme(slug)
+    theme_service.follow(api_user(), theme)
+    counting.count_now(request.headers, [counting.one(OfferingKind.THEME, theme.id,
+                                                      Metric.FOLLOW_START)])
     return _followed()
 
 

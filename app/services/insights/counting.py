@@ -200,3 +200,11 @@ def counted(response, method: str, headers: Mapping[str, str], kind: OfferingKin
     if method == "GET":
         count_after(response, headers, [one(kind, offering_id, metric, stop=stop)])
     return response
+
+
+def count_now(headers: Mapping[str, str], counts: list[Count]) -> bool:
+    """Count at once (an API write whose answer is built later), with the same rules as
+    ``count_after``; False when not counted."""
+    if not countable(headers):
+        return False
+    return write(database_url(current_app.config), counts)
