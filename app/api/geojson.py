@@ -131,6 +131,17 @@ class TourPropertiesSchema(Schema):
     gpx_url = fields.String(required=True)
     licence = fields.String(required=True, metadata={"example": "CC-BY-SA-4.0"})
     attribution = fields.String(required=True)
+    route_source = fields.String(allow_none=True, metadata={
+        "description": "generated (straight lines), gpx, drawn, foot or step_free (the walking "
+        "network)"})
+    steps = fields.Integer(allow_none=True, metadata={
+        "description": "steps on the route on foot (walking network; null without one)"})
+    step_free_exists = fields.Boolean(allow_none=True, metadata={
+        "description": "every leg has a step-free way (null without a walking network)"})
+    step_free_length_m = fields.Float(allow_none=True)
+    route_attribution = fields.String(allow_none=True, metadata={
+        "description": "for a route on the walking network: © OpenStreetMap contributors "
+        "(ODbL)"})
 
 
 class TourFeatureSchema(Schema):
