@@ -1,4 +1,13 @@
 # Production image: gunicorn behind a reverse proxy. Build: docker build -t stadtspur .
+# (The last stage is the app; `--target db` builds the database image docker-compose.yml uses.)
+
+# The database: the official PostGIS image plus pgRouting for the walking network, from the
+# same PostgreSQL apt repository the image already uses (so PostGIS stays 3.4).
+FROM postgis/postgis:15-3.4 AS db
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends "postgresql-$PG_MAJOR-pgrouting" \
+ && rm -rf /var/lib/apt/lists/*
+
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
