@@ -226,3 +226,18 @@ def test_beacons_are_rate_limited_without_storing_the_address(clone_db):
             db.session.remove()
         assert keys and all("198.51.100.23" not in k for k in keys)
         assert any("beacon:" in k for k in keys)
+
+
+def test_the_printed_sheet_points_its_stop_codes_at_the_counting_address(client, tour,
+                                                                          monkeypatch):
+    """What each stop's QR code encodes (the PDF itself is checked by the export tests)."""
+    from app.services import tour_print
+
+    encoded = []
+    real = tour_print.qr_data_uri
+    monkeypatch.setattr(tour_print, "qr_data_uri", lambda url: encoded.append(url) or real(url))
+    monkeypatch.setattr(tour_print, "render_pdf", lambda html, css: b"%PDF-1.7 test")
+    assert hit(client, f"/tours/{tour.slug}.pdf").status_code == 200
+    stops = [u for u in encoded if "/t/" in u]
+    assert stops and all(u.startswith("http://localhost/t/" + tour.slug + "/") for u in stops)
+    assert hit(client, stops[0].removeprefix("http://localhost")).status_code == 302
