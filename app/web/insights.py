@@ -158,8 +158,9 @@ def goal_bar(progress: dict | None) -> dict | None:
 
 def _overview_rows(today) -> list[dict]:
     rows = fig.tours_overview(today)
+    goals = reviews.goals_of(OfferingKind.TOUR, [row["id"] for row in rows])
     for row in rows:
-        goal = reviews.goal_of(OfferingKind.TOUR, row["id"])
+        goal = goals.get(row["id"])
         row["goal"] = goal
         row["bar"] = goal_bar(reviews.progress(goal, today)) if goal else None
     return rows

@@ -64,6 +64,14 @@ def goal_of(kind: OfferingKind, offering_id: int) -> UsageGoal | None:
         UsageGoal.offering_kind == kind, UsageGoal.offering_id == offering_id))
 
 
+def goals_of(kind: OfferingKind, ids: list[int]) -> dict[int, UsageGoal]:
+    """The goals of many offerings at once, by offering id."""
+    if not ids:
+        return {}
+    return {g.offering_id: g for g in db.session.scalars(select(UsageGoal).where(
+        UsageGoal.offering_kind == kind, UsageGoal.offering_id.in_(ids)))}
+
+
 def set_goal(user: User, tour: Tour, goal: GoalInput, today: date) -> UsageGoal:
     """Set (or change) the tour's goal; the audit log records it."""
     require_curator(user)
