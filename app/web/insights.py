@@ -27,7 +27,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.errors import DomainError, FormErrors, NotFound
+from app.errors import NotFound, rerenders_form
 from app.inputs.base import from_form
 from app.inputs.usage import GOAL_METRICS, UsageGoalSchema, decision_from_form
 from app.models.usage import GoalPeriod, Metric, OfferingKind, ReviewDecision
@@ -215,36 +215,30 @@ def tour(slug: str):
     return _tour_values(slug)
 
 
-def _refused(slug: str, exc: DomainError):
-    if isinstance(exc, FormErrors):
-        messages = messages_by_field(exc.errors)
-    else:
-        messages = {exc.field or "form": exc.message}
-    return _tour_values(slug, messages, 422)
+def _refused(errors, exc, slug: str, **_kwargs):
+    """The tour's page again with the messages by their fields (``rerenders_form`` has
+    rolled the unit of work back: a refused retirement leaves the tour as it was)."""
+    return _tour_values(slug, messages_by_field(errors), exc.status)
 
 
 @bp.post("/curate/insights/tours/<slug>/goal")
 @curator_required
+@rerenders_form(_refused)
 def set_goal(slug: str):
     tour = reviews.tour_by_slug(slug)
-    try:
-        goal = from_form(UsageGoalSchema(), request.form)
-        reviews.set_goal(current_user._get_current_object(), tour, goal, _today())
-    except DomainError as exc:
-        return _refused(slug, exc)
+    goal = from_form(UsageGoalSchema(), request.form)
+    reviews.set_goal(current_user._get_current_object(), tour, goal, _today())
     flash(_("The goal is set."), "success")
     return redirect(url_for("insights.tour", slug=slug), code=303)
 
 
 @bp.post("/curate/insights/tours/<slug>/review")
 @curator_required
+@rerenders_form(_refused)
 def decide(slug: str):
     tour = reviews.tour_by_slug(slug)
-    try:
-        asked = decision_from_form(request.form)
-        reviews.decide(current_user._get_current_object(), tour, asked, _today())
-    except DomainError as exc:
-        return _refused(slug, exc)
+    asked = decision_from_form(request.form)
+    reviews.decide(current_user._get_current_object(), tour, asked, _today())
     flash({ReviewDecision.KEEP: _("Kept. The next review is noted."),
            ReviewDecision.ADAPT: _("Adapted. The note and the new review date are logged."),
            ReviewDecision.RETIRE: _("The tour is retired.")}[asked.decision], "success")

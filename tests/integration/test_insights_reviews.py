@@ -187,6 +187,9 @@ def test_a_review_cannot_retire_to_an_unpublished_tour(reviews_app, curator_clie
     resp = curator_client.post(f"/curate/insights/tours/{slug}/review", data={
         "decision": "retire", "alternatives": ["no-such-tour"]})
     assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert "Only another published tour can be suggested instead." in body
+    assert "retired-note" not in body  # shown as it is: still published
     assert reviews_app.test_client().get(f"/tours/{slug}").status_code == 200
 
 
