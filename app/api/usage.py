@@ -221,7 +221,7 @@ def tour_usage(slug: str):
                     **{k: figures.shown(v[i]) for k, v in figs.lines.items()}}
                    for i, m in enumerate(figs.months)],
         "funnel": [{"step": r["label"], "n": r["n"], "drop": r["drop"]}
-                   for r in figures.funnel_rows(figs.funnel)],
+                   for r in figures.funnel_rows(figs)],
         "stops": [{"number": s["number"],
                    **{k: figures.shown(v[i]) for k, v in figs.per_stop.items()}}
                   for i, s in enumerate(figs.stops)],

@@ -189,7 +189,7 @@ def _tour_values(slug: str, errors=None, status=200):
     labels = metric_labels()
     funnel_labels = [_("Follows started")] + [
         _("Stop %(n)d", n=s["number"]) for s in figs.stops] + [_("Completions")]
-    funnel = fig.funnel_rows(figs.funnel)
+    funnel = fig.funnel_rows(figs)
     for row, label in zip(funnel, funnel_labels, strict=True):
         row["text"] = label
     phone = figs.phone_online + figs.phone_offline
@@ -280,7 +280,7 @@ def overview_csv():
     for r in _overview_rows(today):
         for metric in fig.LINE_METRICS:
             rows.append([r["slug"], r["status"], str(metric), fig.shown(r[f"{metric}_month"]),
-                         fig.shown(r[f"{metric}_year"])])
+                         r[f"{metric}_year_text"]])
     return _csv("stadtspur-insights", ["tour", "status", "metric", "this_month",
                                        "last_12_months"], rows)
 
@@ -301,7 +301,7 @@ def tour_csv(slug: str):
     for metric, values in figs.lines.items():
         rows += [["month", m.strftime("%Y-%m"), metric, fig.shown(v)]
                  for m, v in zip(figs.months, values, strict=True)]
-    for row in fig.funnel_rows(figs.funnel):
+    for row in fig.funnel_rows(figs):
         rows.append(["funnel", row["label"], "n", row["n"]])
         if row["drop"]:
             rows.append(["funnel", row["label"], "drop_off", row["drop"]])
@@ -327,7 +327,7 @@ def theme_csv(slug: str):
     rows += [["tours_sum", found.slug, metric, fig.shown_sum(parts)]
              for metric, parts in data["sums"].items()]
     for r in data["tours"]:
-        rows += [["tour", r["slug"], str(m), fig.shown(r[f"{m}_year"])] for m in fig.LINE_METRICS]
+        rows += [["tour", r["slug"], str(m), r[f"{m}_year_text"]] for m in fig.LINE_METRICS]
     rows += [["least_used_place", str(p["id"]), "page_view", fig.shown(p["views"])]
              for p in data["least_places"]]
     return _csv(f"stadtspur-insights-theme-{found.slug}", ["figure", "item", "metric", "value"],

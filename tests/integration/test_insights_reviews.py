@@ -298,3 +298,15 @@ def test_the_api_sets_goals_decides_and_reads_figures(reviews_app, clock):
     assert anonymous.get(f"/api/v1/usage/tours/{slug}").status_code == 401
     assert anonymous.post(f"/api/v1/usage/tours/{slug}/review", json={"decision": "keep"}) \
         .status_code == 401
+
+
+def test_a_total_never_gives_a_hidden_month_away():
+    from app.services.insights import figures
+
+    assert figures.shown_sum([40, 3]) == "≥40"  # 43 next to a shown 40 would reveal the 3
+    assert figures.shown_sum([40, 12]) == "52"
+    assert figures.shown_sum([40, 0, 0]) == "40"  # the hidden months add up to nothing
+    assert figures.shown_sum([40, 3, 4]) == "47"  # … or to 7: no small number revealed
+    assert figures.shown_sum([0, 3]) == "<5"
+    assert figures.shown_difference(12, 10) == "<5" and figures.shown_difference(30, 10) == "20"
+    assert figures.shown_share(3, 40) == "<5" and figures.shown_share(20, 40) == "50 %"

@@ -56,12 +56,16 @@ def shown_share(part: int, whole: int) -> str:
 
 
 def shown_sum(parts: list[int]) -> str:
-    """A total of parts some of which may be hidden: exact when none is, else "≥" the shown
-    parts (the exact total minus the shown parts would give a hidden one away)."""
-    if all(p >= SMALL for p in parts):
-        return shown(sum(parts))
-    visible = sum(p for p in parts if p >= SMALL)
-    return f"≥{visible}" if visible else HIDDEN
+    """A total of parts that are shown one by one elsewhere, some hidden: the total minus
+    the shown parts is what the hidden ones add up to, so the total is exact only when that
+    is not a small number itself (none, or 5 and more); else "≥" the shown parts."""
+    total = sum(parts)
+    hidden = sum(p for p in parts if p < SMALL)
+    if total < SMALL:
+        return HIDDEN
+    if hidden == 0 or hidden >= SMALL:
+        return str(total)
+    return f"≥{total - hidden}" if total - hidden else HIDDEN
 
 
 def month_start(day: date) -> date:
@@ -174,12 +178,26 @@ def tour_figures(tour: Tour, stops: list[dict], today: date) -> TourFigures:
     )
 
 
-def funnel_rows(funnel: list[tuple[str, int]]) -> list[dict]:
-    """The funnel as shown: each step and its drop-off from the step before."""
-    rows = []
-    for i, (label, n) in enumerate(funnel):
-        drop = shown_difference(funnel[i - 1][1], n) if i else ""
-        rows.append({"label": label, "n": shown(n), "drop": drop, "small": n < SMALL})
+# Funnel steps that are also in the 12-month table: their totals follow shown_sum.
+MONTHLY_STEPS = {"follows": Metric.FOLLOW_START, "completions": Metric.COMPLETION}
+
+
+def funnel_rows(figs: TourFigures) -> list[dict]:
+    """The funnel as shown: each step and its drop-off from the step before. A step whose
+    months are shown one by one (follows, completions) is a total of them: "≥" when one is
+    hidden, and then no drop-off next to it is exact either."""
+    rows, texts = [], []
+    for label, n in figs.funnel:
+        metric = MONTHLY_STEPS.get(label)
+        texts.append(shown_sum(figs.lines[str(metric)]) if metric else shown(n))
+    for i, (label, n) in enumerate(figs.funnel):
+        if not i:
+            drop = ""
+        elif texts[i].startswith(("≥", HIDDEN)) or texts[i - 1].startswith(("≥", HIDDEN)):
+            drop = HIDDEN
+        else:
+            drop = shown_difference(figs.funnel[i - 1][1], n)
+        rows.append({"label": label, "n": texts[i], "drop": drop, "small": n < SMALL})
     return rows
 
 
@@ -199,6 +217,10 @@ def tours_overview(today: date) -> list[dict]:
             series = lines[(t.id, str(m))]
             row[f"{m}_month"] = series[-1]
             row[f"{m}_year"] = sum(series)
+            # As it may be shown: the tour's page shows each month, so a total whose months
+            # include a hidden one is given as "≥" the shown months (shown_sum).
+            row[f"{m}_year_text"] = shown_sum(series)
+            row[f"{m}_months"] = series
         out.append(row)
     return out
 
@@ -223,7 +245,8 @@ def theme_figures(theme: Theme, today: date, least: int = 5) -> dict:
         "views": sum(n for (_o, m, _s, _src), n in own.items() if m == Metric.PAGE_VIEW),
         "follows": sum(n for (_o, m, _s, _src), n in own.items() if m == Metric.FOLLOW_START),
         "tours": tours,
-        "sums": {str(m): [r[f"{m}_year"] for r in tours] for m in LINE_METRICS},
+        # Parts of the sums: every month of every tour (each shown on its tour's page).
+        "sums": {str(m): [n for r in tours for n in r[f"{m}_months"]] for m in LINE_METRICS},
         "least_tours": sorted(tours, key=lambda r: (r["follow_start_year"],
                                                     r["page_view_year"]))[:least],
         "least_places": [{"id": pid, "title": titles.get(pid, ""), "views": n}
