@@ -27,7 +27,8 @@ def reviews_app(clone_db):
         from app.services.seed import seed_demo
 
         seed_demo()
-        create_user("curator@example.org", role="curator", name="Cora Curator")
+        # In English: the assertions read the pages and mails in the curator's language.
+        create_user("curator@example.org", role="curator", name="Cora Curator").locale = "en"
         db.session.commit()
         db.session.remove()
     yield app
