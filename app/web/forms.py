@@ -1,9 +1,26 @@
 """The pages' side of refused input: a service's or a schema's messages by field, shown next
-to the fields of a WTForms form (Flask-WTF gives the pages their CSRF protection)."""
+to the fields of a WTForms form (Flask-WTF gives the pages their CSRF protection), and the
+cross-site check of the few public forms that carry no CSRF token."""
 
 from __future__ import annotations
 
+from flask import abort, request
 from flask_wtf import FlaskForm
+
+
+def refuse_cross_site() -> None:
+    """403 for a POST another site made the browser send, for the public forms that carry no
+    CSRF token (a token would give every visitor a session cookie): Fetch Metadata's
+    ``Sec-Fetch-Site``, or, from a browser that does not send it, the ``Origin``. A request
+    with neither comes from no browser, so no other site can have forged it."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        if site not in ("same-origin", "none"):  # "none": typed or bookmarked by the person
+            abort(403)
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != request.host_url.rstrip("/"):
+        abort(403)
 
 
 def show_errors(form: FlaskForm, errors: dict[str, list[str]], default: str) -> FlaskForm:

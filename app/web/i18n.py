@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_login import current_user
 
 from app.extensions import csrf
+from app.web.forms import refuse_cross_site
 
 bp = Blueprint("i18n", __name__)
 
@@ -43,8 +44,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
 @csrf.exempt
 def set_language():
     """Switch the language. Without a CSRF token, on purpose: the form is on every public
-    page, and its token would give every visitor a session cookie; a forged switch changes
-    nothing but the language of the forger's victim's pages."""
+    page, and its token would give every visitor a session cookie; another site's forged
+    switch is refused by its headers instead (web/forms.py)."""
+    refuse_cross_site()
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang

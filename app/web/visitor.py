@@ -40,6 +40,7 @@ from app.services import walknet
 from app.services.insights import counting, retirement
 from app.services.media import PHOTO_VARIANTS
 from app.web.context import media_url
+from app.web.forms import refuse_cross_site
 from app.web.i18n import safe_next
 
 bp = Blueprint("visitor", __name__)
@@ -290,7 +291,9 @@ def follow(slug: str):
 @bp.post("/settings/text-size")
 @csrf.exempt
 def text_size():
-    """The "larger text" setting: a cookie read by base.html, so it works without JavaScript."""
+    """The "larger text" setting: a cookie read by base.html, so it works without JavaScript.
+    No CSRF token (it is on every public page); another site's forged POST is refused."""
+    refuse_cross_site()
     size = request.form.get("size", "")
     if size not in TEXT_SIZES:
         return render_template(
@@ -309,7 +312,12 @@ def text_size():
 @csrf.exempt
 def report(place_id: int):
     """Report a story to the curators without JavaScript (with JavaScript, share.js posts the
-    same form to POST /api/v1/flags). The moderation service records it."""
+    same form to POST /api/v1/flags). The moderation service records it. A visitor's form
+    carries no CSRF token (it would set a session cookie on a public page) and is checked by
+    its headers; someone logged in has a session, and their form carries the token."""
+    refuse_cross_site()
+    if current_user.is_authenticated:
+        csrf.protect()
     found = place_service.get_public_place(place_id)
     if found is None:
         abort(404)
