@@ -20,7 +20,7 @@ from app.models.base import check_in, created_ts, intpk
 ROLES = ("resident", "curator", "admin")
 
 
-def new_session_token() -> str:
+def new_login_token() -> str:
     return secrets.token_urlsafe(24)
 
 
@@ -42,8 +42,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), nullable=False, server_default="de")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # Part of the login id in the session cookie: rotating it ends every session of the account.
-    session_token: Mapped[str] = mapped_column(
-        String(64), nullable=False, default=new_session_token
+    login_token: Mapped[str] = mapped_column(
+        String(64), nullable=False, default=new_login_token
     )
     created_at: Mapped[created_ts]
 
@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:  # Flask-Login
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.login_token}"
 
     @property
     def is_curator(self) -> bool:

@@ -18,7 +18,7 @@ from zxcvbn import zxcvbn
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
-from app.models.user import ROLES, ApiToken, User, new_session_token
+from app.models.user import ROLES, ApiToken, User, new_login_token
 from app.services.mail import Notice, record
 
 _hasher = PasswordHasher()
@@ -110,7 +110,7 @@ def create_user(
         password_hash=hash_password(password) if password else None,
         role=role,
         locale=locale,
-        session_token=new_session_token(),
+        login_token=new_login_token(),
     )
     db.session.add(user)
     db.session.flush()
@@ -129,7 +129,7 @@ def set_role(actor: User | None, user: User, role: str) -> None:
 
 def end_all_sessions(user: User) -> None:
     """Invalidate every session cookie issued for ``user`` (logout everywhere)."""
-    user.session_token = new_session_token()
+    user.login_token = new_login_token()
     db.session.flush()
 
 
@@ -141,7 +141,7 @@ def load_user_from_session_id(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active:
         return None
-    if not secrets.compare_digest(user.session_token, token):
+    if not secrets.compare_digest(user.login_token, token):
         return None
     return user
 
@@ -273,7 +273,7 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def _password_fingerprint(user: User) -> str:
     # Part of the token: once the password (or session token) changes, old links stop working,
     # so a reset link can be used once.
-    material = f"{user.password_hash or ''}|{user.session_token}"
+    material = f"{user.password_hash or ''}|{user.login_token}"
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 

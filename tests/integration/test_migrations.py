@@ -82,7 +82,7 @@ def test_check_constraints_hold(db_session):
     from sqlalchemy.exc import IntegrityError
 
     for sql in [
-        "INSERT INTO users (email, display_name, role, session_token) VALUES ('a@b.c','a','king','t')",
+        "INSERT INTO users (email, display_name, role, login_token) VALUES ('a@b.c','a','king','t')",
         "INSERT INTO places (slug, title, geom, status) VALUES ('s','t', "
         "ST_SetSRID(ST_MakePoint(8.7, 47.5), 4326), 'lost')",
         "INSERT INTO places (slug, title, geom, era_year) VALUES ('s','t', "
