@@ -56,6 +56,15 @@ def test_page_views_and_downloads_are_counted(client, tour, db_session):
     assert counted(db_session, tour.id, Metric.EMBED_VIEW) == before[Metric.EMBED_VIEW] + 1
 
 
+def test_a_revalidated_download_is_no_new_download(client, tour, db_session):
+    before = counted(db_session, tour.id, Metric.GPX_DOWNLOAD)
+    first = hit(client, f"/api/v1/tours/{tour.slug}.gpx")
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = hit(client, f"/api/v1/tours/{tour.slug}.gpx", **{"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert counted(db_session, tour.id, Metric.GPX_DOWNLOAD) == before + 1
+
+
 @pytest.mark.parametrize("headers", [{"DNT": "1"}, {"Sec-GPC": "1"}, {"User-Agent": BOT},
                                      {"User-Agent": ""}], ids=["dnt", "gpc", "bot", "no-agent"])
 def test_not_counted_when_asked_not_to_or_for_bots(client, tour, db_session, headers):

@@ -166,16 +166,24 @@ def _merge(counts: Iterable[Count]) -> list[Count]:
             for (day, kind, oid, stop, metric, source), n in merged.items() if n > 0]
 
 
-def count_after(response, headers: Mapping[str, str], counts: list[Count]) -> None:
+# Files: a revalidated copy the phone already holds is not downloaded again.
+DOWNLOADS = frozenset({Metric.GPX_DOWNLOAD, Metric.PDF_DOWNLOAD})
+
+
+def count_after(response, headers: Mapping[str, str], counts: list[Count], *,
+                sent_only: bool = False) -> None:
     """Count ``counts`` once ``response`` has been sent (its close), unless the request's
     ``headers`` ask not to be counted or come from a bot. Only the three headers the decision
-    needs are kept until then, and only in memory."""
+    needs are kept until then, and only in memory. ``sent_only``: only when the body went out
+    (a 304 to a cached download is no download)."""
     if asks_not_to_be_counted(headers):
         return
     agent = headers.get("User-Agent", "")
     url = database_url(current_app.config)
 
     def _count() -> None:
+        if sent_only and response.status_code != 200:  # final by the time it is closed
+            return
         try:
             if not is_bot(agent):
                 write(url, counts)
@@ -198,7 +206,8 @@ def counted(response, method: str, headers: Mapping[str, str], kind: OfferingKin
     """``response``, counting one ``metric`` of the offering once it is sent (for GET only:
     a HEAD is no visit); the one call a page or download makes."""
     if method == "GET":
-        count_after(response, headers, [one(kind, offering_id, metric, stop=stop)])
+        count_after(response, headers, [one(kind, offering_id, metric, stop=stop)],
+                    sent_only=metric in DOWNLOADS)
     return response
 
 
