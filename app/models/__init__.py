@@ -10,8 +10,11 @@ from app.models.statuses import (
     MediaStatus,
     PlaceStatus,
     RevisionStatus,
+    StoryKind,
+    StoryStatus,
     TourStatus,
 )
+from app.models.story import Story, StoryRevision
 from app.models.theme import Theme, place_themes, theme_follows
 from app.models.tour import Tour, TourStop
 from app.models.usage import (
@@ -41,6 +44,10 @@ __all__ = [
     "PlaceRevision",
     "ReplyTemplate",
     "RevisionStatus",
+    "Story",
+    "StoryKind",
+    "StoryRevision",
+    "StoryStatus",
     "Theme",
     "Tour",
     "TourStatus",

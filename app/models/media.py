@@ -38,6 +38,10 @@ class Media(db.Model):
     place_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("places.id", ondelete="CASCADE"), index=True
     )
+    # The story the photo or recording belongs to (its place_id is that story's place).
+    story_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
     uploader_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -65,4 +69,5 @@ class Media(db.Model):
     created_at: Mapped[created_ts]
 
     place = relationship("Place", back_populates="media")
+    story = relationship("Story", back_populates="media")
     uploader = relationship("User")

@@ -108,6 +108,9 @@ class Place(db.Model):
     media: Mapped[list[Media]] = relationship(  # noqa: F821  (resolved by name in the mapper registry)
         back_populates="place", order_by="Media.position, Media.id"
     )
+    stories: Mapped[list[Story]] = relationship(  # noqa: F821  (resolved by name)
+        back_populates="place", order_by="Story.id", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -25,6 +25,31 @@ class RevisionStatus(StrEnum):
     SUPERSEDED = "superseded"
 
 
+class StoryStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    HIDDEN = "hidden"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+
+
+class StoryKind(StrEnum):
+    MEMORY = "memory"
+    HISTORY = "history"
+    TIP = "tip"
+
+
+class EraPrecision(StrEnum):
+    """How an era was given (``geo.era``'s forms)."""
+
+    YEAR = "year"
+    DECADE = "decade"
+    CIRCA = "circa"
+    RANGE = "range"
+
+
 class MediaStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"

@@ -28,7 +28,7 @@ from app.extensions import db
 from app.models import IdempotencyKey, Media, Place, PlaceRevision, Theme, User
 from app.models.place import CONSENT_METHODS
 from app.models.statuses import MediaKind, MediaStatus, PlaceStatus, RevisionStatus
-from app.services import geodata, visibility
+from app.services import geodata, stories, visibility
 from app.services import media as media_service
 from app.services.place_rules import check_position, parse_era, snapshot
 
@@ -337,6 +337,7 @@ def create_contribution(
     _add_revision(user, place, checked.position, number=1, base_version=0)
     if key is not None:
         db.session.get(IdempotencyKey, (user.id, key)).place_id = place.id
+    stories.mirror_lead(place)
     db.session.flush()
     return place, True
 
@@ -503,6 +504,7 @@ def update_contribution(
                   number=(revisions[-1].number + 1) if revisions else 1,
                   base_version=place.version)
     place.status = PlaceStatus.PENDING
+    stories.mirror_lead(place)
     db.session.flush()
     return place
 

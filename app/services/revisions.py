@@ -35,7 +35,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, User
 from app.models.statuses import PlaceStatus, RevisionStatus
-from app.services import audit
+from app.services import audit, stories
 from app.services.place_rules import MAX_BODY, MAX_TITLE, check_position, parse_era, snapshot
 from geo.measure import distance_m
 
@@ -143,6 +143,8 @@ def apply_snapshot(place: Place, snap: dict) -> None:
         list(db.session.scalars(select(Theme).where(Theme.slug.in_(slugs))).all()) if slugs else []
     )
     place.updated_at = datetime.now(UTC)
+    if place.stories:  # a new place gets its lead story from its contribution
+        stories.mirror_lead(place)
 
 
 def next_number(place_id: int) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, Tour, TourStop, User
 from app.models.statuses import PlaceStatus, RevisionStatus, TourStatus
+from app.services import stories
 from app.services.accounts import create_user, get_by_email
 from app.services.tours import generate_straight_route
 
@@ -139,6 +140,7 @@ def _approved_place(p: dict, author: User, curator: User, themes: dict[str, Them
             reviewed_at=now,
         )
     )
+    stories.mirror_lead(place)
     return place
 
 

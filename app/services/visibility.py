@@ -1,4 +1,4 @@
-"""What everyone may see: the one definition of a public place, public media and a public tour.
+"""What everyone may see: the one definition of a public place, story, media and tour.
 
 Every reader uses these, whichever way it queries: the ORM expressions for SQLAlchemy
 queries, the SQL fragments (compiled from the same expressions) for the hand-written SQL of
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, exists, inspect, literal_column, or_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
-from app.models import Media, MediaKind, MediaStatus, Place, Tour, TourStatus
+from app.models import Media, MediaKind, MediaStatus, Place, Story, Tour, TourStatus
 
 # Kinds of media anyone may see; consent scans are never public.
 PUBLIC_MEDIA_KINDS = (MediaKind.PHOTO, MediaKind.AUDIO)
@@ -36,6 +36,18 @@ def is_public_place(place: Place | None) -> bool:
     return place is not None and bool(place.is_public)
 
 
+def public_story(entity=Story, place=Place) -> ColumnElement[bool]:
+    """An approved story, neither hidden nor withdrawn, at a public place (``place`` is the
+    entity its ``place_id`` is joined to; the caller joins it)."""
+    return and_(entity.is_approved_visible, entity.place_id == place.id, public_place(place))
+
+
+def is_public_story(story: Story | None) -> bool:
+    """``public_story`` for a loaded story."""
+    return (story is not None and bool(story.is_approved_visible)
+            and is_public_place(story.place))
+
+
 def public_media(entity=Media) -> ColumnElement[bool]:
     """An approved, visible photo or recording with a re-encoded public file. Whether its
     place is public is a separate condition (``public_place``)."""
@@ -44,7 +56,18 @@ def public_media(entity=Media) -> ColumnElement[bool]:
         entity.hidden_at.is_(None),
         entity.kind.in_(PUBLIC_MEDIA_KINDS),
         entity.variants.has_key("public"),
+        _story_allows(entity),
     )
+
+
+def _story_allows(entity) -> ColumnElement[bool]:
+    """A medium without a story, or one whose story is approved and neither hidden nor
+    withdrawn. The outer medium is named by its table or alias name so that the condition
+    stays correlated when compiled on its own for hand-written SQL."""
+    name = inspect(entity).name if entity is not Media else "media"
+    _check_alias(name)
+    outer = literal_column(f"{name}.story_id")
+    return or_(outer.is_(None), exists().where(Story.id == outer, Story.is_approved_visible))
 
 
 def is_public_medium(medium: Media | None) -> bool:
@@ -57,6 +80,7 @@ def is_public_medium(medium: Media | None) -> bool:
         and medium.kind in PUBLIC_MEDIA_KINDS
         and "public" in (medium.variants or {})
         and is_public_place(medium.place)
+        and (medium.story is None or is_public_story(medium.story))
     )
 
 
@@ -109,6 +133,14 @@ def tour_sql(alias: str = "tours") -> str:
 def reachable_tour_sql(alias: str = "tours") -> str:
     """``reachable_tour`` as SQL over the tours table named ``alias`` in the query."""
     return _sql(reachable_tour(aliased(Tour, name=alias) if alias != "tours" else Tour))
+
+
+@cache
+def story_sql(alias: str = "stories", place_alias: str = "places") -> str:
+    """``public_story`` as SQL over the stories ``alias`` and their places ``place_alias``."""
+    story = aliased(Story, name=alias) if alias != "stories" else Story
+    place = aliased(Place, name=place_alias) if place_alias != "places" else Place
+    return _sql(public_story(story, place))
 
 
 def _check_alias(*aliases: str) -> None:

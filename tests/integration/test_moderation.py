@@ -8,8 +8,8 @@ from sqlalchemy import select, text
 
 from app.errors import Conflict, Forbidden, ValidationError
 from app.inputs.edits import load_edit
-from app.models import Flag, Media, ModerationEvent, Place, PlaceRevision, TourStop
-from app.services import audit, moderation, revisions
+from app.models import Flag, Media, ModerationEvent, Place, PlaceRevision, Story, TourStop
+from app.services import audit, moderation, revisions, stories
 from app.services.mail import sent_messages
 from app.services.places import public_state_token
 from tests.conftest import create_user
@@ -183,7 +183,15 @@ def test_merge_moves_media_story_stops_and_redirects(demo, db_session, resident,
     assert dup.merged_into_id == target.id and not dup.is_public
     moved = db_session.scalars(select(Media).where(Media.place_id == target.id)).all()
     assert len(moved) >= 2 and all(m.status == "approved" for m in moved)
-    assert "Mein Grossvater wog hier Käse." in target.body
+    # The memory moves as a story of its own, with its author and media; nothing is
+    # concatenated onto the target's text.
+    assert "Mein Grossvater wog hier Käse." not in target.body
+    story = db_session.scalar(select(Story).where(Story.place_id == target.id,
+                                                  Story.author_id == resident.id))
+    assert story.body == "Mein Grossvater wog hier Käse." and story.status == "approved"
+    assert not story.is_lead and {m.story_id for m in moved if m.uploader_id == resident.id} \
+        == {story.id}
+    assert story in stories.public_stories(target.id)
     assert moderation.redirect_target(dup.id) == target.id
     assert len(db_session.scalars(select(TourStop).where(TourStop.place_id == target.id)).all()) \
         == len(stops_before)

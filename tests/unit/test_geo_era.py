@@ -94,3 +94,30 @@ def test_era_errors_are_geo_errors_and_value_errors():
 def test_the_stored_year_is_the_start():
     assert parse_era("1965s").year == 1960
     assert parse_era("1965").year == 1965
+
+
+@pytest.mark.parametrize("raw", ["ca. 1965", "ca 1965", "c. 1965", "circa 1965", "um 1965",
+                                 "~1965", "CA. 1965", "Um 1965"])
+def test_circa_is_the_year_with_five_years_either_side(raw):
+    from geo.era import CIRCA
+
+    era = parse_era(raw)
+    assert era == Era(1960, 1970, CIRCA) and era.year == 1965
+
+
+@pytest.mark.parametrize("raw", ["ca.", "ca. 1960s", "ca. 1900/1950", "um  1965", "cca 1965",
+                                 "~ ~1965"])
+def test_circa_takes_one_year_only(raw):
+    with pytest.raises(EraError) as refused:
+        parse_era(raw)
+    assert refused.value.code == "bad_era"
+
+
+def test_circa_bounds_are_its_year_and_ranges_false_refuses_it():
+    assert parse_era("ca. 1000", earliest=1000, latest=2026).year == 1000
+    with pytest.raises(EraError) as refused:
+        parse_era("ca. 2027", earliest=1000, latest=2026)
+    assert refused.value.code == "era_out_of_range"
+    with pytest.raises(EraError) as refused:
+        parse_era("ca. 1965", ranges=False)
+    assert refused.value.code == "bad_era"

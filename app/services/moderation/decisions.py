@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.models import Media, Place, PlaceRevision, User
-from app.models.statuses import MediaStatus, PlaceStatus, RevisionStatus
-from app.services import revisions
+from app.models.statuses import MediaStatus, PlaceStatus, RevisionStatus, StoryStatus
+from app.services import revisions, stories
 from app.services.audit import log
 from app.services.moderation.base import (
     DECISIONS,
@@ -96,6 +96,7 @@ def _approve(curator: User, place: Place, rev: PlaceRevision, message: str,
                 if m.status == MediaStatus.PENDING:
                     m.status = MediaStatus.APPROVED
         db.session.flush()
+        stories.mirror_lead(place)
     refresh_search_vector(place)
     log(curator, "approve", "place" if new else "revision", place.id if new else rev.id,
         before if new else RevisionStatus.PENDING, PlaceStatus.APPROVED, message=message)
@@ -119,6 +120,9 @@ def _close(curator: User, place: Place, rev: PlaceRevision, status: str, message
                     if m.status == MediaStatus.PENDING:
                         m.status = MediaStatus.REJECTED
             db.session.flush()
+            lead = stories.mirror_lead(place)
+            if status == RevisionStatus.CHANGES_REQUESTED and lead.status == StoryStatus.DRAFT:
+                lead.status = StoryStatus.CHANGES_REQUESTED
     action = "reject" if status == RevisionStatus.REJECTED else "request_changes"
     log(curator, action, "place" if new else "revision", place.id if new else rev.id,
         before if new else RevisionStatus.PENDING, place.status if new else status, reason=reason,

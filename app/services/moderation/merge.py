@@ -11,8 +11,8 @@ from sqlalchemy import update
 from app.errors import Conflict, ValidationError
 from app.extensions import db
 from app.models import Flag, Place, PlaceRevision, TourStop, User
-from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus, RevisionStatus
-from app.services import revisions
+from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus, RevisionStatus, StoryStatus
+from app.services import revisions, stories
 from app.services.audit import log
 from app.services.moderation.base import check_version, clean_message, load_place
 from app.services.moderation.notices import notify
@@ -22,8 +22,10 @@ from app.services.search_index import refresh_search_vector
 
 def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = "",
           version: int | None = None) -> Place:
-    """Merge a duplicate into an existing public place: its photos and recordings and its
-    story move to the target (as a new approved revision there), tour stops follow, open
+    """Merge a duplicate into an existing public place: its stories with their photos and
+    recordings move to the target as stories of their own (no text is concatenated; a
+    pending story stays pending, the duplicate's own story is approved with the merge), the
+    themes join the target's (as a new approved revision there), tour stops follow, open
     reports on the duplicate become reports on the target (those on its media follow the
     media), and the duplicate's address redirects to the target from now on."""
     require_curator(curator)
@@ -32,9 +34,9 @@ def merge(curator: User, duplicate_id: int, target_id: int, *, message: str = ""
     check_version(dup, version)
     now = datetime.now(UTC)
     before = dup.status
-    moved_flags = _move_belongings(dup, target)
-    # The story moves as a new approved revision of the target, credited to its author.
     dup_rev = revisions.open_revision(dup)
+    _move_stories(dup, target, dup_rev, now)
+    moved_flags = _move_belongings(dup, target)
     target_snap = revisions.row_snapshot(target)
     merged = _merged_snapshot(dup, dup_rev, target_snap)
     with revisions.guard_stale(target, merged):
@@ -97,18 +99,31 @@ def _move_belongings(dup: Place, target: Place) -> int:
     ).rowcount
 
 
+def _move_stories(dup: Place, target: Place, dup_rev: PlaceRevision | None,
+                  now: datetime) -> None:
+    """The duplicate's stories become stories of the target, each keeping its author, era,
+    language, licence, media and revisions. The duplicate's lead story takes the text its
+    open revision holds (what the contributor sent) and is approved by the merge, as the
+    duplicate's story was before; other stories keep their own state."""
+    lead = stories.lead_story(dup) or stories.mirror_lead(dup)
+    if dup_rev is not None and lead.status not in stories.KEPT_STATUSES:
+        snap = dup_rev.snapshot
+        lead.title, lead.body = snap.get("title") or lead.title, snap.get("body") or ""
+    for story in list(dup.stories):
+        if story is lead and story.status not in stories.KEPT_STATUSES:
+            story.status = StoryStatus.APPROVED
+            story.published_at = story.published_at or now
+        story.place_id, story.is_lead = target.id, False
+        story.updated_at = now
+    db.session.flush()
+    db.session.expire(dup, ["stories"])
+    db.session.expire(target, ["stories"])
+
+
 def _merged_snapshot(dup: Place, dup_rev: PlaceRevision | None, target_snap: dict) -> dict:
-    """The target's snapshot with the duplicate's story appended (credited) and both places'
-    themes."""
+    """The target's snapshot with both places' themes (the stories move as they are)."""
     dup_snap = dup_rev.snapshot if dup_rev is not None else revisions.row_snapshot(dup)
     merged = dict(target_snap)
-    extra = (dup_snap.get("body") or "").strip()
-    if extra and extra not in (target_snap.get("body") or ""):
-        credit = dup.author_name or dup.credit_name
-        heading = f"\n\n---\n\n{extra}"
-        if credit:
-            heading += "\n\n— " + credit
-        merged["body"] = ((target_snap.get("body") or "").rstrip() + heading).strip()
     merged["themes"] = sorted(set(target_snap.get("themes") or [])
                               | set(dup_snap.get("themes") or []))
     return merged

@@ -1,0 +1,350 @@
+"""Stories at a shared place: adding one, the author's edit, the narrator's withdrawal, the
+curators' decision per story, and the public list of a place's stories.
+
+A place created by a contribution (or the seed) carries its first story, the "lead story",
+whose text the place row still holds for the readers that show a place's own text; ``
+mirror_lead`` keeps the two the same wherever a place's text or status is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.errors import Conflict, Forbidden, NotFound, ValidationError
+from app.extensions import db
+from app.licences import STORY_LICENCE
+from app.models import Place, PlaceStatus, Story, StoryKind, StoryRevision, StoryStatus, User
+from app.models.place import CONSENT_METHODS
+from app.models.statuses import RevisionStatus
+from app.models.story import EARLIEST_ERA, MAX_BODY, MAX_TITLE
+from app.services import visibility
+from app.services.audit import log
+from geo import era as geo_era
+from geo.errors import EraError
+
+ON_BEHALF_METHODS = tuple(m for m in CONSENT_METHODS if m != "self")
+# A place's status as its lead story's.
+LEAD_STATUS = {PlaceStatus.DRAFT: StoryStatus.DRAFT, PlaceStatus.PENDING: StoryStatus.PENDING,
+               PlaceStatus.APPROVED: StoryStatus.APPROVED,
+               PlaceStatus.REJECTED: StoryStatus.REJECTED,
+               PlaceStatus.ARCHIVED: StoryStatus.HIDDEN}
+# What a narrator's withdrawal or a curator's hiding leaves as it is.
+KEPT_STATUSES = (StoryStatus.WITHDRAWN, StoryStatus.HIDDEN)
+REVIEWABLE = (StoryStatus.PENDING,)
+DECISIONS = {"approve": StoryStatus.APPROVED, "reject": StoryStatus.REJECTED,
+             "request_changes": StoryStatus.CHANGES_REQUESTED}
+
+
+@dataclass
+class StoryInput:
+    """A story as the input layer loads it (text normalised); empty values take defaults."""
+
+    title: str = ""
+    body: str = ""
+    kind: str = StoryKind.MEMORY.value
+    language: str = ""
+    era: str = ""
+    licence: str = ""
+    credit_name: str = ""
+    licence_consent: bool = False
+    # told on someone's behalf
+    author_name: str = ""
+    consent_method: str = ""
+    consent_date: date | None = None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    era: geo_era.Era | None
+    licence: str
+    language: str
+    kind: str
+    on_behalf: bool
+
+
+def story_era(value: str | None) -> geo_era.Era | None:
+    """A story's era: any form of ``geo.era`` (year, decade, circa, range) from 1000 to
+    this year. Raises ValidationError (field ``era``) naming what is accepted."""
+    try:
+        return geo_era.parse_era(value, earliest=EARLIEST_ERA, latest=datetime.now(UTC).year)
+    except EraError as exc:
+        if exc.code == "era_out_of_range":
+            message = _("Give a year between 1000 and this year.")
+        else:
+            message = _("Give a year like 1965, a decade like 1960s or a range like 1900/1950.")
+        raise ValidationError(message, field="era", code="bad_era") from exc
+
+
+def _check(inp: StoryInput, *, new: bool) -> _Checked:
+    """Every field's rule, before anything is written; the first refusal names its field."""
+    if not (1 <= len(inp.title.strip()) <= MAX_TITLE):
+        raise ValidationError(_("Give the story a title of at most %(n)d characters.",
+                                n=MAX_TITLE), field="title")
+    if len(inp.body) > MAX_BODY:
+        raise ValidationError(_("The story is too long."), field="body")
+    if inp.kind not in {k.value for k in StoryKind}:
+        raise ValidationError(_("Choose memory, history or tip."), field="kind")
+    language = inp.language or current_app.config["LANGUAGES"][0]
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationError(_("Choose a language Stadtspur offers."), field="language")
+    licence = inp.licence or STORY_LICENCE
+    if licence not in current_app.config["MEDIA_LICENCES"]:
+        raise ValidationError(_("Choose one of the offered licences."), field="licence")
+    era = story_era(inp.era)
+    on_behalf = bool(inp.author_name.strip())
+    if new and not inp.licence_consent:
+        raise ValidationError(_("Please agree to publish your story under its licence."),
+                              field="licence_consent")
+    if on_behalf:
+        if inp.consent_method not in ON_BEHALF_METHODS:
+            raise ValidationError(
+                _("Say how the person agreed to have their story published."),
+                field="consent_method")
+        if inp.consent_date is None or inp.consent_date > datetime.now(UTC).date():
+            raise ValidationError(_("Give the date the person agreed."), field="consent_date")
+    return _Checked(era, licence, language, inp.kind, on_behalf)
+
+
+def _apply(story: Story, inp: StoryInput, checked: _Checked) -> None:
+    story.title = inp.title.strip()
+    story.body = inp.body
+    story.kind = checked.kind
+    story.language = checked.language
+    story.licence = checked.licence
+    if checked.era is None:
+        story.era_start = story.era_end = story.era_precision = None
+    else:
+        story.era_start, story.era_end = checked.era.start, checked.era.end
+        story.era_precision = checked.era.precision
+
+
+def story_snapshot(story: Story) -> dict:
+    """A story's fields as its revisions record them."""
+    return {"title": story.title, "body": story.body, "kind": story.kind,
+            "language": story.language, "era_start": story.era_start,
+            "era_end": story.era_end, "era_precision": story.era_precision,
+            "licence": story.licence, "author_name": story.author_name,
+            "credit_name": story.credit_name}
+
+
+def _revision(story: Story, user: User | None, *, base_version: int,
+              status: str = RevisionStatus.PENDING, message: str = "") -> StoryRevision:
+    number = (db.session.scalar(
+        select(StoryRevision.number).where(StoryRevision.story_id == story.id)
+        .order_by(StoryRevision.number.desc()).limit(1)) or 0) + 1
+    rev = StoryRevision(story_id=story.id, number=number, base_version=base_version,
+                        snapshot=story_snapshot(story), status=status,
+                        author_id=user.id if user else None, message=message)
+    db.session.add(rev)
+    return rev
+
+
+def open_place(place_id: int) -> Place:
+    """The place a new story goes to: it must exist and be public (not merged or removed)."""
+    place = db.session.get(Place, place_id)
+    if place is None:
+        raise NotFound(_("This place does not exist."))
+    if not visibility.is_public_place(place):
+        raise ValidationError(_("Stories can only be added to a published place."),
+                              field="place", code="place_closed")
+    return place
+
+
+def add_story(user: User, place_id: int, inp: StoryInput) -> Story:
+    """A new pending story at an existing public place, with its first revision. Told on
+    someone's behalf (``author_name``), the narrator is credited and ``user`` is the
+    helper; the consent is required then."""
+    place = open_place(place_id)
+    checked = _check(inp, new=True)
+    story = Story(
+        place_id=place.id, status=StoryStatus.PENDING,
+        author_id=None if checked.on_behalf else user.id,
+        author_name=inp.author_name.strip() if checked.on_behalf else None,
+        helper_id=user.id if checked.on_behalf else None,
+        consent_method=inp.consent_method if checked.on_behalf else "self",
+        consent_date=inp.consent_date if checked.on_behalf else datetime.now(UTC).date(),
+        credit_name=inp.credit_name or (inp.author_name.strip() if checked.on_behalf
+                                        else user.display_name),
+    )
+    _apply(story, inp, checked)
+    db.session.add(story)
+    db.session.flush()
+    _revision(story, user, base_version=0)
+    db.session.flush()
+    return story
+
+
+def get_story(story_id: int) -> Story:
+    story = db.session.get(Story, story_id)
+    if story is None:
+        raise NotFound(_("This story does not exist."))
+    return story
+
+
+def can_edit(user: User | None, story: Story) -> bool:
+    """Its author, the helper who entered it for the narrator, and curators."""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.is_curator) or user.id in (story.author_id, story.helper_id)
+
+
+def can_see(user: User | None, story: Story) -> bool:
+    """Everyone sees a public story; its author, helper and curators see it in any state."""
+    return visibility.is_public_story(story) or can_edit(user, story)
+
+
+def edit_story(user: User, story_id: int, inp: StoryInput, *, version: int) -> Story:
+    """The author's (helper's, a curator's) edit from ``version``: Forbidden for anyone
+    else, Conflict (409, with the current story) when the story changed since. An approved
+    story edited by its author waits for review again; a curator's edit stays approved."""
+    story = get_story(story_id)
+    if not can_edit(user, story):
+        raise Forbidden(_("Only the story's author can change it; you can suggest an edit."))
+    if story.status == StoryStatus.WITHDRAWN:
+        raise Conflict(_("This story was withdrawn."), code="withdrawn")
+    if version != story.version:
+        raise Conflict(_("This story changed in the meantime. Reload it and try again."),
+                       code="stale_version",
+                       current={"snapshot": story_snapshot(story), "version": story.version})
+    checked = _check(inp, new=False)
+    base = story.version
+    _apply(story, inp, checked)
+    if inp.credit_name:
+        story.credit_name = inp.credit_name
+    story.updated_at = datetime.now(UTC)
+    curator_edit = bool(user.is_curator)
+    if not curator_edit and story.status in (StoryStatus.APPROVED, StoryStatus.REJECTED,
+                                             StoryStatus.CHANGES_REQUESTED):
+        story.status = StoryStatus.PENDING
+    _revision(story, user, base_version=base,
+              status=RevisionStatus.APPROVED if curator_edit else RevisionStatus.PENDING)
+    db.session.flush()
+    _mirror_to_place(story)
+    return story
+
+
+def withdraw_story(user: User, story_id: int) -> Story:
+    """The narrator (or the helper who entered it) withdraws their story, in any state: it
+    leaves every public surface at once. Curators hide, they do not withdraw."""
+    story = get_story(story_id)
+    if user is None or user.id not in (story.author_id, story.helper_id):
+        raise Forbidden(_("Only the story's narrator can withdraw it."))
+    if story.status != StoryStatus.WITHDRAWN:
+        before = story.status
+        story.status, story.withdrawn_at = StoryStatus.WITHDRAWN, datetime.now(UTC)
+        story.updated_at = story.withdrawn_at
+        db.session.flush()
+        log(user, "withdraw", "story", story.id, before, StoryStatus.WITHDRAWN)
+    return story
+
+
+def review_story(curator: User, story_id: int, decision: str, *, message: str = "",
+                 reason: str | None = None, version: int | None = None,
+                 changes: StoryInput | None = None) -> Story:
+    """A curator's decision on one pending story; ``changes`` edit it before approving
+    (recorded as the curator's own revision). ``version`` guards against a stale queue."""
+    from app.services.roles import require_curator
+
+    require_curator(curator)
+    story = get_story(story_id)
+    if decision not in DECISIONS:
+        raise ValidationError(_("Approve, reject or ask for changes."), field="decision")
+    if story.status not in REVIEWABLE:
+        raise Conflict(_("This story does not wait for review."), code="not_pending")
+    if version is not None and version != story.version:
+        raise Conflict(_("This story changed in the meantime. Reload it and try again."),
+                       code="stale_version")
+    now = datetime.now(UTC)
+    if changes is not None and decision == "approve":
+        _apply(story, changes, _check(changes, new=False))
+        _revision(story, curator, base_version=story.version, status=RevisionStatus.APPROVED,
+                  message=_("Corrected while reviewing"))
+    before = story.status
+    story.status = DECISIONS[decision]
+    story.updated_at = now
+    if decision == "approve":
+        story.needs_check = False
+        story.published_at = story.published_at or now
+    open_rev = db.session.scalars(
+        select(StoryRevision).where(StoryRevision.story_id == story.id,
+                                    StoryRevision.status == RevisionStatus.PENDING)).all()
+    for rev in open_rev:
+        rev.status = (RevisionStatus.APPROVED if decision == "approve" else
+                      RevisionStatus.REJECTED if decision == "reject"
+                      else RevisionStatus.CHANGES_REQUESTED)
+        rev.reviewer_id, rev.reviewed_at, rev.review_message = curator.id, now, message
+    db.session.flush()
+    log(curator, decision, "story", story.id, before, story.status, reason=reason,
+        message=message)
+    return story
+
+
+def public_stories(place_id: int) -> list[Story]:
+    """The public stories of a place, newest first, in one query."""
+    return list(db.session.scalars(
+        select(Story).join(Place, Story.place_id == Place.id)
+        .where(Story.place_id == place_id, visibility.public_story())
+        .order_by(Story.created_at.desc(), Story.id.desc())))
+
+
+def pending_stories(limit: int = 200) -> list[Story]:
+    """Stories that wait for a curator, one queue item each, oldest first (stories split
+    from older merges, marked ``needs_check``, come first)."""
+    return list(db.session.scalars(
+        select(Story).where(Story.status == StoryStatus.PENDING)
+        .order_by(Story.needs_check.desc(), Story.created_at, Story.id).limit(limit)))
+
+
+def lead_story(place: Place) -> Story | None:
+    """The story that came with the place."""
+    return next((s for s in place.stories if s.is_lead), None)
+
+
+def mirror_lead(place: Place) -> Story:
+    """Keep the lead story the same as the place's own text and status (created when the
+    place has none yet), and give the place's media without a story to it. A withdrawn or
+    hidden lead story keeps that state."""
+    db.session.flush()
+    lead = lead_story(place)
+    if lead is None:
+        lead = Story(place=place, is_lead=True, consent_method=place.consent_method,
+                     consent_date=place.consent_date, created_at=place.created_at)
+        place.stories.append(lead)
+    lead.title, lead.body, lead.language = place.title, place.body, place.language
+    lead.licence = place.licence
+    lead.author_id, lead.author_name, lead.helper_id = (place.author_id, place.author_name,
+                                                        place.helper_id)
+    lead.consent_method, lead.consent_date = place.consent_method, place.consent_date
+    lead.credit_name = place.credit_name
+    if place.era_year is None:
+        lead.era_start = lead.era_end = lead.era_precision = None
+    else:
+        lead.era_start = place.era_year
+        lead.era_end = place.era_year + (9 if place.era_precision == "decade" else 0)
+        lead.era_precision = place.era_precision
+    if lead.status not in KEPT_STATUSES:
+        lead.status = LEAD_STATUS[PlaceStatus(place.status)]
+    lead.published_at = place.published_at
+    db.session.flush()
+    for medium in place.media:
+        if medium.story_id is None:
+            medium.story_id = lead.id
+    return lead
+
+
+def _mirror_to_place(story: Story) -> None:
+    """An edit of the lead story is the place's own text too (readers of the place row)."""
+    place = story.place
+    if lead_story(place) is not story:
+        return
+    place.title, place.body, place.language = story.title, story.body, story.language
+    if story.era_precision in ("year", "decade"):
+        place.era_year, place.era_precision = story.era_start, story.era_precision
+    elif story.era_start is None:
+        place.era_year = place.era_precision = None
+    place.updated_at = datetime.now(UTC)
