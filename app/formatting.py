@@ -33,3 +33,19 @@ def format_era(year: int | None, precision: str | None) -> str:
     if precision == "decade":
         return _("the %(decade)ds", decade=year - year % 10)
     return str(year)
+
+
+def format_story_era(start: int | None, end: int | None, precision: str | None) -> str:
+    """A story's era as people read it: "1965", "the 1960s", "about 1965", "1900–1950"."""
+    if start is None:
+        return ""
+    if precision == "circa":
+        return _("about %(year)d", year=(start + (end if end is not None else start)) // 2)
+    if precision == "range" and end is not None and end != start:
+        return _("%(start)d to %(end)d", start=start, end=end)
+    return format_era(start, precision)
+
+
+def story_kind_label(kind: str) -> str:
+    """The kind of a story in the reader's language."""
+    return {"memory": _("Memory"), "history": _("History"), "tip": _("Tip")}.get(kind, kind)

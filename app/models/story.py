@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    or_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -133,6 +134,20 @@ class Story(db.Model):
     def _is_approved_visible_expression(cls) -> ColumnElement[bool]:
         return and_(cls.status == StoryStatus.APPROVED, cls.hidden_at.is_(None),
                     cls.withdrawn_at.is_(None))
+
+    @hybrid_property
+    def is_removed(self) -> bool:
+        """Withdrawn by its narrator or hidden by curators or reports: for a lead story, the
+        place's own text and the story's media leave with it. (A lead story waiting for
+        review of an edit is not removed: the place row keeps its approved text.)"""
+        return (self.status in (StoryStatus.WITHDRAWN, StoryStatus.HIDDEN)
+                or self.hidden_at is not None or self.withdrawn_at is not None)
+
+    @is_removed.inplace.expression
+    @classmethod
+    def _is_removed_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.status.in_((StoryStatus.WITHDRAWN, StoryStatus.HIDDEN)),
+                   cls.hidden_at.is_not(None), cls.withdrawn_at.is_not(None))
 
 
 class StoryRevision(db.Model):

@@ -39,7 +39,9 @@ def get_public_place(place_id: int) -> Place | None:
     return db.session.scalar(
         public_places_query()
         .where(Place.id == place_id)
-        .options(selectinload(Place.themes), selectinload(Place.media), selectinload(Place.author))
+        .options(selectinload(Place.themes),
+                 selectinload(Place.media).joinedload(Media.story),
+                 selectinload(Place.author))
     )
 
 

@@ -1,3 +1,5 @@
+# The SQL here is built from visibility's fragments only; values are bound parameters.
+# ruff: noqa: S608
 """The stored full-text vector of a place (``places.search_vector``).
 
 The vector is written from the place row's fields, and the row only ever holds approved text
@@ -5,7 +7,10 @@ once a place is public (pending edits wait in place_revisions). It is refreshed 
 curator approves a place or an edit, restores a revision or merges a duplicate, so search
 follows exactly what visitors can read and never a text still waiting for review.
 
-The title weighs most (A), then the summary and story (B). The place's own language stems
+The title weighs most (A), then the summary and the stories (B): the place's own text while
+its lead story is public, and the titles and texts of its further public stories, so a
+withdrawn or hidden story is no longer found once the vector is refreshed (the stories
+service refreshes it with every change of what the public may read). The place's own language stems
 first; the other configured language is added too because the search box sends the query
 stemmed in both (app/services/search.py ``_QUERY``), and accents are folded with
 ``f_unaccent`` like the search's on-the-fly vector for rows without one.
@@ -17,21 +22,30 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Place
+from app.services import visibility
+
+# The searchable text of the place ``places``: summary, its own text while public, and its
+# further public stories.
+_LEAD = visibility.lead_text_sql("places")
+_FURTHER = visibility.story_sql("s", "places")
+_TEXT = (
+    f"places.summary || ' ' || CASE WHEN {_LEAD} THEN places.body ELSE '' END || ' ' || "
+    "coalesce((SELECT string_agg(s.title || ' ' || s.body, ' ' ORDER BY s.id) "
+    f"FROM stories s WHERE NOT s.is_lead AND {_FURTHER}), '')"
+)
 
 # PostgreSQL text search configurations per place language.
 TS_CONFIGS = {"de": "german", "en": "english"}
 
 _REFRESH_SQL = text(
-    """
+    f"""
     UPDATE places SET search_vector =
         setweight(to_tsvector(CAST(:own AS regconfig), f_unaccent(title)), 'A')
         || setweight(to_tsvector(CAST(:other AS regconfig), f_unaccent(title)), 'A')
-        || setweight(to_tsvector(CAST(:own AS regconfig),
-                                 f_unaccent(summary || ' ' || body)), 'B')
-        || setweight(to_tsvector(CAST(:other AS regconfig),
-                                 f_unaccent(summary || ' ' || body)), 'B')
+        || setweight(to_tsvector(CAST(:own AS regconfig), f_unaccent({_TEXT})), 'B')
+        || setweight(to_tsvector(CAST(:other AS regconfig), f_unaccent({_TEXT})), 'B')
     WHERE id = :id
-    """
+    """  # noqa: S608  (SQL fragments of this module and visibility only)
 )
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -24,6 +25,7 @@ from app.models.statuses import RevisionStatus
 from app.models.story import EARLIEST_ERA, MAX_BODY, MAX_TITLE
 from app.services import visibility
 from app.services.audit import log
+from app.services.search_index import refresh_search_vector
 from geo import era as geo_era
 from geo.errors import EraError
 
@@ -224,7 +226,9 @@ def edit_story(user: User, story_id: int, inp: StoryInput, *, version: int) -> S
     _revision(story, user, base_version=base,
               status=RevisionStatus.APPROVED if curator_edit else RevisionStatus.PENDING)
     db.session.flush()
-    _mirror_to_place(story)
+    if story.status == StoryStatus.APPROVED:
+        _mirror_to_place(story)
+    refresh_search_vector(story.place)
     return story
 
 
@@ -239,6 +243,7 @@ def withdraw_story(user: User, story_id: int) -> Story:
         story.status, story.withdrawn_at = StoryStatus.WITHDRAWN, datetime.now(UTC)
         story.updated_at = story.withdrawn_at
         db.session.flush()
+        refresh_search_vector(story.place)
         log(user, "withdraw", "story", story.id, before, StoryStatus.WITHDRAWN)
     return story
 
@@ -279,6 +284,9 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
                       else RevisionStatus.CHANGES_REQUESTED)
         rev.reviewer_id, rev.reviewed_at, rev.review_message = curator.id, now, message
     db.session.flush()
+    if decision == "approve":
+        _mirror_to_place(story)
+    refresh_search_vector(story.place)
     log(curator, decision, "story", story.id, before, story.status, reason=reason,
         message=message)
     return story
@@ -290,6 +298,30 @@ def public_stories(place_id: int) -> list[Story]:
         select(Story).join(Place, Story.place_id == Place.id)
         .where(Story.place_id == place_id, visibility.public_story())
         .order_by(Story.created_at.desc(), Story.id.desc())))
+
+
+def place_page_stories(place: Place) -> tuple[Story | None, list[Story]]:
+    """A public place's lead story (whatever its state: the page shows the place's own text
+    only when it is public) and its further public stories, newest first, with their media,
+    in one query for the stories and one for their media."""
+    rows = list(db.session.scalars(
+        select(Story).join(Place, Story.place_id == Place.id)
+        .where(Story.place_id == place.id,
+               Story.is_lead | visibility.public_story())
+        .options(selectinload(Story.media))
+        .order_by(Story.created_at.desc(), Story.id.desc())))
+    lead = next((s for s in rows if s.is_lead), None)
+    return lead, [s for s in rows if not s.is_lead]
+
+
+def is_public(story: Story) -> bool:
+    """``visibility.is_public_story`` for the pages."""
+    return visibility.is_public_story(story)
+
+
+def is_public_medium(medium) -> bool:
+    """``visibility.is_public_medium`` for the pages."""
+    return visibility.is_public_medium(medium)
 
 
 def pending_stories(limit: int = 200) -> list[Story]:

@@ -67,7 +67,18 @@ def _story_allows(entity) -> ColumnElement[bool]:
     name = inspect(entity).name if entity is not Media else "media"
     _check_alias(name)
     outer = literal_column(f"{name}.story_id")
-    return or_(outer.is_(None), exists().where(Story.id == outer, Story.is_approved_visible))
+    return or_(outer.is_(None), exists().where(Story.id == outer, _story_shows_media()))
+
+
+def _story_shows_media() -> ColumnElement[bool]:
+    """A story whose media may be public: approved and visible, or the lead story while it is
+    not removed (its place's own rule decides then, as for the place's text)."""
+    return or_(Story.is_approved_visible, and_(Story.is_lead, ~Story.is_removed))
+
+
+def story_shows_media(story: Story) -> bool:
+    """``_story_shows_media`` for a loaded story."""
+    return bool(story.is_approved_visible) or (story.is_lead and not story.is_removed)
 
 
 def is_public_medium(medium: Media | None) -> bool:
@@ -80,7 +91,7 @@ def is_public_medium(medium: Media | None) -> bool:
         and medium.kind in PUBLIC_MEDIA_KINDS
         and "public" in (medium.variants or {})
         and is_public_place(medium.place)
-        and (medium.story is None or is_public_story(medium.story))
+        and (medium.story is None or story_shows_media(medium.story))
     )
 
 
@@ -141,6 +152,19 @@ def story_sql(alias: str = "stories", place_alias: str = "places") -> str:
     story = aliased(Story, name=alias) if alias != "stories" else Story
     place = aliased(Place, name=place_alias) if place_alias != "places" else Place
     return _sql(public_story(story, place))
+
+
+@cache
+def lead_text_sql(place_alias: str = "places", story_alias: str = "ls") -> str:
+    """Whether the place ``place_alias``'s own text (its lead story's, kept on the row) is
+    public: unless its lead story was withdrawn or hidden (``Story.is_removed``). A place
+    without stories shows its text as before."""
+    _check_alias(place_alias, story_alias)
+    story = aliased(Story, name=story_alias)
+    removed = _sql(story.is_removed)
+    return (f"(NOT EXISTS (SELECT 1 FROM stories {story_alias} "  # noqa: S608  (identifiers)
+            f"WHERE {story_alias}.place_id = {place_alias}.id AND {story_alias}.is_lead "
+            f"AND {removed}))")
 
 
 def _check_alias(*aliases: str) -> None:

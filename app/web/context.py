@@ -6,7 +6,13 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from app.formatting import format_distance, format_era, format_minutes
+from app.formatting import (
+    format_distance,
+    format_era,
+    format_minutes,
+    format_story_era,
+    story_kind_label,
+)
 from app.importmap import IMPORT_MAP
 from app.licences import licence_info
 from app.services.media import public_url as media_url
@@ -28,6 +34,8 @@ def register_template_helpers(app: Flask) -> None:
             "city_name": current_app.config["CITY_NAME"],
             "csrf_token": generate_csrf,
             "format_era": format_era,
+            "format_story_era": format_story_era,
+            "story_kind_label": story_kind_label,
             "media_url": media_url,
             "licence_info": licence_info,
             "current_path": request.full_path.rstrip("?") if request else "/",

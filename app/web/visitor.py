@@ -34,6 +34,7 @@ from app.services import flags as flag_service
 from app.services import offline as offline_service
 from app.services import places as place_service
 from app.services import search as search_service
+from app.services import stories as story_service
 from app.services import themes as theme_service
 from app.services import tours as tour_service
 from app.services import walknet
@@ -141,7 +142,9 @@ def place(place_id: int):
             return redirect(url_for("visitor.place", place_id=target), code=301)
         abort(404)
     lon, lat = place_service.lonlat(found)
-    media = place_service.public_media(found)
+    lead, others = story_service.place_page_stories(found)
+    lead_id = lead.id if lead is not None else None
+    media = [m for m in place_service.public_media(found) if m.story_id in (None, lead_id)]
     page_url = url_for("visitor.place", place_id=found.id, _external=True)
     return _counted(OfferingKind.PLACE, found.id, render_template(
         "visitor/place.html",
@@ -150,6 +153,8 @@ def place(place_id: int):
         lat=lat,
         photos=[photo_view(m) for m in media if m.kind == MediaKind.PHOTO],
         recordings=[audio_view(m) for m in media if m.kind == MediaKind.AUDIO],
+        lead_public=lead is None or not lead.is_removed,
+        stories=[_story_view(s) for s in others],
         locale=_locale(),
         page_url=page_url,
         geo_uri=f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(found.title)})",
@@ -158,6 +163,14 @@ def place(place_id: int):
             f"#map=18/{lat:.6f}/{lon:.6f}"
         ),
     ))
+
+
+def _story_view(story) -> dict:
+    """A further story of a place as its page shows it, with its own public media."""
+    media = [m for m in story.media if story_service.is_public_medium(m)]
+    return {"story": story,
+            "photos": [photo_view(m) for m in media if m.kind == MediaKind.PHOTO],
+            "recordings": [audio_view(m) for m in media if m.kind == MediaKind.AUDIO]}
 
 
 def _counted(kind: OfferingKind, offering_id: int, page: str):

@@ -384,3 +384,102 @@ def test_a_loaded_place_agrees_with_the_query(db_session, world):
         .where(Media.place_id.in_(ids), visibility.public_media(), visibility.public_place())))
     assert {m.id for m in media if visibility.is_public_medium(m)} == sql_media
     assert len(sql_media) == len(PUBLIC_MEDIA)
+
+
+# --- stories: withdrawn, hidden, rejected and pending stories, and their media --------------
+
+# Stories at the public place "plain", by key; each body carries "Tale<key>" to be found.
+STORY_STATES = {"approved": {}, "pending": {"status": "pending"},
+                "rejected": {"status": "rejected"}, "hidden": {"hidden_at": True},
+                "withdrawn": {"status": "withdrawn", "withdrawn_at": True},
+                "changes": {"status": "changes_requested"}}
+PUBLIC_TALES = {"approved"}
+_TALE = re.compile(r"Tale([a-z]+)")
+
+
+def tales_in(text: str) -> set[str]:
+    return set(_TALE.findall(text))
+
+
+@pytest.fixture
+def story_world(world, db_session):
+    """Further stories in every state at "plain" (one with a photo each), and the lead story
+    of "photo" withdrawn by its narrator: its text and photo leave, the place stays."""
+    from app.models import Story
+
+    now = datetime.now(UTC)
+    plain, photo = world["places"]["plain"], world["places"]["photo"]
+    author = plain.author
+    for place in world["places"].values():  # every place has its lead story
+        db_session.add(Story(place_id=place.id, is_lead=True, title=place.title,
+                             body=place.body, status="approved", author=author))
+    db_session.flush()
+    for key, state in STORY_STATES.items():
+        kw = {"status": "approved"} | {k: (now if v is True else v) for k, v in state.items()}
+        story = Story(place_id=plain.id, title=f"Tale{key}", body=f"Once: Tale{key}.",
+                      author=author, **kw)
+        db_session.add(story)
+        db_session.flush()
+        db_session.add(Media(place_id=plain.id, story_id=story.id, kind="photo",
+                             status="approved", storage_key=f"private/vis/s_{key}.jpg",
+                             variants={"public": f"vis/m_tale{key}-large.jpg",
+                                       "thumb": f"vis/m_tale{key}-thumb.jpg"},
+                             size_bytes=100, sha256="0" * 64, mime="image/jpeg",
+                             uploader_id=author.id))
+    lead = next(s for s in photo.stories if s.is_lead)
+    lead.body = photo.body = "Withdrawn lead: Talewithdrawnlead."
+    lead.status, lead.withdrawn_at = "withdrawn", now
+    db_session.flush()
+    from app.services.search_index import refresh_search_vector
+
+    for place in world["places"].values():
+        refresh_search_vector(place)
+    return world
+
+
+def _story_surfaces(client, runner, world, tmp_path):
+    """What each surface shows of the tales (and of their photos)."""
+    plain, photo = world["places"]["plain"], world["places"]["photo"]
+    out = {}
+    for key in ("plain", "photo"):
+        pid = world["places"][key].id
+        page = get(client, f"/places/{pid}").get_data(as_text=True)
+        out.setdefault("place_page", set()).update(tales_in(page))
+        out.setdefault("place_page_media", set()).update(media_in(page))
+        item = get(client, f"/api/v1/places/{pid}").get_data(as_text=True)
+        out.setdefault("api_item", set()).update(tales_in(item))
+        out.setdefault("api_item_media", set()).update(media_in(item))
+        ogc = get(client, f"/ogc/collections/places/items/{pid}").get_data(as_text=True)
+        out.setdefault("ogc_item", set()).update(tales_in(ogc))
+    feed = feedparser.parse(get(client, "/feeds/places.atom").data)
+    out["atom"] = {t for e in feed.entries
+                   for t in tales_in(json.dumps(e.get("content", [])) + e.get("summary", ""))}
+    found = set()
+    for key in list(STORY_STATES) + ["withdrawnlead"]:
+        html = get(client, f"/search?q=Tale{key}").get_data(as_text=True)
+        if {"plain", "photo"} & keys_in(html):
+            found.add(key)
+    out["search"] = found
+    result = runner.invoke(args=["export", "open-data", str(tmp_path / "open"),
+                                 "--site-url", "https://stadtspur.example"])
+    assert result.exit_code == 0, result.output
+    out["open_data"] = tales_in((tmp_path / "open" / "places.geojson").read_text())
+    assert plain.id and photo.id
+    return out
+
+
+def test_withdrawn_hidden_rejected_and_pending_stories_leave_every_surface(
+        client, runner, story_world, tmp_path):
+    got = _story_surfaces(client, runner, story_world, tmp_path)
+    problems = []
+    for surface, shown in got.items():
+        if surface.endswith("_media"):
+            bad = {m for m in shown if m.startswith("m_tale") and m != "m_taleapproved"}
+            if bad:
+                problems.append(f"{surface} shows media of non-public stories: {sorted(bad)}")
+            continue
+        if shown - PUBLIC_TALES:
+            problems.append(f"{surface} shows {sorted(shown - PUBLIC_TALES)}")
+    assert "approved" in got["place_page"] and "m_taleapproved" in got["place_page_media"]
+    assert "approved" in got["search"]
+    assert not problems, "\n".join(problems)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from sqlalchemy import text
 
 from app.extensions import db
+from app.services import visibility
 from app.services.geodata.engine import fetch
 from app.services.geodata.sql import (
     ATTRIBUTION,
@@ -50,7 +51,9 @@ def newest_places(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
         )
     return fetch(
         f"""
-            SELECT places.id, places.title, places.summary, places.body, places.licence,
+            SELECT places.id, places.title, places.summary,
+                   CASE WHEN {visibility.lead_text_sql("places")} THEN places.body
+                        ELSE '' END AS body, places.licence,
                    coalesce(nullif(places.credit_name, ''), places.author_name,
                             '{ATTRIBUTION}') AS attribution,
                    coalesce(places.published_at, places.created_at) AS published,

@@ -83,7 +83,8 @@ _MEDIA_LIST = f"""coalesce((SELECT json_agg(json_build_object(
 
 # What a single place's Feature adds to a page's: its story, author and public media.
 STORY_AND_MEDIA = (
-    ", 'body', places.body, 'author', coalesce(nullif(places.credit_name, ''), "
+    f", 'body', CASE WHEN {visibility.lead_text_sql('places')} THEN places.body ELSE '' END"
+    ", 'author', coalesce(nullif(places.credit_name, ''), "
     "places.author_name), 'media', " + _MEDIA_LIST
 )
 
