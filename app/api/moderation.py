@@ -43,14 +43,14 @@ SECURITY = [{"bearerAuth": []}, {"cookieAuth": []}]
 
 class QueueArgs(Schema):
     kind = fields.String(validate=validate.OneOf(moderation.KINDS),
-                         metadata={"description": "place, edit, media or flag"})
+                         metadata={"description": "place, edit, media, flag or story"})
     theme = fields.String(metadata={"description": "theme slug"})
 
 
 class QueueItemSchema(Schema):
-    kind = fields.String(metadata={"description": "place, edit, media or flag"})
-    id = fields.Integer(metadata={"description": "place id, revision id, media id or the "
-                                  "first open flag's id"})
+    kind = fields.String(metadata={"description": "place, edit, media, flag or story"})
+    id = fields.Integer(metadata={"description": "place id, revision id, media id, the "
+                                  "first open flag's id or the story's id"})
     place_id = fields.Integer()
     title = fields.String()
     created_at = fields.String(metadata={"format": "date-time"})
@@ -158,7 +158,7 @@ def _iso(value):
 @blp.route("/moderation/queue")
 @blp.arguments(QueueArgs, location="query", as_kwargs=True)
 @blp.response(200, QueueSchema, example={
-    "counts": {"place": 1, "edit": 0, "media": 0, "flag": 1, "total": 2},
+    "counts": {"place": 1, "edit": 0, "media": 0, "flag": 1, "story": 0, "total": 2},
     "items": [{"kind": "place", "id": 41, "place_id": 41, "title": "Alte Mühle",
                "created_at": "2026-05-01T10:00:00+00:00", "who": "Rosa", "lon": 8.729,
                "lat": 47.4995, "detail": ""},

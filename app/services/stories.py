@@ -82,6 +82,20 @@ def story_era(value: str | None) -> geo_era.Era | None:
         raise ValidationError(message, field="era", code="bad_era") from exc
 
 
+def era_text(story: Story) -> str:
+    """A story's era in the grammar it was given in ("1965", "1960s", "ca. 1965",
+    "1900/1950"), for forms."""
+    if story.era_start is None:
+        return ""
+    if story.era_precision == "decade":
+        return f"{story.era_start}s"
+    if story.era_precision == "circa":
+        return f"ca. {(story.era_start + story.era_end) // 2}"
+    if story.era_precision == "range":
+        return f"{story.era_start}/{story.era_end}"
+    return str(story.era_start)
+
+
 def _check(inp: StoryInput, *, new: bool) -> _Checked:
     """Every field's rule, before anything is written; the first refusal names its field."""
     if not (1 <= len(inp.title.strip()) <= MAX_TITLE):
@@ -259,7 +273,8 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
     story = get_story(story_id)
     if decision not in DECISIONS:
         raise ValidationError(_("Approve, reject or ask for changes."), field="decision")
-    if story.status not in REVIEWABLE:
+    checking = story.needs_check and not story.is_removed and story.status != StoryStatus.PENDING
+    if story.status not in REVIEWABLE and not checking:
         raise Conflict(_("This story does not wait for review."), code="not_pending")
     if version is not None and version != story.version:
         raise Conflict(_("This story changed in the meantime. Reload it and try again."),

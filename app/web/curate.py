@@ -48,6 +48,7 @@ from app.models.statuses import PlaceStatus, RevisionStatus
 from app.models.user import ROLES
 from app.services import audit, moderation, revisions
 from app.services import flags as flag_service
+from app.services import stories as story_service
 from app.services.places import lonlat
 from app.services.themes import theme_choices
 from app.web.forms import messages_by_field
@@ -146,11 +147,13 @@ def _item_values(kind: str, item_id: int) -> dict:
         "reasons": moderation.REASON_CODES, "templates": moderation.templates(),
         "template_bodies": {str(t.id): t.body for t in moderation.templates()},
         "resolutions": flag_service.RESOLUTIONS, "flag_reasons": FLAG_REASONS,
-        "map_data": map_data, "era": revisions.base_era(snap),
+        "map_data": map_data,
+        "era": (story_service.era_text(found["story"]) if kind == "story"
+                else revisions.base_era(snap)),
     }
 
 
-@bp.get("/curate/<any(place, edit, media, flag):kind>/<int:item_id>")
+@bp.get("/curate/<any(place, edit, media, flag, story):kind>/<int:item_id>")
 @curator_required
 def item(kind: str, item_id: int):
     try:
@@ -187,7 +190,7 @@ DECISION_NOTES = {
 }
 
 
-@bp.post("/curate/<any(place, edit, media):kind>/<int:item_id>/decide")
+@bp.post("/curate/<any(place, edit, media, story):kind>/<int:item_id>/decide")
 @curator_required
 @redirects_on_refusal(_back_to_item)
 def decide(kind: str, item_id: int):

@@ -177,3 +177,46 @@ def test_hidden_place_hides_its_stories(demo, db_session, resident, curator):
     place.hidden_at = datetime.now(UTC)
     db_session.flush()
     assert stories.public_stories(place.id) == []
+
+
+def test_the_curators_queue_has_one_item_per_story_and_decides_them(
+        demo, db_session, client, resident, curator):
+    from tests.conftest import login
+
+    place = _waaghaus(db_session)
+    made = [stories.add_story(resident, place.id, _memory(title=f"Stimme {i}"))
+            for i in range(3)]
+    items = moderation.queue("story")
+    assert [(i["kind"], i["id"], i["place_id"]) for i in items] == [
+        ("story", s.id, place.id) for s in made]
+    assert moderation.counts()["story"] == 3
+    found = moderation.item("story", made[0].id)
+    assert found["story"] is made[0]
+    assert [s.is_lead for s in found["other_stories"]] == [True]
+    db_session.commit()
+    login(client, curator.email)
+    html = client.get(f"/curate/story/{made[0].id}", headers={"Accept-Language": "en"}
+                      ).get_data(as_text=True)
+    assert "Stimme 0" in html and 'class="other-stories"' in html
+    assert place.body.split("\n")[0][:60] in html  # the lead story beside it
+    resp = client.post(f"/curate/story/{made[0].id}/decide",
+                       data={"decision": "approve", "message": ""})
+    assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:300]
+    db_session.expire_all()
+    assert db_session.get(Story, made[0].id).status == "approved"
+    result = moderation.decide(curator, "story", made[1].id, "reject", reason="inaccurate")
+    assert result["status"] == "rejected"
+    assert [i["id"] for i in moderation.queue("story")] == [made[2].id]
+
+
+def test_a_story_split_from_an_old_merge_waits_to_be_checked(demo, db_session, resident,
+                                                              curator):
+    place = _waaghaus(db_session)
+    story = stories.add_story(resident, place.id, _memory())
+    story.status, story.needs_check = "approved", True
+    db_session.flush()
+    assert [i["id"] for i in moderation.queue("story")] == [story.id]
+    assert moderation.queue("story")[0]["detail"]
+    stories.review_story(curator, story.id, "approve")
+    assert not story.needs_check and story.status == "approved"
+    assert moderation.queue("story") == []

@@ -13,7 +13,7 @@ from app.models import Place
 from app.models.statuses import MediaKind
 from app.services import revisions
 
-KINDS = ("place", "edit", "media", "flag")
+KINDS = ("place", "edit", "media", "flag", "story")
 DECISIONS = ("approve", "reject", "request_changes")
 REASON_CODES = {
     "duplicate": _l("Duplicate of an existing place"),

@@ -50,6 +50,12 @@ def decide(curator: User, kind: str, item_id: int, decision: str, *, message: st
         raise ValidationError(_("Unknown reason."), field="reason")
     if kind == "media":
         return _decide_media(curator, item_id, decision, message, reason)
+    if kind == "story":
+        story = stories.review_story(
+            curator, item_id, decision, message=message, reason=reason, version=version,
+            changes=_story_changes(stories.get_story(item_id), changes))
+        return {"decision": decision, "place_id": story.place_id, "story_id": story.id,
+                "status": story.status, "version": story.version}
     found = item(kind, item_id)
     place, rev = found["place"], found["revision"]
     check_version(place, version)
@@ -63,6 +69,22 @@ def decide(curator: User, kind: str, item_id: int, decision: str, *, message: st
                new=(kind == "place"))
     return {"decision": decision, "place_id": place.id, "status": place.status,
             "version": place.version}
+
+
+def _story_changes(story, changes: revisions.EditInput | None) -> stories.StoryInput | None:
+    """The review form's corrections (title, story, era, language) as a story's input; the
+    fields the form leaves unchanged keep the story's own."""
+    if changes is None:
+        return None
+    kept = changes.unchanged
+
+    def pick(name: str, own: str) -> str:
+        return own if name in kept else (getattr(changes, name) or "")
+
+    return stories.StoryInput(
+        title=pick("title", story.title), body=pick("body", story.body), kind=story.kind,
+        language=pick("language", story.language),
+        era=pick("era", stories.era_text(story)), licence=story.licence)
 
 
 def _approve(curator: User, place: Place, rev: PlaceRevision, message: str,

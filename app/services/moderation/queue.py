@@ -1,8 +1,10 @@
 """The curators' queue, oldest first, and everything a curator needs to decide one item.
 
-Four kinds of items: ``place`` (a new place waiting for its first approval), ``edit`` (a
+Five kinds of items: ``place`` (a new place waiting for its first approval), ``edit`` (a
 pending revision of a public place), ``media`` (a photo or recording added to a public
-place) and ``flag`` (open reports about one public place or medium, one item per target).
+place), ``flag`` (open reports about one public place or medium, one item per target) and
+``story`` (a further story of a public place waiting for review, or one an older merge had
+appended to another's text and that a curator should check: one item per story).
 """
 
 from __future__ import annotations
@@ -14,8 +16,14 @@ from sqlalchemy import func, select, text
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import Flag, Media, Place, PlaceRevision, Theme, User, place_themes
-from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus, RevisionStatus
+from app.models import Flag, Media, Place, PlaceRevision, Story, Theme, User, place_themes
+from app.models.statuses import (
+    FlagStatus,
+    MediaStatus,
+    PlaceStatus,
+    RevisionStatus,
+    StoryStatus,
+)
 from app.services import revisions, visibility
 from app.services.moderation.base import KINDS, NEARBY_RADIUS_M, REVIEWED_KINDS, load_place
 
@@ -80,8 +88,34 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
             })
     if kind in (None, "flag"):
         items.extend(_flag_items(theme))
+    if kind in (None, "story"):
+        items.extend(_story_items(theme))
     items.sort(key=lambda i: (i["created_at"], i["kind"], i["id"]))
     return items[:limit]
+
+
+def _waiting_stories():
+    """Further stories that wait for a curator: pending, or marked to check after the split
+    of an older merge (and not withdrawn). A lead story is reviewed with its place."""
+    return (Story.is_lead.is_(False)
+            & ((Story.status == StoryStatus.PENDING)
+               | (Story.needs_check & ~Story.is_removed)))
+
+
+def _story_items(theme: str | None) -> list[dict]:
+    lon, lat = _lonlat(Place.geom)
+    rows = db.session.execute(
+        select(Story.id, Story.title, Story.created_at, Story.needs_check, Story.author_name,
+               Story.place_id, User.display_name, lon, lat)
+        .join(Place, Place.id == Story.place_id)
+        .outerjoin(User, User.id == Story.author_id)
+        .where(_waiting_stories(), visibility.public_place(), _theme_filter(Place.id, theme))
+    ).all()
+    return [{"kind": "story", "id": r.id, "place_id": r.place_id, "title": r.title,
+             "created_at": r.created_at, "who": r.author_name or r.display_name or "",
+             "lon": r.lon, "lat": r.lat,
+             "detail": _("to check: split from an older merge") if r.needs_check else ""}
+            for r in rows]
 
 
 def _flag_items(theme: str | None) -> list[dict]:
@@ -136,9 +170,12 @@ def counts() -> dict[str, int]:
         select(func.count(func.distinct(func.coalesce(Flag.place_id, -Flag.media_id))))
         .where(Flag.status == FlagStatus.OPEN)
     )
+    waiting_stories = db.session.scalar(
+        select(func.count(Story.id)).join(Place, Place.id == Story.place_id)
+        .where(_waiting_stories(), visibility.public_place()))
     result = {"place": by_status.get(PlaceStatus.PENDING, 0),
               "edit": by_status.get(PlaceStatus.APPROVED, 0),
-              "media": media or 0, "flag": flags or 0}
+              "media": media or 0, "flag": flags or 0, "story": waiting_stories or 0}
     result["total"] = sum(result.values())
     return result
 
@@ -232,6 +269,8 @@ def item(kind: str, item_id: int) -> dict:
         place = load_place(rev.place_id)
         snap = dict(rev.snapshot)
         changes = revisions.snapshot_diff(revisions.row_snapshot(place), snap)
+    elif kind == "story":
+        return _story_item(item_id)
     elif kind == "media":
         medium = db.session.get(Media, item_id)
         if medium is None or medium.status != MediaStatus.PENDING or medium.place_id is None:
@@ -259,6 +298,27 @@ def item(kind: str, item_id: int) -> dict:
         result["flags"] = flags
         result["medium"] = db.session.get(Media, flags[0].media_id) if flags[0].media_id else None
     return result
+
+
+def _story_item(story_id: int) -> dict:
+    """One waiting story with its place and the place's other public stories beside it."""
+    story = db.session.get(Story, story_id)
+    if story is None or not db.session.scalar(
+            select(func.count(Story.id)).where(Story.id == story_id, _waiting_stories())):
+        raise NotFound(_("This story does not wait for review."))
+    place = load_place(story.place_id)
+    snap = revisions.row_snapshot(place) | {"title": story.title, "body": story.body,
+                                            "language": story.language}
+    return {
+        "kind": "story", "id": story.id, "place": place, "revision": None, "snapshot": snap,
+        "changes": [], "story": story, "version": story.version,
+        "contributor": _contributor_summary(story.author_id or story.helper_id,
+                                            story.author_name),
+        "media": [m for m in story.media if m.kind in REVIEWED_KINDS],
+        "other_stories": [s for s in place.stories if s.id != story.id
+                          and visibility.is_public_story(s)],
+        "nearby": [],
+    }
 
 
 def open_flags_of(flag_id: int) -> list[Flag]:
