@@ -202,6 +202,12 @@ def get_story(story_id: int) -> Story:
     return story
 
 
+def get_story_or_none(story_id: int) -> Story | None:
+    """The story with its place and media, or None."""
+    return db.session.get(Story, story_id, options=[selectinload(Story.media),
+                                                    selectinload(Story.place)])
+
+
 def can_edit(user: User | None, story: Story) -> bool:
     """Its author, the helper who entered it for the narrator, and curators."""
     if user is None or not user.is_authenticated:
