@@ -430,6 +430,22 @@ def _place_export(p, user: User) -> dict:
 DELETE_CHOICES = ("delete", "anonymise")
 
 
+def _stories_of_deleted(user: User, contributions: str, kept_places: set[int]) -> None:
+    """The stories ``user`` told themselves: deleted with "delete" (a lead story of a place
+    kept for a tour stays, anonymised, like its place), else credited to nobody. Stories
+    entered on someone else's behalf stay theirs."""
+    from app.models import Story
+
+    for story in db.session.scalars(select(Story).where(Story.author_id == user.id)).all():
+        if contributions == "delete" and not (story.is_lead and story.place_id in kept_places):
+            db.session.delete(story)
+            continue
+        story.author_id = None
+        if not story.author_name:
+            story.credit_name = ""
+    db.session.flush()
+
+
 def delete_account(user: User, password: str, contributions: str) -> None:
     """Delete ``user``'s account after checking the password.
 
@@ -480,6 +496,7 @@ def delete_account(user: User, password: str, contributions: str) -> None:
         if contributions == "anonymise" or m.place_id in {p.id for p in kept}:
             m.uploader_id = None
             m.credit = ""
+    _stories_of_deleted(user, contributions, {p.id for p in kept})
     db.session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.user_id == user.id))
     # Rotating first means a copied cookie is dead even if the delete below were to fail.
     end_all_sessions(user)

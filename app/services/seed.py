@@ -16,8 +16,8 @@ from shapely.geometry import Point
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Place, PlaceRevision, Theme, Tour, TourStop, User
-from app.models.statuses import PlaceStatus, RevisionStatus, TourStatus
+from app.models import Place, PlaceRevision, Story, StoryRevision, Theme, Tour, TourStop, User
+from app.models.statuses import PlaceStatus, RevisionStatus, StoryStatus, TourStatus
 from app.services import stories
 from app.services.accounts import create_user, get_by_email
 from app.services.tours import generate_straight_route
@@ -100,6 +100,8 @@ def _places(items: list[dict], users: dict[str, User], themes: dict[str, Theme],
         if place is None:
             place = _approved_place(p, users.get(p.get("author", "resident"), users["resident"]),
                                     users["curator"], themes, now)
+            for s in p.get("stories", []):
+                _further_story(place, s, users, now)
             created["places"] += 1
         places[p["key"]] = place
     db.session.flush()
@@ -142,6 +144,32 @@ def _approved_place(p: dict, author: User, curator: User, themes: dict[str, Them
     )
     stories.mirror_lead(place)
     return place
+
+
+def _further_story(place: Place, s: dict, users: dict[str, User], now: datetime) -> Story:
+    """One more voice at a demo place: told by a demo account, or entered by the demo
+    helper on a narrator's behalf (``narrator`` with the consent recorded on paper)."""
+    era = stories.story_era(s.get("era"))
+    narrator = s.get("narrator")
+    teller = users[s.get("author", "resident")]
+    story = Story(
+        place_id=place.id, title=s["title"], body=s["body"], kind=s.get("kind", "memory"),
+        language=s.get("language", place.language), status=StoryStatus.APPROVED,
+        era_start=era.start if era else None, era_end=era.end if era else None,
+        era_precision=era.precision if era else None,
+        author_id=None if narrator else teller.id, author_name=narrator,
+        helper_id=teller.id if narrator else None,
+        consent_method="paper_form" if narrator else "self", consent_date=now.date(),
+        credit_name=narrator or teller.display_name, published_at=now,
+    )
+    db.session.add(story)
+    db.session.flush()
+    db.session.add(StoryRevision(story_id=story.id, number=1, base_version=0,
+                                 snapshot=stories.story_snapshot(story),
+                                 status=RevisionStatus.APPROVED, author_id=teller.id,
+                                 message="Demo content", reviewer_id=users["curator"].id,
+                                 reviewed_at=now))
+    return story
 
 
 def _tours(items: list[dict], users: dict[str, User], themes: dict[str, Theme],

@@ -313,6 +313,34 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
     return story
 
 
+def move_story(curator: User, story_id: int, place_id: int) -> Story:
+    """A curator splits a story off to another public place (it was told about somewhere
+    else): its photos and recordings follow; it keeps its state, author and revisions. A
+    place's lead story stays with its place (merge moves whole places)."""
+    from app.services.roles import require_curator
+
+    require_curator(curator)
+    story = get_story(story_id)
+    if story.is_lead:
+        raise ValidationError(_("The first story of a place stays with it; merge the place "
+                                "instead."), field="story")
+    target = open_place(place_id)
+    source = story.place
+    if target.id == source.id:
+        raise ValidationError(_("The story is at this place already."), field="place")
+    story.place_id = target.id
+    for medium in story.media:
+        medium.place_id = target.id
+    story.updated_at = datetime.now(UTC)
+    db.session.flush()
+    db.session.expire(source, ["stories", "media"])
+    db.session.expire(target, ["stories", "media"])
+    refresh_search_vector(source)
+    refresh_search_vector(target)
+    log(curator, "move", "story", story.id, str(source.id), str(target.id))
+    return story
+
+
 def public_stories(place_id: int) -> list[Story]:
     """The public stories of a place, newest first, in one query."""
     return list(db.session.scalars(

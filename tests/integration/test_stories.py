@@ -220,3 +220,70 @@ def test_a_story_split_from_an_old_merge_waits_to_be_checked(demo, db_session, r
     stories.review_story(curator, story.id, "approve")
     assert not story.needs_check and story.status == "approved"
     assert moderation.queue("story") == []
+
+
+@pytest.mark.parametrize("choice", ["delete", "anonymise"])
+def test_deleting_an_account_deletes_or_anonymises_its_stories(demo, db_session, curator,
+                                                               choice):
+    from app.services import accounts
+
+    teller = create_user(f"teller-{choice}@example.org", name="Tilda Teller")
+    place = _waaghaus(db_session)
+    own = stories.add_story(teller, place.id, _memory())
+    stories.review_story(curator, own.id, "approve")
+    told = stories.add_story(teller, place.id, _memory(
+        author_name="Frieda Keller", consent_method="spoken", consent_date=date(2026, 1, 5)))
+    own_id, told_id = own.id, told.id
+    accounts.delete_account(teller, "a long passphrase 42", choice)
+    db_session.expire_all()
+    kept = db_session.get(Story, own_id)
+    if choice == "delete":
+        assert kept is None
+    else:
+        assert kept.author_id is None and kept.credit_name == ""
+        assert "Tilda" not in str(stories.public_stories(place.id)[0].credit_name)
+    # told on Frieda's behalf: hers, and it stays
+    frieda = db_session.get(Story, told_id)
+    assert frieda is not None and frieda.credit_name == "Frieda Keller"
+    assert frieda.helper_id is None
+
+
+def test_a_curator_moves_a_story_to_the_place_it_is_about(demo, db_session, resident,
+                                                           curator):
+    from tests.integration.test_moderation_factory import add_media
+
+    waaghaus = _waaghaus(db_session)
+    other = db_session.scalar(select(Place).where(Place.id != waaghaus.id,
+                                                  visibility.public_place()).limit(1))
+    story = stories.add_story(resident, waaghaus.id, _memory())
+    stories.review_story(curator, story.id, "approve")
+    photo = add_media(waaghaus, resident, status="approved")
+    photo.story_id = story.id
+    db_session.flush()
+    with pytest.raises(Forbidden):
+        stories.move_story(resident, story.id, other.id)
+    with pytest.raises(ValidationError) as refused:
+        stories.move_story(curator, stories.lead_story(waaghaus).id, other.id)
+    assert refused.value.field == "story"
+    with pytest.raises(ValidationError) as refused:
+        stories.move_story(curator, story.id, waaghaus.id)
+    assert refused.value.field == "place"
+    stories.move_story(curator, story.id, other.id)
+    assert story.place_id == other.id and photo.place_id == other.id
+    assert story in stories.public_stories(other.id)
+    assert story not in stories.public_stories(waaghaus.id)
+
+
+def test_the_demo_city_has_places_with_many_voices(demo, db_session):
+    rows = db_session.execute(
+        select(Story.place_id, func.count(Story.id), func.count(func.distinct(Story.credit_name)),
+               func.count(Story.helper_id))
+        .join(Place, Place.id == Story.place_id)
+        .where(visibility.public_story()).group_by(Story.place_id)
+        .having(func.count(Story.id) >= 2)).all()
+    assert len(rows) >= 3
+    assert all(voices >= 2 for _place, _n, voices, _helped in rows)
+    assert sum(helped for *_rest, helped in rows) >= 2  # told on someone's behalf
+    eras = db_session.scalars(select(Story.era_precision).where(
+        Story.place_id.in_([r[0] for r in rows]))).all()
+    assert {"decade", "circa", "range"} <= set(eras)
