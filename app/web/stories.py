@@ -68,7 +68,9 @@ def _refused(errors, exc, place_id: int):
 @rerenders_form(_refused)
 def add(place_id: int):
     """The form's story at this place (no map step: the place is chosen)."""
-    inp = from_form(StorySchema(), request.form)
+    # The page's CSRF token is the form's, not the story's (the schema refuses what it
+    # does not take, as the API will).
+    inp = from_form(StorySchema(), {k: v for k, v in request.form.items() if k != "csrf_token"})
     made = story_service.add_story(_me(), place_id, inp)
     flash(_("Thank you. Your story waits for a curator and is shown here once approved."),
           "success")

@@ -17,6 +17,9 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = {
     "home": "/",
     "place": "/places/{place}",
+    "place with many stories": "/places/{voices}",
+    "story": "/stories/{story}",
+    "add a story": "/places/{voices}/stories/new",
     "tour": "/tours/altstadt-erinnerungen",
     "follow": "/tours/altstadt-erinnerungen/follow",
     "search": "/search?q=Schloss&step_free=1",
@@ -26,7 +29,8 @@ PAGES = {
     "curate": "/curate",
     "open data items": "/ogc/collections/places/items?limit=10&f=html",
 }
-NEEDS_LOGIN = {"contribute": "resident@demo.stadtspur.ch", "curate": "curator@demo.stadtspur.ch"}
+NEEDS_LOGIN = {"contribute": "resident@demo.stadtspur.ch", "curate": "curator@demo.stadtspur.ch",
+               "add a story": "resident@demo.stadtspur.ch"}
 
 
 def _login(page, email, password):
@@ -70,16 +74,22 @@ def axe_page(page):
 def test_no_axe_violations_in_german_and_english(axe_page, e2e_app, name):
     page = axe_page
     with e2e_app.app_context():
-        from sqlalchemy import select
+        from sqlalchemy import func, select
 
         from app.extensions import db
-        from app.models import Place
+        from app.models import Place, Story
 
         place = db.session.scalar(select(Place.id).where(Place.title == "Fotomuseum Winterthur"))
+        # the demo's place with the most voices, and one of its further stories
+        voices = db.session.scalar(select(Story.place_id).where(~Story.is_lead)
+                                   .group_by(Story.place_id)
+                                   .order_by(func.count().desc(), Story.place_id).limit(1))
+        story = db.session.scalar(select(Story.id).where(Story.place_id == voices,
+                                                         ~Story.is_lead).limit(1))
     if name in NEEDS_LOGIN:
         email = NEEDS_LOGIN[name]
         _login(page, email, e2e_app.demo_accounts[email][1])
-    path = PAGES[name].format(place=place)
+    path = PAGES[name].format(place=place, voices=voices, story=story)
     page.goto(page.base_url + path)
     found = {}
     for lang in ("de", "en"):
