@@ -11,7 +11,7 @@ from sqlalchemy import text
 from tests.conftest import ROOT, make_test_app
 
 MIGRATIONS = str(ROOT / "migrations")
-BEFORE_STORIES = "3f6b2d8e1c40"
+BEFORE_STORIES = "9b2e4c7d1a05"
 SEP, CREDIT = "\n\n---\n\n", "\n\n— "
 
 

@@ -13,7 +13,7 @@ rejected, back onto the place's text in the same "---" / "— credit" form, so a
 downgraded after new stories were added loses no public text.
 
 Revision ID: 3cd6382a44f9
-Revises: 3f6b2d8e1c40
+Revises: 9b2e4c7d1a05
 Create Date: 2026-12-03 14:37:34.879227
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '3cd6382a44f9'
-down_revision = '3f6b2d8e1c40'
+down_revision = "9b2e4c7d1a05"
 branch_labels = None
 depends_on = None
 
