@@ -61,7 +61,7 @@ def metric_labels() -> dict[str, str]:
         "page_view": _("Page views"), "follow_start": _("Follows started"),
         "stop_reached": _("Stops reached"), "completion": _("Completions"),
         "offline_save": _("Saved for offline"), "audio_play": _("Audio plays"),
-        "read_aloud": _("Read aloud"), "qr_scan": _("QR scans"),
+        "read_aloud": _("Read-aloud uses"), "qr_scan": _("QR scans"),
         "gpx_download": _("GPX downloads"), "pdf_download": _("PDF downloads"),
         "embed_view": _("Embeds viewed"),
     }
