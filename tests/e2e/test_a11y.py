@@ -6,13 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT
+from tests.e2e.axe import in_both_languages, violations, with_axe
 
 pytestmark = pytest.mark.e2e
 
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 PAGES = {
     "home": "/",
@@ -52,27 +49,9 @@ def _ready(page, name):
         page.locator("[data-follow-next]").click()  # a stop open, as while walking
 
 
-def _violations(page) -> list[str]:
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
-        for v in result["violations"]
-    ]
-
-
-@pytest.fixture
-def axe_page(page):
-    """The page with axe-core in every document it loads. An init script, not a <script>:
-    the strict CSP (rightly) refuses inline scripts, and init scripts are not subject to it."""
-    page.context.add_init_script(path=str(AXE))
-    return page
-
-
 @pytest.mark.parametrize("name", list(PAGES))
-def test_no_axe_violations_in_german_and_english(axe_page, e2e_app, name):
-    page = axe_page
+def test_no_axe_violations_in_german_and_english(page, e2e_app, name):
+    with_axe(page)
     with e2e_app.app_context():
         from sqlalchemy import func, select
 
@@ -90,18 +69,7 @@ def test_no_axe_violations_in_german_and_english(axe_page, e2e_app, name):
         email = NEEDS_LOGIN[name]
         _login(page, email, e2e_app.demo_accounts[email][1])
     path = PAGES[name].format(place=place, voices=voices, story=story)
-    page.goto(page.base_url + path)
-    found = {}
-    for lang in ("de", "en"):
-        if lang == "en":
-            # The page's own language switch, which comes back to the same address.
-            with page.expect_navigation():
-                page.locator(".lang-switch button[value=en]").click()
-            assert page.url == page.base_url + path
-        expect(page.locator("html")).to_have_attribute("lang", lang)
-        _ready(page, name)
-        found[lang] = _violations(page)
-    assert found == {"de": [], "en": []}
+    assert in_both_languages(page, path, lambda: _ready(page, name)) == {"de": [], "en": []}
 
 
 def test_keyboard_reaches_everything_on_the_tour_page_with_visible_focus(page):
@@ -140,8 +108,8 @@ def test_larger_text_setting_from_the_footer(page):
 
 
 @pytest.mark.parametrize("path", ["/", "/tours/altstadt-erinnerungen", "/search?q=Schloss"])
-def test_dark_mode_and_reduced_motion_have_no_violations(axe_page, path):
-    page = axe_page
+def test_dark_mode_and_reduced_motion_have_no_violations(page, path):
+    with_axe(page)
     page.emulate_media(color_scheme="dark", reduced_motion="reduce")
     page.goto(page.base_url + path)
     if page.locator("[data-map]").count():
@@ -149,4 +117,4 @@ def test_dark_mode_and_reduced_motion_have_no_violations(axe_page, path):
         expect(page.locator("[data-map][data-ready='true']").first).to_be_visible()
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(18, 20, 23)"  # the dark palette is in use
-    assert _violations(page) == []
+    assert violations(page) == []

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.e2e.test_a11y import AXE, _login, _violations
+from tests.e2e.axe import in_both_languages, with_axe
+from tests.e2e.test_a11y import _login
 
 pytestmark = pytest.mark.e2e
 
@@ -48,15 +48,7 @@ def figures(e2e_app):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_usage_pages_have_no_axe_violations(page, e2e_app, figures, path):
-    page.context.add_init_script(path=str(AXE))
+    with_axe(page)
     email = "curator@demo.stadtspur.ch"
     _login(page, email, e2e_app.demo_accounts[email][1])
-    page.goto(page.base_url + path)
-    found = {}
-    for lang in ("de", "en"):
-        if lang == "en":
-            with page.expect_navigation():
-                page.locator(".lang-switch button[value=en]").click()
-        expect(page.locator("html")).to_have_attribute("lang", lang)
-        found[lang] = _violations(page)
-    assert found == {"de": [], "en": []}
+    assert in_both_languages(page, path) == {"de": [], "en": []}

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.models.statuses import MediaKind, MediaStatus
-from tests.e2e.test_a11y import AXE, TAGS
+from tests.e2e.axe import violations as axe_problems
 from tests.e2e.test_contribute_flow import register
 from tests.e2e.waits import map_settled, until, until_js
 
@@ -48,13 +48,6 @@ def licences_of(e2e_app, title) -> list[str] | None:
 def chosen(page) -> list[str]:
     return page.locator("select[name=photo_licences]").evaluate_all(
         "els => els.map((el) => el.value)")
-
-
-def axe_problems(page) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
 
 
 def test_each_photo_keeps_its_licence_through_draft_queue_and_edit(page, e2e_app, context):

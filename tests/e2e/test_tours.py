@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from tests.conftest import ROOT, TILE_PNG
+from tests.conftest import TILE_PNG
+from tests.e2e.axe import violations as axe_violations
 from tests.e2e.waits import next_frame, until
 from tests.integration.test_tours import winterthur_gpx
 
@@ -183,18 +184,6 @@ def test_route_drawn_on_the_map_is_saved(page, e2e_app):
     expect(page.locator("#route-source")).to_contain_text(re.compile("gezeichnet|drawn"))
     saved = saved_tour(e2e_app, "gezeichnete-runde")
     assert saved["source"] == "drawn" and saved["length"] > 0
-
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-
-
-def axe_violations(page):
-    """WCAG 2.1 A/AA problems axe-core finds on the page as it is now."""
-    # Evaluated, not added as a <script>: the strict CSP refuses inline scripts.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                           ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
-    return [f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in result["violations"]]
 
 
 def axe_violations_without_scripts(browser, context_args, page):

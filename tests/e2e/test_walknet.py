@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_test_app
-from tests.e2e.test_tours import axe_violations
+from tests.e2e.axe import violations as axe_violations
 from tests.e2e.waits import sw_ready, until_js
 from tests.walknet_data import CATHEDRAL, HELSINKI_AREA, RAILWAY_STATION, SENATE_SQUARE
 
