@@ -23,9 +23,10 @@ from marshmallow import ValidationError as SchemaError
 
 from app.errors import DomainError, FormErrors, errors_by_field
 from app.inputs.base import refuse_unknown
+from app.models.story import MAX_BODY, MAX_TITLE
 from app.services.contribute import ON_BEHALF_METHODS, ContributionInput, Upload
 from app.services.media import setting
-from app.services.place_rules import MAX_BODY, MAX_TITLE, story_era
+from app.services.place_rules import story_era
 
 MAX_NAME = 120  # a credit or a storyteller's name; longer ones are cut, not refused
 _YES = {"1", "true", "yes", "on"}

@@ -35,8 +35,9 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Place, PlaceRevision, Theme, User
 from app.models.statuses import PlaceStatus, RevisionStatus
+from app.models.story import MAX_BODY, MAX_TITLE
 from app.services import audit, stories
-from app.services.place_rules import MAX_BODY, MAX_TITLE, check_position, parse_era, snapshot
+from app.services.place_rules import check_position, parse_era, snapshot
 from geo.measure import distance_m
 
 MAX_SUMMARY = 300

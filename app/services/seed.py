@@ -20,6 +20,7 @@ from app.models import Place, PlaceRevision, Story, StoryRevision, Theme, Tour, 
 from app.models.statuses import PlaceStatus, RevisionStatus, StoryStatus, TourStatus
 from app.services import stories
 from app.services.accounts import create_user, get_by_email
+from app.services.place_rules import place_snapshot, story_era
 from app.services.tours import generate_straight_route
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
@@ -29,22 +30,6 @@ DEMO_ACCOUNTS = {
     "curator": ("curator@demo.stadtspur.ch", "Kurt Kurator"),
     "admin": ("admin@demo.stadtspur.ch", "Ada Admin"),
 }
-def place_snapshot(place: Place, lon: float, lat: float, theme_slugs: list[str]) -> dict:
-    """The fields of a place that a revision records."""
-    return {
-        "title": place.title,
-        "summary": place.summary,
-        "body": place.body,
-        "lon": lon,
-        "lat": lat,
-        "era_year": place.era_year,
-        "era_precision": place.era_precision,
-        "language": place.language,
-        "themes": sorted(theme_slugs),
-        "step_free": place.step_free,
-    }
-
-
 def seed_demo(data_file: Path | None = None) -> dict:
     """Load the demo city. Returns counts and the passwords of newly created accounts."""
     data = json.loads((data_file or SEED_DIR / "winterthur.json").read_text(encoding="utf-8"))
@@ -149,7 +134,7 @@ def _approved_place(p: dict, author: User, curator: User, themes: dict[str, Them
 def _further_story(place: Place, s: dict, users: dict[str, User], now: datetime) -> Story:
     """One more voice at a demo place: told by a demo account, or entered by the demo
     helper on a narrator's behalf (``narrator`` with the consent recorded on paper)."""
-    era = stories.story_era(s.get("era"))
+    era = story_era(s.get("era"), ranges=True)
     narrator = s.get("narrator")
     teller = users[s.get("author", "resident")]
     story = Story(

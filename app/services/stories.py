@@ -22,12 +22,12 @@ from app.licences import STORY_LICENCE
 from app.models import Place, PlaceStatus, Story, StoryKind, StoryRevision, StoryStatus, User
 from app.models.place import CONSENT_METHODS
 from app.models.statuses import RevisionStatus
-from app.models.story import EARLIEST_ERA, MAX_BODY, MAX_TITLE
+from app.models.story import MAX_BODY, MAX_TITLE
 from app.services import visibility
 from app.services.audit import log
+from app.services.place_rules import story_era
 from app.services.search_index import refresh_search_vector
 from geo import era as geo_era
-from geo.errors import EraError
 
 ON_BEHALF_METHODS = tuple(m for m in CONSENT_METHODS if m != "self")
 # A place's status as its lead story's.
@@ -69,19 +69,6 @@ class _Checked:
     on_behalf: bool
 
 
-def story_era(value: str | None) -> geo_era.Era | None:
-    """A story's era: any form of ``geo.era`` (year, decade, circa, range) from 1000 to
-    this year. Raises ValidationError (field ``era``) naming what is accepted."""
-    try:
-        return geo_era.parse_era(value, earliest=EARLIEST_ERA, latest=datetime.now(UTC).year)
-    except EraError as exc:
-        if exc.code == "era_out_of_range":
-            message = _("Give a year between 1000 and this year.")
-        else:
-            message = _("Give a year like 1965, a decade like 1960s or a range like 1900/1950.")
-        raise ValidationError(message, field="era", code="bad_era") from exc
-
-
 def era_text(story: Story) -> str:
     """A story's era in the grammar it was given in ("1965", "1960s", "ca. 1965",
     "1900/1950"), for forms."""
@@ -111,7 +98,7 @@ def _check(inp: StoryInput, *, new: bool) -> _Checked:
     licence = inp.licence or STORY_LICENCE
     if licence not in current_app.config["MEDIA_LICENCES"]:
         raise ValidationError(_("Choose one of the offered licences."), field="licence")
-    era = story_era(inp.era)
+    era = story_era(inp.era, ranges=True)
     on_behalf = bool(inp.author_name.strip())
     if new and not inp.licence_consent:
         raise ValidationError(_("Please agree to publish your story under its licence."),
