@@ -12,9 +12,10 @@ from app.models.statuses import (
     RevisionStatus,
     StoryKind,
     StoryStatus,
+    SuggestionStatus,
     TourStatus,
 )
-from app.models.story import Story, StoryRevision
+from app.models.story import Story, StoryRevision, StorySuggestion
 from app.models.theme import Theme, place_themes, theme_follows
 from app.models.tour import Tour, TourStop
 from app.models.usage import (
@@ -48,6 +49,8 @@ __all__ = [
     "StoryKind",
     "StoryRevision",
     "StoryStatus",
+    "StorySuggestion",
+    "SuggestionStatus",
     "Theme",
     "Tour",
     "TourStatus",

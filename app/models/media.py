@@ -66,8 +66,15 @@ class Media(db.Model):
     # The curators' decision on a photo or recording, as its contributor is told it.
     review_reason: Mapped[str | None] = mapped_column(String(20))
     review_message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    # A recording's text alternative (WCAG 2.1, 1.2.1), typed by its contributor or added by
+    # a curator; empty until someone writes it.
+    transcript: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    transcript_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    transcript_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[created_ts]
 
     place = relationship("Place", back_populates="media")
     story = relationship("Story", back_populates="media")
-    uploader = relationship("User")
+    uploader = relationship("User", foreign_keys=[uploader_id])

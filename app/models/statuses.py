@@ -41,6 +41,16 @@ class StoryKind(StrEnum):
     TIP = "tip"
 
 
+class SuggestionStatus(StrEnum):
+    """A suggested edit of someone else's story, until its author or a curator decides."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    # The story changed or left before anyone decided (withdrawn, or the suggester took it back).
+    CLOSED = "closed"
+
+
 class EraPrecision(StrEnum):
     """How an era was given (``geo.era``'s forms)."""
 

@@ -33,11 +33,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import check_in, created_ts, intpk
 from app.models.place import CONSENT_METHODS, REVISION_STATUSES
-from app.models.statuses import EraPrecision, RevisionStatus, StoryKind, StoryStatus, values
+from app.models.statuses import (
+    EraPrecision,
+    RevisionStatus,
+    StoryKind,
+    StoryStatus,
+    SuggestionStatus,
+    values,
+)
 
 STORY_STATUSES = values(StoryStatus)
 STORY_KINDS = values(StoryKind)
 STORY_ERA_PRECISIONS = values(EraPrecision)
+SUGGESTION_STATUSES = values(SuggestionStatus)
 # A story's limits (the same as a place's own text: app.services.place_rules).
 MAX_TITLE = 140
 MAX_BODY = 20_000
@@ -182,3 +190,39 @@ class StoryRevision(db.Model):
 
     story: Mapped[Story] = relationship()
     author = relationship("User", foreign_keys=[author_id])
+
+
+class StorySuggestion(db.Model):
+    """An edit someone other than its author suggests for a story: the fields they would
+    change (title, body, era as text), from the story version they read, until the author
+    or a curator accepts it (it becomes the story's next revision) or declines it."""
+
+    __tablename__ = "story_suggestions"
+    __table_args__ = (
+        CheckConstraint(check_in("status", SUGGESTION_STATUSES), name="status"),
+        Index("ix_story_suggestions_story_status", "story_id", "status"),
+    )
+
+    id: Mapped[intpk]
+    story_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    base_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    changes: Mapped[dict] = mapped_column(JSONB, nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=SuggestionStatus.PENDING.value
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_message: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    created_at: Mapped[created_ts]
+
+    story: Mapped[Story] = relationship()
+    author = relationship("User", foreign_keys=[author_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])

@@ -15,7 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -104,6 +104,12 @@ class TourStop(db.Model):
     transition_note: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     accessibility: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     dwell_min: Mapped[int] = mapped_column(Integer, nullable=False, server_default="5")
+    # The stories the tour's author chose for this stop, in order (an array, because stops are
+    # rewritten from the tour's content on every save); none chosen: the stop shows the place's
+    # approved stories in the tour's theme. Readers skip ids that are no longer public.
+    featured_story_ids: Mapped[list[int]] = mapped_column(
+        ARRAY(BigInteger), nullable=False, server_default="{}"
+    )
 
     tour: Mapped[Tour] = relationship(back_populates="stops")
     place = relationship("Place")

@@ -35,7 +35,9 @@ from app.models.statuses import values
 class OfferingKind(StrEnum):
     TOUR = "tour"
     THEME = "theme"
-    # Stories per place until the stories issue lands; then per story.
+    STORY = "story"
+    # Before stories were counted one by one, per place; a migration moved those figures to
+    # each place's first story. Kept so that older figures stay readable.
     PLACE = "place"
 
 
