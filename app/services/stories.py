@@ -113,6 +113,12 @@ def _check(inp: StoryInput, *, new: bool) -> _Checked:
     return _Checked(era, licence, language, inp.kind, on_behalf)
 
 
+def check_story(inp: StoryInput) -> None:
+    """A new story's field rules without writing anything (ValidationError naming the first
+    refused field), for writers that check a story's files too before storing any of it."""
+    _check(inp, new=True)
+
+
 def _apply(story: Story, inp: StoryInput, checked: _Checked) -> None:
     story.title = inp.title.strip()
     story.body = inp.body
