@@ -70,6 +70,9 @@ def _links(values: dict, absolute: bool) -> dict[str, str]:
     if values.get("place_id"):
         links["place_url"] = url_for("visitor.place", place_id=values["place_id"],
                                      _external=absolute)
+    if values.get("story_id"):
+        links["story_url"] = url_for("stories.story", story_id=values["story_id"],
+                                     _external=absolute)
     if values.get("reset_token"):
         links["reset_url"] = url_for("account.reset_password", token=values["reset_token"],
                                      _external=absolute)
