@@ -155,6 +155,14 @@ def story_sql(alias: str = "stories", place_alias: str = "places") -> str:
 
 
 @cache
+def story_visible_sql(alias: str = "stories") -> str:
+    """The story's own part of ``public_story`` (approved, neither hidden nor withdrawn) as
+    SQL over the stories ``alias``, for readers that already hold only public places (a
+    tile's places): joining the place again would only repeat its rule."""
+    return _sql((aliased(Story, name=alias) if alias != "stories" else Story).is_approved_visible)
+
+
+@cache
 def lead_text_sql(place_alias: str = "places", story_alias: str = "ls") -> str:
     """Whether the place ``place_alias``'s own text (its lead story's, kept on the row) is
     public: unless its lead story was withdrawn or hidden (``Story.is_removed``). A place
