@@ -17,6 +17,7 @@ from app.api.http import public_read
 from app.extensions import limiter
 from app.inputs.usage import BeaconSchema, ReviewDecisionSchema, UsageGoalSchema
 from app.models.usage import OfferingKind
+from app.services import themes as theme_service
 from app.services import tours as tour_service
 from app.services.insights import beacons, counting, figures, open_data, reviews
 from app.services.insights import retirement as retirement_service
@@ -228,3 +229,85 @@ def tour_usage(slug: str):
         "downloads": {k: figures.shown(n) for k, n in figs.downloads.items()},
         "offline_share": figures.shown_share(figs.phone_offline, phone),
     }
+
+
+class StoryFiguresSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    place_id = fields.Integer(required=True)
+    page_view = fields.String(required=True, metadata={
+        "description": "views of every page that shows the story in full (its own, its "
+                       "place's); \"<5\" under 5"})
+    audio_play = fields.String(required=True)
+    read_aloud = fields.String(required=True)
+
+
+class ThemeFiguresSchema(Schema):
+    theme = fields.String(required=True)
+    views = fields.String(required=True)
+    follows = fields.String(required=True)
+    tours = fields.Dict(required=True, metadata={
+        "description": "the sums of its tours per metric over the 12 months"})
+    least_used_tours = fields.List(fields.Dict(), required=True)
+    least_used_stories = fields.List(fields.Nested(StoryFiguresSchema), required=True)
+
+
+def _story_out(row: dict) -> dict:
+    return {"id": row["id"], "title": row["title"], "place_id": row["place_id"],
+            **{str(m): figures.shown(row[m]) for m in figures.STORY_METRICS}}
+
+
+@blp.route("/usage/themes/<slug:slug>")
+@blp.response(200, ThemeFiguresSchema, example={
+    "theme": "industrie", "views": "48", "follows": "<5",
+    "tours": {"page_view": "212", "follow_start": "38", "completion": "≥12"},
+    "least_used_tours": [{"tour": "sulzer", "page_view": "9", "follow_start": "<5",
+                          "completion": "<5"}],
+    "least_used_stories": [{"id": 31, "title": "Die Kantine", "place_id": 12,
+                            "page_view": "7", "audio_play": "<5", "read_aloud": "<5"}]})
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM,
+                  description="No theme with this slug")
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def theme_usage(slug: str):
+    """A theme's figures of the last 12 months as the curators' page shows them: its own
+    page views and follows, the sums of its tours, its least-used tours and its least-used
+    stories with their views, recordings played and read-aloud uses (counts under 5 as
+    "<5")."""
+    data = figures.theme_figures(theme_service.get_theme(slug),
+                                 counting.today(current_app.config))
+    return {
+        "theme": slug, "views": figures.shown(data["views"]),
+        "follows": figures.shown(data["follows"]),
+        "tours": {m: figures.shown_sum(parts) for m, parts in data["sums"].items()},
+        "least_used_tours": [{"tour": r["slug"],
+                              **{str(m): r[f"{m}_year_text"] for m in figures.LINE_METRICS}}
+                             for r in data["least_tours"]],
+        "least_used_stories": [_story_out(r) for r in data["least_stories"]],
+    }
+
+
+class StoryUsageSchema(StoryFiguresSchema):
+    months = fields.List(fields.Dict(), required=True)
+
+
+@blp.route("/usage/stories/<int:story_id>")
+@blp.response(200, StoryUsageSchema, example={
+    "id": 31, "title": "Die Kantine", "place_id": 12, "page_view": "7", "audio_play": "<5",
+    "read_aloud": "<5", "months": [{"month": "2026-11", "page_view": "7", "audio_play": "<5",
+                                    "read_aloud": "<5"}]})
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM,
+                  description="No story with this id")
+@blp.doc(security=SECURITY)
+@require_user(*CURATORS)
+def story_usage(story_id: int):
+    """A story's figures (also once it is withdrawn or hidden): the last 12 months together
+    and month by month (views, recordings played, read-aloud uses; counts under 5 as
+    "<5")."""
+    today = counting.today(current_app.config)
+    row, months = figures.one_story(story_id, today)
+    out = _story_out(row)
+    out["months"] = [{"month": m.strftime("%Y-%m"),
+                      **{str(k): figures.shown(v[i]) for k, v in months["lines"].items()}}
+                     for i, m in enumerate(months["months"])]
+    return out

@@ -17,13 +17,13 @@ BEACON_METRICS = (Metric.FOLLOW_START, Metric.STOP_REACHED, Metric.COMPLETION,
                   Metric.AUDIO_PLAY, Metric.OFFLINE_SAVE, Metric.READ_ALOUD)
 MAX_COUNTS = 100
 MAX_STOP = 500
-OFFERING = r"^(tour|theme|place):[A-Za-z0-9][A-Za-z0-9_-]{0,159}$"
+OFFERING = r"^(tour|theme|story|place):[A-Za-z0-9][A-Za-z0-9_-]{0,159}$"
 
 
 @dataclass(frozen=True)
 class BeaconCount:
     kind: OfferingKind
-    ref: str  # a tour's or theme's slug, a place's id
+    ref: str  # a tour's or theme's slug, a story's id (a place's id in older pages)
     stop: int
     metric: Metric
     day: date
@@ -38,7 +38,7 @@ class BeaconInput:
 class BeaconCountSchema(Strict):
     offering = fields.String(
         required=True, validate=validate.Regexp(
-            OFFERING, error=_l("Name the offering as tour:<slug>, theme:<slug> or place:<id>.")),
+            OFFERING, error=_l("Name the offering as tour:<slug>, theme:<slug> or story:<id>.")),
         metadata={"example": "tour:altstadt"})
     stop = fields.Integer(load_default=0, validate=validate.Range(0, MAX_STOP),
                           metadata={"description": "the stop's number; 0: the whole offering"})

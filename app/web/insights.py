@@ -328,7 +328,7 @@ def theme_csv(slug: str):
              for metric, parts in data["sums"].items()]
     for r in data["tours"]:
         rows += [["tour", r["slug"], str(m), r[f"{m}_year_text"]] for m in fig.LINE_METRICS]
-    rows += [["least_used_place", str(p["id"]), "page_view", fig.shown(p["views"])]
-             for p in data["least_places"]]
+    rows += [["least_used_story", str(st["id"]), str(m), fig.shown(st[m])]
+             for st in data["least_stories"] for m in fig.STORY_METRICS]
     return _csv(f"stadtspur-insights-theme-{found.slug}", ["figure", "item", "metric", "value"],
                 rows)

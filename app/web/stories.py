@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,8 +20,10 @@ from app.errors import rerenders_form
 from app.inputs.base import from_form
 from app.inputs.stories import StorySchema
 from app.licences import names_and_links
+from app.models.usage import OfferingKind
 from app.services import places as place_service
 from app.services import stories as story_service
+from app.services.insights import counting
 from app.web.forms import messages_by_field
 
 bp = Blueprint("stories", __name__)
@@ -28,12 +40,16 @@ def story(story_id: int):
         abort(404)
     media = [m for m in found.media if story_service.is_public_medium(m)
              or story_service.can_edit(_me(), found)]
-    return render_template(
+    public = story_service.is_public(found)
+    page = make_response(render_template(
         "stories/story.html", story=found, place=found.place, media=media,
-        public=story_service.is_public(found),
+        public=public,
         page_url=url_for("stories.story", story_id=found.id, _external=True),
         can_withdraw=_me() is not None and _me().id in (found.author_id, found.helper_id),
-    )
+    ))
+    # A public story's view is counted as a tour's is (anonymous, after the response).
+    return counting.counted_views(page, request.method, request.headers, OfferingKind.STORY,
+                                  [found.id] if public else [])
 
 
 def _render_new(place, values=None, errors=None, status=200):

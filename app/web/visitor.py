@@ -146,7 +146,11 @@ def place(place_id: int):
     lead_id = lead.id if lead is not None else None
     media = [m for m in place_service.public_media(found) if m.story_id in (None, lead_id)]
     page_url = url_for("visitor.place", place_id=found.id, _external=True)
-    return _counted(OfferingKind.PLACE, found.id, render_template(
+    # Each story the page shows in full is viewed: the lead story while its text is shown,
+    # and the further public stories.
+    shown = [s.id for s in ([lead] if lead is not None else []) + others
+             if story_service.is_public(s)]
+    return counting.counted_views(make_response(render_template(
         "visitor/place.html",
         place=found,
         lon=lon,
@@ -154,6 +158,8 @@ def place(place_id: int):
         photos=[photo_view(m) for m in media if m.kind == MediaKind.PHOTO],
         recordings=[audio_view(m) for m in media if m.kind == MediaKind.AUDIO],
         lead_public=lead is None or not lead.is_removed,
+        # A recording played is counted for its story (anonymous beacon, static/js/beacon.js).
+        lead_counted=lead_id if lead_id in shown else None,
         stories=[_story_view(s) for s in others],
         locale=_locale(),
         page_url=page_url,
@@ -162,7 +168,7 @@ def place(place_id: int):
             f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
             f"#map=18/{lat:.6f}/{lon:.6f}"
         ),
-    ))
+    )), request.method, request.headers, OfferingKind.STORY, shown)
 
 
 def _story_view(story) -> dict:

@@ -198,22 +198,27 @@ def test_the_counter_table_upserts(app, db_session):
     assert n == 4
 
 
-def test_place_and_theme_figures(client, tour, db_session):
-    from app.models import Theme
+def test_place_story_and_theme_figures(client, tour, db_session):
+    from app.models import Story, Theme
 
     place_id = tour.stops[0].place_id
+    lead = db_session.scalar(select(Story).where(Story.place_id == place_id, Story.is_lead))
     theme = db_session.scalar(select(Theme).order_by(Theme.id))
-    views = counted(db_session, place_id, Metric.PAGE_VIEW, kind=OfferingKind.PLACE)
+    views = counted(db_session, lead.id, Metric.PAGE_VIEW, kind=OfferingKind.STORY)
     assert hit(client, f"/places/{place_id}").status_code == 200
-    assert counted(db_session, place_id, Metric.PAGE_VIEW, kind=OfferingKind.PLACE) == views + 1
+    assert counted(db_session, lead.id, Metric.PAGE_VIEW, kind=OfferingKind.STORY) == views + 1
+    assert hit(client, f"/stories/{lead.id}").status_code == 200
+    assert counted(db_session, lead.id, Metric.PAGE_VIEW, kind=OfferingKind.STORY) == views + 2
     theme_views = counted(db_session, theme.id, Metric.PAGE_VIEW, kind=OfferingKind.THEME)
     assert hit(client, f"/themes/{theme.slug}").status_code == 200
     assert counted(db_session, theme.id, Metric.PAGE_VIEW, kind=OfferingKind.THEME) == theme_views + 1
-    plays = counted(db_session, place_id, Metric.AUDIO_PLAY, kind=OfferingKind.PLACE)
+    plays = counted(db_session, lead.id, Metric.AUDIO_PLAY, kind=OfferingKind.STORY)
     resp = client.post("/api/v1/usage", headers={"User-Agent": PHONE}, json={"counts": [
-        {"offering": f"place:{place_id}", "metric": "audio_play", "day": date.today().isoformat()}]})
+        {"offering": f"story:{lead.id}", "metric": "audio_play", "day": date.today().isoformat()}]})
     assert resp.status_code == 202 and resp.json == {"counted": 1}
-    assert counted(db_session, place_id, Metric.AUDIO_PLAY, kind=OfferingKind.PLACE) == plays + 1
+    assert counted(db_session, lead.id, Metric.AUDIO_PLAY, kind=OfferingKind.STORY) == plays + 1
+    # Nothing is counted for the place itself any more.
+    assert counted(db_session, place_id, Metric.PAGE_VIEW, kind=OfferingKind.PLACE) == 0
 
 
 def test_beacons_are_rate_limited_without_storing_the_address(clone_db):

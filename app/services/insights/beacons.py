@@ -1,6 +1,10 @@
 """The phone's beacons: a batch of ``{offering, stop, metric, day}`` checked as a whole
 (an unknown offering, a stop the tour does not have, a day outside the queue's 30 days: the
-batch is refused and nothing of it counted), then written as counts."""
+batch is refused and nothing of it counted), then written as counts.
+
+A story's recording played or read aloud is ``story:<id>`` (a public story). Pages and
+queues from before stories were counted one by one send ``place:<id>``: that counts for the
+place's lead story, where the migration put the place's earlier figures."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Place, Theme, Tour, TourStop
+from app.models import Place, Story, Theme, Tour, TourStop
 from app.models.usage import WHOLE, Metric, OfferingKind, Source
 from app.services import visibility
 from app.services.insights import counting
@@ -44,12 +48,30 @@ def _themes(slugs: set[str]) -> dict[str, int]:
         select(Theme.slug, Theme.id).where(Theme.slug.in_(slugs))).all())
 
 
-def _places(refs: set[str]) -> set[int]:
-    ids = {int(r) for r in refs if r.isdigit() and int(r) < 2**63}
+def _ids(refs: set[str]) -> set[int]:
+    return {int(r) for r in refs if r.isdigit() and int(r) < 2**63}
+
+
+def _stories(refs: set[str]) -> dict[str, int]:
+    """Public stories by their id as sent."""
+    ids = _ids(refs)
     if not ids:
-        return set()
-    return set(db.session.scalars(
-        select(Place.id).where(Place.id.in_(ids), visibility.public_place())))
+        return {}
+    found = db.session.scalars(
+        select(Story.id).join(Place, Story.place_id == Place.id)
+        .where(Story.id.in_(ids), visibility.public_story()))
+    return {str(i): i for i in found}
+
+
+def _lead_stories(refs: set[str]) -> dict[str, int]:
+    """Public places by their id as sent -> their lead story, while it is public."""
+    ids = _ids(refs)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Place.id, Story.id).join(Story, Story.place_id == Place.id)
+        .where(Place.id.in_(ids), Story.is_lead, visibility.public_story()))
+    return {str(pid): sid for pid, sid in rows}
 
 
 def resolve(counts, today: date, source: Source) -> list[counting.Count]:
@@ -57,7 +79,8 @@ def resolve(counts, today: date, source: Source) -> list[counting.Count]:
     be counted (``counts.<i>.<field>``)."""
     tours = _tours({c.ref for c in counts if c.kind == OfferingKind.TOUR})
     themes = _themes({c.ref for c in counts if c.kind == OfferingKind.THEME})
-    places = _places({c.ref for c in counts if c.kind == OfferingKind.PLACE})
+    stories = _stories({c.ref for c in counts if c.kind == OfferingKind.STORY})
+    leads = _lead_stories({c.ref for c in counts if c.kind == OfferingKind.PLACE})
     rows = []
     for i, c in enumerate(counts):
         if not (today - timedelta(days=QUEUE_DAYS) <= c.day <= today + timedelta(days=1)):
@@ -67,8 +90,10 @@ def resolve(counts, today: date, source: Source) -> list[counting.Count]:
             offering_id, stops = tours[c.ref]
         elif c.kind == OfferingKind.THEME and c.ref in themes:
             offering_id, stops = themes[c.ref], 0
-        elif c.kind == OfferingKind.PLACE and c.ref.isdigit() and int(c.ref) in places:
-            offering_id, stops = int(c.ref), 0
+        elif c.kind == OfferingKind.STORY and c.ref in stories:
+            offering_id, stops = stories[c.ref], 0
+        elif c.kind == OfferingKind.PLACE and c.ref in leads:
+            offering_id, stops = leads[c.ref], 0
         else:
             raise ValidationError(_("There is nothing public to count by this name."),
                                   field=f"counts.{i}.offering", code="unknown_offering")
@@ -79,7 +104,8 @@ def resolve(counts, today: date, source: Source) -> list[counting.Count]:
         if not per_stop and c.stop != WHOLE:
             raise ValidationError(_("This count is for the whole offering: send stop 0."),
                                   field=f"counts.{i}.stop")
-        rows.append(counting.Count(c.kind, offering_id, c.metric, c.day, c.stop, source))
+        kind = OfferingKind.STORY if c.kind == OfferingKind.PLACE else c.kind
+        rows.append(counting.Count(kind, offering_id, c.metric, c.day, c.stop, source))
     return rows
 
 

@@ -211,6 +211,16 @@ def counted(response, method: str, headers: Mapping[str, str], kind: OfferingKin
     return response
 
 
+def counted_views(response, method: str, headers: Mapping[str, str], kind: OfferingKind,
+                  offering_ids: Iterable[int]):
+    """``response``, counting one page view of each offering it shows (a place's page shows
+    its stories in full: each of them is viewed) once it is sent, in one statement."""
+    ids = list(dict.fromkeys(offering_ids))
+    if method == "GET" and ids:
+        count_after(response, headers, [one(kind, i, Metric.PAGE_VIEW) for i in ids])
+    return response
+
+
 def count_now(headers: Mapping[str, str], counts: list[Count]) -> bool:
     """Count at once (an API write whose answer is built later), with the same rules as
     ``count_after``; False when not counted."""

@@ -1,6 +1,7 @@
 """What curators read of the counters: a tour's month against its goal, its 12 months, the
 funnel from follows started through each stop to completion, the offline share, audio plays
-and QR scans per stop, downloads; a theme's sums and its least-used tours and places.
+and QR scans per stop, downloads; a theme's sums and its least-used tours and stories (each
+story's views, recordings played and read-aloud uses).
 
 Small numbers are never shown: any count under ``SMALL`` is given as "<5", and so is any
 difference that would reveal one (a funnel's drop-off next to a small step), in pages, CSV
@@ -13,10 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.errors import NotFound
 from app.extensions import db
-from app.models import Place, Theme, Tour
+from app.models import Place, Story, Theme, Tour
 from app.models.statuses import TourStatus
 from app.models.usage import WHOLE, GoalPeriod, Metric, OfferingKind, Source, UsageCounter
 from app.services import visibility
@@ -76,7 +79,7 @@ def months_back(today: date, n: int = MONTHS) -> list[date]:
     """The first days of the last ``n`` months, oldest first, this month last."""
     first = month_start(today)
     out = [first]
-    for _ in range(n - 1):
+    for _month in range(n - 1):
         first = month_start(first - timedelta(days=1))
         out.append(first)
     return out[::-1]
@@ -225,22 +228,63 @@ def tours_overview(today: date) -> list[dict]:
     return out
 
 
+# What a story's figures are: the views of every page that shows it in full (its own page,
+# its place's), its recordings played and its uses of "read aloud".
+STORY_METRICS = (Metric.PAGE_VIEW, Metric.AUDIO_PLAY, Metric.READ_ALOUD)
+
+
+def theme_stories(theme: Theme) -> list[tuple[int, str, int, str]]:
+    """The public stories at the theme's public places: (story id, title, place id, place
+    title), in one query."""
+    return [tuple(r) for r in db.session.execute(
+        select(Story.id, Story.title, Place.id, Place.title)
+        .join(Place, Story.place_id == Place.id)
+        .where(Place.themes.any(Theme.id == theme.id), visibility.public_story())
+        .order_by(Story.id))]
+
+
+def story_figures(stories: list[tuple[int, str, int, str]], since: date,
+                  until: date) -> list[dict]:
+    """Each story's views, audio plays and read-aloud uses over ``since``..``until`` (raw
+    numbers), in the order given."""
+    sums = _sums(OfferingKind.STORY, [s[0] for s in stories], since, until)
+    per: dict[int, dict[str, int]] = {s[0]: dict.fromkeys(map(str, STORY_METRICS), 0)
+                                      for s in stories}
+    for (sid, metric, _stop, _src), n in sums.items():
+        if metric in per[sid]:
+            per[sid][metric] += n
+    return [{"id": sid, "title": title, "place_id": pid, "place_title": ptitle, **per[sid]}
+            for sid, title, pid, ptitle in stories]
+
+
+def one_story(story_id: int, today: date) -> tuple[dict, dict]:
+    """A story's figures of the last 12 months (whatever its state now: figures outlive what
+    they count): its row as ``story_figures`` gives it, and ``{"months", "lines"}`` with each
+    metric month by month. NotFound for an id no story has."""
+    found = db.session.execute(
+        select(Story.id, Story.title, Place.id, Place.title)
+        .join(Place, Story.place_id == Place.id).where(Story.id == story_id)).first()
+    if found is None:
+        raise NotFound(_("There is no story with this number."))
+    months = months_back(today)
+    lines = monthly(OfferingKind.STORY, [story_id], STORY_METRICS, today)
+    row = story_figures([tuple(found)], months[0], today)[0]
+    return row, {"months": months,
+                 "lines": {str(m): lines[(story_id, str(m))] for m in STORY_METRICS}}
+
+
+def _least_used(row: dict) -> tuple:
+    """Fewest views first; among equals, the fewest listened to or read aloud."""
+    return (row[Metric.PAGE_VIEW], row[Metric.AUDIO_PLAY] + row[Metric.READ_ALOUD], row["id"])
+
+
 def theme_figures(theme: Theme, today: date, least: int = 5) -> dict:
     """A theme: its own page views and follows, the sums of its tours, and its least-used
-    tours and places over the last 12 months (raw numbers)."""
+    tours and stories over the last 12 months (raw numbers)."""
     since = months_back(today)[0]
     own = _sums(OfferingKind.THEME, [theme.id], since, today)
     tours = [r for r in tours_overview(today) if r["theme_id"] == theme.id]
-    place_ids = list(db.session.scalars(
-        select(Place.id).where(Place.themes.any(Theme.id == theme.id),
-                               visibility.public_place())))
-    place_sums = _sums(OfferingKind.PLACE, place_ids, since, today)
-    titles = dict(db.session.execute(select(Place.id, Place.title)
-                                     .where(Place.id.in_(place_ids))).all()) if place_ids else {}
-    place_views = dict.fromkeys(place_ids, 0)
-    for (pid, metric, _s, _src), n in place_sums.items():
-        if metric == Metric.PAGE_VIEW:
-            place_views[pid] += n
+    stories = story_figures(theme_stories(theme), since, today)
     return {
         "views": sum(n for (_o, m, _s, _src), n in own.items() if m == Metric.PAGE_VIEW),
         "follows": sum(n for (_o, m, _s, _src), n in own.items() if m == Metric.FOLLOW_START),
@@ -249,8 +293,7 @@ def theme_figures(theme: Theme, today: date, least: int = 5) -> dict:
         "sums": {str(m): [n for r in tours for n in r[f"{m}_months"]] for m in LINE_METRICS},
         "least_tours": sorted(tours, key=lambda r: (r["follow_start_year"],
                                                     r["page_view_year"]))[:least],
-        "least_places": [{"id": pid, "title": titles.get(pid, ""), "views": n}
-                         for pid, n in sorted(place_views.items(), key=lambda kv: kv[1])[:least]],
+        "least_stories": sorted(stories, key=_least_used)[:least],
     }
 
 
