@@ -54,6 +54,27 @@ class MediaSchema(Schema):
     licence = fields.String(required=True, metadata={"example": "CC-BY-SA-4.0"})
 
 
+class StoryEraSchema(Schema):
+    start = fields.Integer(required=True, metadata={"example": 1960})
+    end = fields.Integer(required=True, metadata={"example": 1969})
+    precision = fields.String(required=True,
+                              validate=validate.OneOf(["year", "decade", "circa", "range"]))
+
+
+class StorySummarySchema(Schema):
+    """One public story of a place, as the place's answer lists it."""
+
+    id = fields.Integer(required=True, metadata={"example": 7})
+    title = fields.String(required=True, metadata={"example": "Konzerte in der Reithalle"})
+    kind = fields.String(required=True, validate=validate.OneOf(["memory", "history", "tip"]))
+    language = fields.String(required=True, metadata={"example": "de"})
+    era = fields.Nested(StoryEraSchema, allow_none=True, required=True)
+    credit = fields.String(required=True, metadata={"description": "whom to credit (the "
+                           "narrator, for a story told on someone's behalf)"})
+    licence = fields.String(required=True, metadata={"example": "CC-BY-SA-4.0"})
+    url = fields.String(required=True, metadata={"description": "the story's own page"})
+
+
 class PlacePropertiesSchema(Schema):
     title = fields.String(required=True, metadata={"example": "Alte Kaserne"})
     summary = fields.String(required=True)
@@ -79,6 +100,12 @@ class PlacePropertiesSchema(Schema):
     body = fields.String(metadata={"description": "one place only: the story (Markdown)"})
     author = fields.String(allow_none=True, metadata={"description": "one place only"})
     media = fields.List(fields.Nested(MediaSchema), metadata={"description": "one place only"})
+    story_count = fields.Integer(metadata={
+        "description": "one place only: how many public stories the place holds",
+        "example": 3})
+    stories = fields.List(fields.Nested(StorySummarySchema), metadata={
+        "description": "one place only: its public stories, newest first (at most 100; "
+        "`GET /api/v1/stories?place=<id>` pages through all of them)"})
     version = fields.Integer(metadata={
         "description": "one place only, for a caller who may edit it (its author, a curator): "
         "the version a PATCH starts from (also in the ETag)", "example": 5})
@@ -179,6 +206,28 @@ PLACE_FEATURE_EXAMPLE = {
         "licence": "CC-BY-SA-4.0",
         "data_licence": "CC0-1.0",
         "attribution": "Rosa Resident",
+    },
+}
+
+# One place (GET /api/v1/places/<id>): the page's Feature with its text, media and stories.
+ONE_PLACE_EXAMPLE = {
+    **PLACE_FEATURE_EXAMPLE,
+    "properties": {
+        **PLACE_FEATURE_EXAMPLE["properties"],
+        "body": "Die Kaserne wurde 1865 gebaut …",
+        "author": "Rosa Resident",
+        "media": [],
+        "story_count": 2,
+        "stories": [
+            {"id": 7, "title": "Konzerte in der Reithalle", "kind": "memory",
+             "language": "de", "era": {"start": 1980, "end": 1989, "precision": "decade"},
+             "credit": "Frieda Keller", "licence": "CC-BY-SA-4.0",
+             "url": "https://example.org/stories/7"},
+            {"id": 3, "title": "Alte Kaserne", "kind": "history", "language": "de",
+             "era": {"start": 1960, "end": 1969, "precision": "decade"},
+             "credit": "Rosa Resident", "licence": "CC-BY-SA-4.0",
+             "url": "https://example.org/stories/3"},
+        ],
     },
 }
 

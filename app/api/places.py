@@ -18,8 +18,8 @@ from app.api.auth import Unauthorized, api_user
 from app.api.docs import PROBLEM
 from app.api.geojson import (
     GEOJSON,
+    ONE_PLACE_EXAMPLE,
     PLACE_COLLECTION_EXAMPLE,
-    PLACE_FEATURE_EXAMPLE,
     PlaceCollectionSchema,
     PlaceFeatureSchema,
 )
@@ -260,7 +260,7 @@ IF_MATCH = {
 
 
 @blp.route("/places/<int:place_id>")
-@blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=PLACE_FEATURE_EXAMPLE,
+@blp.response(200, PlaceFeatureSchema, content_type=GEOJSON, example=ONE_PLACE_EXAMPLE,
               headers={"ETag": ETAG_HEADER})
 @blp.alt_response(304, success=True, description="Not Modified: the `If-None-Match` ETag "
                   "is still current")
@@ -270,7 +270,9 @@ IF_MATCH = {
 @blp.doc(parameters=[IF_NONE_MATCH], security=[{}, {"bearerAuth": []}, {"cookieAuth": []}])
 @public_read(max_age=60)
 def get_place(place_id: int):
-    """One approved place as a GeoJSON Feature with its story (Markdown) and public media.
+    """One approved place as a GeoJSON Feature with its first story's text (Markdown), its
+    public media, and its public stories: `story_count` and the newest 100 as summaries
+    (`stories`: id, title, kind, language, era, credit, licence, url), in the same query.
 
     The `ETag` names the place's version; for a caller who may edit the place (its author,
     a curator: personal token or session) the properties also carry `version`, and that

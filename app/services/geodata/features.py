@@ -25,6 +25,7 @@ from app.services import visibility
 from app.services.geodata.engine import fetch, one, scalar
 from app.services.geodata.sql import (
     ERA_END,
+    PLACE_STORIES,
     PUBLIC,
     PUBLIC_TOUR,
     STORY_AND_MEDIA,
@@ -218,10 +219,13 @@ def place_feature(place_id: int, site: str, media_url: str) -> str | None:
 
 
 def place_feature_and_version(place_id: int, site: str, media_url: str) -> tuple[str, int] | None:
-    """``place_feature`` and the place's ``version`` (its edit lock, for the ETag and for
-    those who may edit), in the same round trip; None when the place is not public."""
+    """``place_feature`` with the place's public stories (``story_count`` and the newest
+    ``MAX_PLACE_STORIES`` summaries) and the place's ``version`` (its edit lock, for the
+    ETag and for those who may edit), in the same round trip; None when the place is not
+    public."""
     rows = fetch(
-        f"SELECT {place_feature_sql(STORY_AND_MEDIA)}::text, places.version FROM places "
+        f"SELECT {place_feature_sql(STORY_AND_MEDIA + PLACE_STORIES)}::text, places.version "
+        "FROM places "
         f"WHERE places.id = :id AND {PUBLIC}",
         {"id": place_id, "site": site, "media_url": media_url},
     )

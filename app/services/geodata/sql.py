@@ -88,6 +88,37 @@ STORY_AND_MEDIA = (
     "places.author_name), 'media', " + _MEDIA_LIST
 )
 
+# The most story summaries one place's answer lists (newest first); ``story_count`` counts
+# them all, and ``GET /api/v1/stories?place=<id>`` pages through every one.
+MAX_PLACE_STORIES = 100
+
+
+def story_credit_sql(alias: str) -> str:
+    """Whom to credit for the story ``alias``: the name it gives (the narrator's, on someone's
+    behalf), else the contributors of the site."""
+    return (f"coalesce(nullif({alias}.credit_name, ''), nullif({alias}.author_name, ''), "
+            f"'{ATTRIBUTION}')")
+
+
+_PLACE_STORY = visibility.story_sql("ps", "places")
+
+# What the API's answer for one place adds: how many public stories it holds and their
+# summaries, in the same statement as the place.
+PLACE_STORIES = f"""
+    , 'story_count', (SELECT count(*) FROM stories ps WHERE ps.place_id = places.id
+                      AND {_PLACE_STORY})
+    , 'stories', coalesce((SELECT json_agg(json_build_object(
+          'id', ps.id, 'title', ps.title, 'kind', ps.kind, 'language', ps.language,
+          'era', CASE WHEN ps.era_start IS NULL THEN NULL
+                      ELSE json_build_object('start', ps.era_start, 'end', ps.era_end,
+                                             'precision', ps.era_precision) END,
+          'credit', {story_credit_sql("ps")}, 'licence', ps.licence,
+          'url', CAST(:site AS text) || '/stories/' || ps.id)
+          ORDER BY ps.created_at DESC, ps.id DESC)
+        FROM (SELECT ps.* FROM stories ps WHERE ps.place_id = places.id AND {_PLACE_STORY}
+              ORDER BY ps.created_at DESC, ps.id DESC LIMIT {MAX_PLACE_STORIES}) ps),
+        '[]'::json)"""
+
 TOUR_FEATURE = f"""json_build_object(
     'type', 'Feature', 'id', tours.slug,
     'geometry', ST_AsGeoJSON(tours.route, 6)::json,
