@@ -173,10 +173,20 @@ def test_lifecycle_with_role_checks(client, demo):
     assert live["pending_changes"] is False
     assert client.get(f"/api/v1/tours/{slug}").get_json()["properties"]["title"] == "Neuer Titel"
 
-    # Only curators retire; a retired tour leaves the listing.
+    # Only curators retire, and retiring asks which tours to suggest instead: the
+    # transition refuses it and points to the review, which asks; a retired tour leaves
+    # the listing.
     assert act(author, "retire", live["version"]).status_code == 403
-    retired = act(curator, "retire", live["version"])
-    assert retired.status_code == 200 and retired.get_json()["status"] == "retired"
+    refused = act(curator, "retire", live["version"])
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "retire_asks_alternatives"
+    assert error["review"] == f"/api/v1/usage/tours/{slug}/review"
+    assert client.get(f"/api/v1/tours/{slug}").get_json()["properties"]["status"] == "published"
+    retired = client.post(error["review"], headers=curator, json={
+        "decision": "retire", "note": "Kaum begangen.", "alternatives": [],
+        "version": live["version"]})
+    assert retired.status_code == 201 and retired.get_json()["status"] == "retired"
     listing = client.get("/api/v1/tours?limit=100").get_json()
     assert slug not in {f["properties"].get("slug") for f in listing["features"]}
 

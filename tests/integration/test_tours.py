@@ -176,7 +176,14 @@ def test_resident_sends_for_review_curator_publishes_and_retires(client, author)
     assert client.get(f"/tours/{slug}").status_code == 200
     assert slug in {f["id"] for f in client.get("/api/v1/tours").get_json()["features"]}
 
-    assert client.post(f"/tours/{slug}/retire", data={"version": tour.version}).status_code == 303
+    # The old retire address asks for the tours to suggest instead, as the editor's button
+    # does: it refuses and points to the review, and the tour stays published.
+    refused = client.post(f"/tours/{slug}/retire", data={"version": tour.version})
+    assert refused.status_code == 422
+    assert "Retiring a tour asks which tours to suggest instead" in refused.get_data(as_text=True)
+    assert tour_by_slug(slug).status == "published"
+    assert client.post(f"/curate/insights/tours/{slug}/review", data={
+        "decision": "retire", "version": tour.version}).status_code == 303
     tour = tour_by_slug(slug)
     assert tour.status == "retired"
     page = client.get(f"/tours/{slug}").get_data(as_text=True)
@@ -192,7 +199,8 @@ def test_retired_tour_suggests_related_published_tours(client, demo):
     login_en(client, "kurt@example.org")
     published = db.session.scalars(select(Tour).where(Tour.status == "published")).all()
     victim = published[0]
-    client.post(f"/tours/{victim.slug}/retire", data={"version": victim.version})
+    assert client.post(f"/curate/insights/tours/{victim.slug}/review", data={
+        "decision": "retire", "version": victim.version}).status_code == 303
     page = client.get(f"/tours/{victim.slug}").get_data(as_text=True)
     related = page.split('class="related-tours"')[1].split("</nav>")[0]
     assert any(f'/tours/{t.slug}"' in related for t in published[1:])

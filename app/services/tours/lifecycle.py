@@ -125,7 +125,30 @@ def transition(user: User, slug: str, action: str, version: int | None,
     tour publishes its waiting edit), checking who may, the version the caller saw and the
     tour's status against ``TRANSITIONS``; the audit log records the move (with ``message``
     for ``return``). Publishing, and sending for review, need at least two published places
-    as stops."""
+    as stops.
+
+    Retiring asks which tours to suggest instead (``insights.retirement.retire``, the
+    review's decision): here it is refused, after the checks of who may and from which
+    status, with a message naming the way that asks."""
+    return _transition(user, slug, action, version, message, retiring=False)
+
+
+class RetireAsksAlternatives(ValidationError):
+    code = "retire_asks_alternatives"
+
+    def __init__(self, slug: str):
+        super().__init__(_(
+            "Retiring a tour asks which tours to suggest instead. Retire it on its usage "
+            "figures page, or send the decision retire with its alternatives to "
+            "POST /api/v1/usage/tours/%(slug)s/review.", slug=slug))
+        self.slug = slug
+
+    def problem_members(self) -> dict:
+        return {"review": f"/api/v1/usage/tours/{self.slug}/review"}
+
+
+def _transition(user: User, slug: str, action: str, version: int | None, message: str = "",
+                *, retiring: bool) -> Tour:
     tour = get_for_edit(user, slug)
     if action == "publish" and tour.status == PUBLISHED:
         action = "publish_changes"
@@ -135,6 +158,8 @@ def transition(user: User, slug: str, action: str, version: int | None,
     check_version(tour, version)
     if not _allowed(tour, move):
         raise Conflict(move.wrong_status(), code="wrong_status")
+    if action == "retire" and not retiring:
+        raise RetireAsksAlternatives(tour.slug)
     before, now = tour.status, datetime.now(UTC)
     _carry_out(tour, action, now)
     if move.target is not None:
@@ -169,5 +194,6 @@ def discard_changes(user: User, slug: str, version: int | None) -> Tour:
 
 def retire(user: User, slug: str, version: int | None) -> Tour:
     """A curator retires a published tour: it keeps its URL with a notice and suggestions,
-    and leaves lists, feeds and the API listing."""
-    return transition(user, slug, "retire", version)
+    and leaves lists, feeds and the API listing. Only for ``insights.retirement.retire``,
+    which sets the alternatives in the same unit of work."""
+    return _transition(user, slug, "retire", version, retiring=True)
