@@ -19,7 +19,8 @@ export_cli = AppGroup("export", help="Export data.")
     help="Public base URL for links in the data (default: SITE_URL or http://127.0.0.1:5000).",
 )
 def export_open_data_command(directory: Path, site_url: str | None) -> None:
-    """All approved places and published tours as GeoJSON, GPX per tour, and the licence."""
+    """All approved places, their public stories and published tours as GeoJSON, GPX per
+    tour, and the licences."""
     from app.services.open_data import export_open_data
 
     site = (site_url or current_app.config.get("SITE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -30,4 +31,5 @@ def export_open_data_command(directory: Path, site_url: str | None) -> None:
         media = site + media
     counts = export_open_data(directory, site, media.rstrip("/") + "/",
                               current_app.config["CITY_NAME"])
-    click.echo(f"Exported {counts['places']} places and {counts['tours']} tours to {directory}.")
+    click.echo(f"Exported {counts['places']} places, {counts['stories']} stories and "
+               f"{counts['tours']} tours to {directory}.")

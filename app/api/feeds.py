@@ -1,5 +1,6 @@
 """Atom feeds (written with feedgen) with GeoRSS points: newest approved places, per theme,
-and published tours."""
+newest approved stories (one entry per story, all of them or at the places of a theme), and
+published tours."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.api.http import public_read
 from app.errors import NotFound
 from app.licences import licence_name
 from app.services import geodata
+from app.services.geodata import stories as story_data
 from app.services.text import render_markdown
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -107,6 +109,64 @@ def theme_feed(slug: str):
         url_for("visitor.home", _external=True),
     )
     return _atom(fg, _place_entries(fg, geodata.newest_places(FEED_SIZE, theme_slug=slug)))
+
+
+def _story_entries(fg: FeedGenerator, rows: list[dict]) -> datetime | None:
+    newest = None
+    for row in reversed(rows):  # feedgen puts entries added later first
+        url = url_for("stories.story", story_id=row["id"], _external=True)
+        entry = fg.add_entry()
+        entry.id(url)
+        entry.title(row["title"])
+        entry.link(href=url, rel="alternate", type="text/html")
+        # No second link to the place: feedgen writes every entry link without its rel, and
+        # two alternates of one type are invalid Atom. The summary names the place.
+        published = _aware(row["published"])
+        updated = max(published, _aware(row["updated"] or row["published"]))
+        entry.published(published)
+        entry.updated(updated)
+        # The narrator is the story's author, also when someone entered it on their behalf.
+        entry.author({"name": row["credit"]})
+        entry.summary(_("A story of %(place)s", place=row["place_title"]))
+        entry.content(str(render_markdown(row["body"] or "")), type="html")
+        entry.rights(licence_name(row["licence"]))
+        entry.category(term=row["kind"])
+        entry.geo.point(f"{row['lat']:.6f} {row['lon']:.6f}")
+        newest = updated if newest is None or updated > newest else newest
+    return newest
+
+
+@bp.get("/stories.atom")
+@public_read(max_age=300)
+def stories_feed():
+    """The newest approved stories, one entry each, linking the story's own page."""
+    city = current_app.config["CITY_NAME"]
+    fg = _feed(
+        url_for("feeds.stories_feed", _external=True),
+        _("New stories in %(city)s", city=city),
+        _("Memories, history and tips of %(city)s, one entry per story.", city=city),
+        request.url,
+        url_for("visitor.home", _external=True),
+    )
+    return _atom(fg, _story_entries(fg, story_data.newest_stories(FEED_SIZE)))
+
+
+@bp.get("/themes/<slug>/stories.atom")
+@public_read(max_age=300)
+def theme_stories_feed(slug: str):
+    """The newest approved stories at the places of one theme."""
+    theme = next((t for t in geodata.themes_with_counts() if t["slug"] == slug), None)
+    if theme is None:
+        raise NotFound("No such theme.")
+    locale = "en" if str(get_locale()) == "en" else "de"
+    fg = _feed(
+        url_for("feeds.theme_stories_feed", slug=slug, _external=True),
+        _("New stories: %(theme)s", theme=theme["name"][locale]),
+        theme["description"][locale] or theme["name"][locale],
+        request.url,
+        url_for("visitor.home", _external=True),
+    )
+    return _atom(fg, _story_entries(fg, story_data.newest_stories(FEED_SIZE, slug)))
 
 
 @bp.get("/tours.atom")

@@ -1,10 +1,11 @@
-"""OGC API Features, Part 1 Core (GeoJSON and HTML) under /ogc: collections ``places`` and
-``tours``.
+"""OGC API Features, Part 1 Core (GeoJSON and HTML) under /ogc: collections ``places``,
+``stories`` and ``tours``.
 
 Items come in id order with offset paging and ``next``/``prev`` links. ``numberMatched`` is
 given only when it is known without counting (on the last page): counting every page is
-what keeps peers slow at a million places. ``datetime`` filters places by their era (the time
-the story is about) and tours by their publication time.
+what keeps peers slow at a million places. ``datetime`` filters places and stories by their era
+(the time the story is about: a story's Feature carries it as its ``time`` interval) and tours
+by their publication time. A story's geometry is the point of its place.
 
 Every resource is also an HTML page (app/api/ogc_html.py, templates/ogc/): for ``f=html``, or
 without ``f`` when the Accept header prefers text/html over JSON, as a browser's does. JSON
@@ -31,6 +32,7 @@ from app.api.query_params import N_, parse_bbox, parse_datetime, year_range
 from app.errors import DomainError, NotFound, ValidationError, asks_for_html
 from app.licences import licence_name, licence_url
 from app.services import geodata
+from app.services.geodata import stories as story_data
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -65,7 +67,7 @@ def _say(message: str, **params) -> str:
 
 
 # geodata's message (English, for the API), listed here so HTML pages can show it translated.
-GEODATA_MESSAGES = (N_("No public place with this id."),)
+GEODATA_MESSAGES = (N_("No public place with this id."), N_("No public story with this id."))
 
 
 def read(max_age: int) -> Callable:
@@ -128,6 +130,15 @@ def _collections() -> dict[str, dict]:
             "extent": geodata.places_extent,
             "temporal": "era: the year or decade the story is about",
             "license": geodata.DATA_LICENCE,
+        },
+        "stories": {
+            "title": f"Stories of {city}",
+            "description": "Approved stories, each at the point of its place, with its kind, "
+            "language, era, licence and whom to credit. Each story under the licence it "
+            "names; the place data CC0 1.0.",
+            "extent": story_data.stories_extent,
+            "temporal": "era: the years the story is about (the feature's time interval)",
+            "license": "CC-BY-SA-4.0",
         },
         "tours": {
             "title": f"Tours in {city}",
@@ -227,7 +238,7 @@ def collections():
 def _meta(cid: str) -> dict:
     meta = _collections().get(cid)
     if meta is None:
-        raise NotFound(_say(N_("No such collection: there are places and tours.")))
+        raise NotFound(_say(N_("No such collection: there are places, stories and tours.")))
     return meta
 
 
@@ -300,6 +311,9 @@ def items(cid: str):
     site = request.url_root.rstrip("/")
     if cid == "places":
         page = geodata.ogc_places(bbox, year_range(when) if when else None, limit, offset, site)
+    elif cid == "stories":
+        page = story_data.ogc_stories(bbox, year_range(when) if when else None, limit, offset,
+                                      site)
     else:
         page = geodata.ogc_tours(bbox, when, limit, offset, site)
     head: dict = {
@@ -341,6 +355,15 @@ def item(cid: str, fid: str):
             if moved is None:
                 raise NotFound(_say(exc.message)) from None
             return moved
+    elif cid == "stories":
+        if not (fid.isascii() and fid.isdigit()) or len(fid) > 18:
+            raise NotFound(_say(N_("Story ids are numbers.")))
+        from app.api.places import media_root
+
+        try:
+            feature = story_data.ogc_story(int(fid), site, media_root())
+        except NotFound as exc:
+            raise NotFound(_say(exc.message)) from None
     else:
         feature = geodata.tour_feature(fid, site)
         if feature is None:

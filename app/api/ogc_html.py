@@ -15,7 +15,13 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, request, url_for
 from flask_babel import format_datetime, get_locale, gettext, ngettext
 
-from app.formatting import format_distance, format_era, format_minutes
+from app.formatting import (
+    format_distance,
+    format_era,
+    format_minutes,
+    format_story_era,
+    story_kind_label,
+)
 from app.licences import licence_info
 from app.models.statuses import MediaKind
 from app.services.geodata import DATA_LICENCE, TOUR_LICENCE
@@ -51,8 +57,8 @@ def landing() -> dict:
         "json_url": json_url("ogc.landing"),
         "title": gettext("%(city)s as open data: OGC API Features", city=city),
         "description": gettext(
-            "Approved places and published tours of %(city)s as open data, for maps, GIS "
-            "software and scripts.", city=city),
+            "Approved places, their stories and published tours of %(city)s as open data, "
+            "for maps, GIS software and scripts.", city=city),
     }
 
 
@@ -85,6 +91,26 @@ def collection_texts(cid: str) -> dict:
             "licence_note": gettext(
                 "Position and facts of every place; each story is under the licence named "
                 "with it."),
+        }
+    if cid == "stories":
+        return {
+            "title": gettext("Stories of %(city)s", city=city),
+            "description": gettext(
+                "Approved stories, each at the point of its place, with its kind, language, "
+                "era, licence and whom to credit."),
+            "temporal": gettext(
+                "The datetime filter selects stories by their era: the years the story is "
+                "about."),
+            "licence": licence("CC-BY-SA-4.0"),
+            "items_label": gettext("List of stories"),
+            "items_json_label": gettext("Stories as GeoJSON"),
+            "table_caption": gettext("Stories on this page"),
+            "per_page_label": gettext("Stories per page"),
+            "map_label": gettext("Map of the places of the stories on this page. The table "
+                                 "lists them too."),
+            "licence_note": gettext(
+                "Each story is under the licence named with it, usually this one; the "
+                "position of its place is CC0."),
         }
     return {
         "title": gettext("Tours in %(city)s", city=city),
@@ -158,6 +184,29 @@ def _place_row(feature: dict, themes: dict[str, str]) -> dict:
     }
 
 
+def _story_era(era: dict | None) -> str:
+    return format_story_era(era["start"], era["end"], era.get("precision")) if era else ""
+
+
+def _story_row(feature: dict) -> dict:
+    props = feature["properties"]
+    lon, lat = feature["geometry"]["coordinates"][:2]
+    return {
+        "id": feature["id"],
+        "url": _item_url("stories", feature["id"]),
+        "title": props["title"],
+        "language": props.get("language"),
+        "kind": story_kind_label(props.get("kind") or ""),
+        "era": _story_era(props.get("era")),
+        "place": {"title": props.get("place_title"),
+                  "url": _item_url("places", props["place_id"])},
+        "licence": licence(props.get("licence")),
+        "attribution": props.get("credit"),
+        "lon": lon,
+        "lat": lat,
+    }
+
+
 def _tour_row(feature: dict) -> dict:
     props = feature["properties"]
     stops = props.get("stops") or []
@@ -177,6 +226,8 @@ def count_sentence(cid: str, returned: int, matched: int | None, offset: int) ->
     """How many features this page shows, as a whole sentence (numberReturned and, when it
     is known, numberMatched); each plural follows the number it counts."""
     first, last = offset + 1, offset + returned
+    if cid == "stories":
+        return _story_count_sentence(returned, matched, offset)
     places = cid == "places"
     if matched == 0:
         return gettext("No places match.") if places else gettext("No tours match.")
@@ -206,6 +257,24 @@ def count_sentence(cid: str, returned: int, matched: int | None, offset: int) ->
                     "pages.", returned, first=first, last=last)
 
 
+def _story_count_sentence(returned: int, matched: int | None, offset: int) -> str:
+    first, last = offset + 1, offset + returned
+    if matched == 0:
+        return gettext("No stories match.")
+    if returned == 0:
+        return gettext("No more stories: this page is past the last one.")
+    if matched is not None and offset == 0:
+        return ngettext("There is %(num)d story; it is on this page.",
+                        "There are %(num)d stories, all on this page.", matched)
+    if matched is not None:
+        return ngettext("This page shows story %(first)d of %(total)d.",
+                        "This page shows stories %(first)d to %(last)d of %(total)d.",
+                        returned, first=first, last=last, total=matched)
+    return ngettext("This page shows story %(first)d; there are more on the next pages.",
+                    "This page shows stories %(first)d to %(last)d; there are more on the "
+                    "next pages.", returned, first=first, last=last)
+
+
 def _paging(cid: str, offset: int, limit: int, has_next: bool) -> dict:
     """Previous and next pages as HTML, keeping bbox, datetime and limit."""
     kept = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
@@ -221,7 +290,7 @@ def _paging(cid: str, offset: int, limit: int, has_next: bool) -> dict:
 
 
 def _map_of_items(cid: str, rows: list[dict]) -> dict:
-    if cid == "places":
+    if cid in ("places", "stories"):
         return {"points": [{"id": r["id"], "title": r["title"], "lon": r["lon"],
                             "lat": r["lat"], "url": r["url"]} for r in rows]}
     routes = [{"type": "Feature", "geometry": r["geometry"], "properties": {}}
@@ -240,6 +309,8 @@ def items(cid: str, head: dict, features: list[dict], offset: int, limit: int,
     if cid == "places":
         themes = _theme_names()
         rows = [_place_row(f, themes) for f in features]
+    elif cid == "stories":
+        rows = [_story_row(f) for f in features]
     else:
         rows = [_tour_row(f) for f in features]
     kept = {k: v for k, v in request.args.items() if k != "f"}
@@ -301,10 +372,36 @@ def _place_entries(props: dict, lon: float, lat: float) -> list[dict]:
         _entry("updated_at", gettext("Last changed"), _when(props.get("updated_at"))),
         _entry("body", gettext("Story"), props.get("body"), "markdown"),
     ]
-    media = [{"url": m["url"], "caption": m.get("caption") or "",
-              "kind": gettext("Photo") if m["kind"] == MediaKind.PHOTO else gettext("Recording"),
-              "credit": m.get("credit") or "", "licence": licence(m.get("licence"))}
-             for m in props.get("media") or []]
+    media = _media_entries(props.get("media"))
+    if media:
+        entries.append(_entry("media", gettext("Photos and recordings"), media, "media"))
+    return entries
+
+
+def _media_entries(media: list[dict]) -> list[dict]:
+    return [{"url": m["url"], "caption": m.get("caption") or "",
+             "kind": gettext("Photo") if m["kind"] == MediaKind.PHOTO else gettext("Recording"),
+             "credit": m.get("credit") or "", "licence": licence(m.get("licence")),
+             "transcript": m.get("transcript") or ""}
+            for m in media or []]
+
+
+def _story_entries(props: dict, lon: float, lat: float) -> list[dict]:
+    entries = [
+        _entry("title", gettext("Title"), props.get("title"), "own-language"),
+        _entry("kind", gettext("Kind of story"), story_kind_label(props.get("kind") or "")),
+        _entry("era", gettext("When was this?"), _story_era(props.get("era"))),
+        _entry("language", gettext("Language"), _language_name(props.get("language"))),
+        _entry("place_title", gettext("Place"),
+               {"title": props.get("place_title"),
+                "url": _item_url("places", props["place_id"])}, "place"),
+        _entry("geometry", gettext("Position"),
+               gettext("Latitude %(lat)s, longitude %(lon)s", lat=f"{lat:.6f}",
+                       lon=f"{lon:.6f}")),
+        _entry("published_at", gettext("Published"), _when(props.get("published_at"))),
+        _entry("body", gettext("Story"), props.get("body"), "markdown"),
+    ]
+    media = _media_entries(props.get("media"))
     if media:
         entries.append(_entry("media", gettext("Photos and recordings"), media, "media"))
     return entries
@@ -347,6 +444,17 @@ def item(cid: str, feature: dict) -> dict:
         ]
         map_data = {"points": [{"id": feature["id"], "title": props["title"], "lon": lon,
                                 "lat": lat, "url": page}]}
+    elif cid == "stories":
+        lon, lat = geometry["coordinates"][:2]
+        entries = _story_entries(props, lon, lat)
+        page = url_for("stories.story", story_id=feature["id"])
+        licences = [
+            {"label": gettext("Licence of the story"), "licence": licence(props.get("licence"))},
+            {"label": gettext("Licence of position and facts"),
+             "licence": licence(props.get("data_licence") or DATA_LICENCE)},
+        ]
+        map_data = {"points": [{"id": feature["id"], "title": props["title"], "lon": lon,
+                                "lat": lat, "url": page}]}
     else:
         entries = _tour_entries(props)
         page = url_for("visitor.tour", slug=feature["id"])
@@ -368,7 +476,7 @@ def item(cid: str, feature: dict) -> dict:
         "entries": [e for e in entries if e["value"] not in (None, "", [])],
         "page_url": page,
         "licences": licences,
-        "attribution": props.get("attribution"),
+        "attribution": props.get("credit") if cid == "stories" else props.get("attribution"),
         "map": map_data if has_map else None,
         "json_url": json_url("ogc.item", cid=cid, fid=feature["id"]),
     }

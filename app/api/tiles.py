@@ -17,7 +17,8 @@ TILE_MAX_AGE = 300
 @bp.get("/places/<int:z>/<int:x>/<int:y>.mvt")
 @public_read(max_age=TILE_MAX_AGE, s_maxage=3600)
 def places_tile(z: int, x: int, y: int):
-    """One tile (layer ``places``: id, title, theme, has_audio); 204 when it has no place."""
+    """One tile (layer ``places``: id, title, theme, has_audio, story_count); 204 when it has
+    no place."""
     data = geodata.places_tile(z, x, y)
     if not data:
         resp = Response(status=204)
@@ -38,6 +39,7 @@ def places_tilejson():
         "title": "String",
         "theme": "String: first theme slug, alphabetically",
         "has_audio": "Boolean",
+        "story_count": "Number: the place's public stories (its first one included)",
     }
     return jsonify(
         {

@@ -29,6 +29,7 @@ from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus
 from app.services import audit, moderation, visibility
 from app.services.revisions import FLAGS_EDIT
 from app.services.roles import require_curator
+from app.services.search_index import refresh_search_vector
 
 MAX_MESSAGE = 2000
 RESOLUTIONS = ("dismiss", "edit", "hide", "remove")
@@ -142,6 +143,8 @@ def _hide_when_many(place: Place | None, medium: Media | None) -> None:
         medium.status = MediaStatus.HIDDEN
         medium.place.updated_at = now
     db.session.flush()
+    # A hidden recording's transcript leaves search at once.
+    refresh_search_vector(place or medium.place)
     audit.log(None, "auto_hide", "place" if place else "media", content.id,
                    "visible", "hidden",
                    message=_("%(n)d people reported it", n=reporters))
@@ -177,6 +180,7 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
         flag.resolved_by_id = curator.id
         flag.resolved_at = now
     db.session.flush()
+    refresh_search_vector(place or medium.place)
     audit.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
                    before, _state(place, medium), reason=first.reason, message=message)
     if resolution in ("hide", "remove"):
@@ -245,6 +249,7 @@ def unhide(curator: User, target_type: str, target_id: int, *, message: str = ""
     _show(place, medium)
     (place or medium.place).updated_at = datetime.now(UTC)
     db.session.flush()
+    refresh_search_vector(place or medium.place)
     audit.log(curator, "unhide", target_type, target_id, before, _state(place, medium),
                    message=message)
 

@@ -1,7 +1,9 @@
 """``flask export open-data DIR``: the whole approved dataset for an open-data portal.
 
 Writes ``places.geojson`` (streamed from PostGIS feature by feature, so a million places never
-sit in memory), ``tours.geojson``, ``tours/<slug>.gpx`` (GPX 1.1: the route as a track, the
+sit in memory), ``stories.geojson`` (every public story at the point of its place, with its
+licence and whom to credit, its photos and recordings with their transcripts; streamed the
+same way), ``tours.geojson``, ``tours/<slug>.gpx`` (GPX 1.1: the route as a track, the
 visible stops as waypoints), ``LICENCE.md`` and a Frictionless ``datapackage.json``.
 """
 
@@ -14,7 +16,9 @@ from pathlib import Path
 
 import gpxpy.gpx
 
+from app.licences import licence_url
 from app.services import geodata
+from app.services.geodata import stories as story_data
 
 # XML 1.0 forbids these; gpxpy would write them into broken XML.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -25,14 +29,19 @@ Published by Stadtspur {city} on {date}. Everything here was approved for public
 
 - **Place data** (positions, titles, themes, era and other facts): CC0 1.0 — no rights
   reserved. https://creativecommons.org/publicdomain/zero/1.0/
-- **Stories** (summary and body of each place): the licence named in the place's `licence`
-  property, usually CC BY-SA 4.0 (https://creativecommons.org/licenses/by-sa/4.0/).
-  Credit the name in its `attribution` property and "Stadtspur {city}".
-- **Photos and recordings**: the licence and credit given with each medium (`media`).
+- **Stories** (`stories.geojson`, each at the point of its place): each under the licence in
+  its own `licence` property, usually CC BY-SA 4.0
+  (https://creativecommons.org/licenses/by-sa/4.0/). Credit the name in its `credit` property
+  (the narrator, also when someone entered the story on their behalf) and "Stadtspur {city}".
+  A place's own text (summary and body in `places.geojson`) is its first story: the licence
+  in the place's `licence` property, credit its `attribution`.
+- **Photos and recordings**: the licence and credit given with each medium (`media`); a
+  recording's `transcript` is its text alternative, under the story's licence.
 - **Tours** (title, introduction, order of stops, route): CC BY-SA 4.0, credit the name in
   `attribution` and "Stadtspur {city}".
 
-Files: `places.geojson` and `tours.geojson` (RFC 7946, WGS 84 longitude/latitude),
+Files: `places.geojson`, `stories.geojson` and `tours.geojson` (RFC 7946, WGS 84
+longitude/latitude; a story's `time` is its era as an interval of dates),
 `tours/<slug>.gpx` (GPX 1.1), `datapackage.json` (Frictionless Data descriptor).
 """
 
@@ -69,21 +78,31 @@ def tour_gpx(feature: dict) -> str:
     return gpx.to_xml(version="1.1")
 
 
+def _write_features(path: Path, features) -> int:
+    """A FeatureCollection of the JSON texts ``features`` into ``path``, written next to it
+    first so that a reader never finds half a file; returns how many."""
+    count = 0
+    tmp = path.with_suffix(".geojson.part")
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write('{"type":"FeatureCollection","features":[\n')
+        for feature in features:
+            if count:
+                out.write(",\n")
+            out.write(feature)
+            count += 1
+        out.write("\n]}\n")
+    tmp.replace(path)
+    return count
+
+
 def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict:
     """Write the dataset into ``target`` (created if needed); returns counts."""
     target.mkdir(parents=True, exist_ok=True)
-    counts = {"places": 0, "tours": 0}
-    places_path = target / "places.geojson"
-    tmp = places_path.with_suffix(".geojson.part")
-    with tmp.open("w", encoding="utf-8") as out:
-        out.write('{"type":"FeatureCollection","features":[\n')
-        for feature in geodata.stream_place_features(site, media_url):
-            if counts["places"]:
-                out.write(",\n")
-            out.write(feature)
-            counts["places"] += 1
-        out.write("\n]}\n")
-    tmp.replace(places_path)
+    counts = {"places": 0, "stories": 0, "tours": 0}
+    counts["places"] = _write_features(target / "places.geojson",
+                                       geodata.stream_place_features(site, media_url))
+    counts["stories"] = _write_features(target / "stories.geojson",
+                                        story_data.stream_story_features(site, media_url))
 
     tours = geodata.tours_for_export(site)
     (target / "tours.geojson").write_text(
@@ -98,12 +117,13 @@ def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict
         (gpx_dir / f"{slug}.gpx").write_text(tour_gpx(json.loads(feature)), encoding="utf-8")
         counts["tours"] += 1
 
+    story_licences = story_data.story_licences()
     today = datetime.now(UTC).date().isoformat()
     (target / "LICENCE.md").write_text(LICENCE_TEXT.format(city=city, date=today),
                                        encoding="utf-8")
     package = {
         "name": f"stadtspur-{re.sub(r'[^a-z0-9]+', '-', city.lower()).strip('-')}",
-        "title": f"Stadtspur {city}: places and tours",
+        "title": f"Stadtspur {city}: places, stories and tours",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "homepage": site,
         "licenses": [
@@ -111,10 +131,17 @@ def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict
              "title": "Place data"},
             {"name": "CC-BY-SA-4.0", "path": "https://creativecommons.org/licenses/by-sa/4.0/",
              "title": "Stories and tours, unless a feature names another licence"},
+            *[{"name": code, "path": licence_url(code), "title": "Stories that name it"}
+              for code in story_licences
+              if code not in ("CC0-1.0", "CC-BY-SA-4.0") and licence_url(code)],
         ],
         "resources": [
             {"name": "places", "path": "places.geojson", "format": "geojson",
              "mediatype": "application/geo+json", "count": counts["places"]},
+            {"name": "stories", "path": "stories.geojson", "format": "geojson",
+             "mediatype": "application/geo+json", "count": counts["stories"],
+             "description": "Each story names its licence (licence) and whom to credit "
+                            "(credit)."},
             {"name": "tours", "path": "tours.geojson", "format": "geojson",
              "mediatype": "application/geo+json", "count": counts["tours"]},
             *[{"name": f"tour-{slug}", "path": f"tours/{slug}.gpx", "format": "gpx",

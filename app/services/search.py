@@ -6,6 +6,11 @@ similar to what was typed by trigram word similarity on ``f_unaccent(lower(title
 index ``ix_places_title_trgm`` serves that). Places carry a stored ``search_vector`` written
 when a curator approves them (app/services/search_index.py); rows without one (freshly seeded
 content) get the same vector computed on the fly, so search never silently misses them.
+
+The vector holds a place's public stories and its recordings' transcripts; a place found by
+words of one of its further stories names that story (``story``: id, title, and whether the
+words were in a recording's transcript), checked against the public stories at query time,
+so a result links the story that matched.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from app.extensions import db
+from app.models.statuses import MediaKind
 from app.services import visibility
+from app.services.search_index import text_sql
 
 # "When was this?" filter: named periods, inclusive year bounds (None = open).
 ERA_RANGES: dict[str, tuple[int | None, int | None]] = {
@@ -31,11 +38,11 @@ MAX_QUERY = 200
 WORD_SIMILARITY = 0.4
 
 # The same text a stored search_vector holds, for rows that have none yet.
-_PLACE_VECTOR = """coalesce(p.search_vector,
+_PLACE_VECTOR = f"""coalesce(p.search_vector,
     setweight(to_tsvector('german', f_unaccent(p.title)), 'A')
     || setweight(to_tsvector('english', f_unaccent(p.title)), 'A')
-    || setweight(to_tsvector('german', f_unaccent(p.summary || ' ' || p.body)), 'B')
-    || setweight(to_tsvector('english', f_unaccent(p.summary || ' ' || p.body)), 'B'))"""
+    || setweight(to_tsvector('german', f_unaccent({text_sql("p")})), 'B')
+    || setweight(to_tsvector('english', f_unaccent({text_sql("p")})), 'B'))"""
 
 _TOUR_VECTOR = """(setweight(to_tsvector('german', f_unaccent(t.title)), 'A')
     || setweight(to_tsvector('english', f_unaccent(t.title)), 'A')
@@ -51,6 +58,31 @@ _QUERY = """(websearch_to_tsquery('german', :q) || websearch_to_tsquery('english
 _PUBLIC_PLACE = visibility.place_sql("p")
 _HAS_AUDIO = visibility.has_public_audio_sql("p", "m")
 _PUBLIC_TOUR = visibility.tour_sql("t")
+
+# A further public story of the place p and the transcripts of its public recordings.
+_STORY_TRANSCRIPTS = (
+    "coalesce((SELECT string_agg(mt.transcript, ' ') FROM media mt WHERE mt.story_id = s.id "  # noqa: S608
+    f"AND mt.kind = '{MediaKind.AUDIO}' AND mt.transcript <> '' AND "
+    f"{visibility.media_sql('mt')}), '')"
+)
+_STORY_TEXT = f"s.title || ' ' || s.body || ' ' || {_STORY_TRANSCRIPTS}"
+
+
+def _vector(text: str) -> str:
+    return (f"(to_tsvector('german', f_unaccent({text})) "
+            f"|| to_tsvector('english', f_unaccent({text})))")
+
+
+# The best matching further story of a found place (None when only the place's own text,
+# title or summary matched): the one a result links.
+_MATCHING_STORY = f"""(SELECT json_build_object(
+        'id', s.id, 'title', s.title, 'language', s.language,
+        'in_transcript', {_vector(_STORY_TRANSCRIPTS)} @@ {{query}}
+                         AND NOT {_vector("s.title || ' ' || s.body")} @@ {{query}})
+    FROM stories s
+    WHERE s.place_id = p.id AND NOT s.is_lead AND {visibility.story_sql("s", "p")}
+      AND {_vector(_STORY_TEXT)} @@ {{query}}
+    ORDER BY ts_rank({_vector(_STORY_TEXT)}, {{query}}) DESC, s.id LIMIT 1)"""  # noqa: S608
 
 
 @dataclass
@@ -144,15 +176,19 @@ def _search_places(params: SearchParams, limit: int) -> list[dict]:
         if params.sort == "distance"
         else "rank DESC, p.published_at DESC NULLS LAST, p.id"
     )
+    story = _MATCHING_STORY.replace("{query}", _QUERY) if params.q else "NULL::json"
+    # The matching story is looked up for the page of results only, after the LIMIT.
     sql = f"""
+        SELECT found.*, {story} AS story FROM (
         SELECT p.id, p.title, p.summary, p.era_year, p.era_precision, p.step_free,
-               ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
+               p.published_at, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
                {_HAS_AUDIO} AS has_audio,
                {rank} AS rank, {distance} AS distance
         FROM places p
         WHERE {" AND ".join(where)}
         ORDER BY {order}
-        LIMIT :limit"""  # noqa: S608  (constant SQL pieces only; every value is bound)
+        LIMIT :limit) found JOIN places p ON p.id = found.id
+        ORDER BY {order.replace("p.", "found.")}"""  # noqa: S608  (constant SQL pieces only)
     return [dict(r._mapping) for r in db.session.execute(text(sql), values)]
 
 

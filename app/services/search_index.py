@@ -8,9 +8,12 @@ curator approves a place or an edit, restores a revision or merges a duplicate, 
 follows exactly what visitors can read and never a text still waiting for review.
 
 The title weighs most (A), then the summary and the stories (B): the place's own text while
-its lead story is public, and the titles and texts of its further public stories, so a
-withdrawn or hidden story is no longer found once the vector is refreshed (the stories
-service refreshes it with every change of what the public may read). The place's own language stems
+its lead story is public, the titles and texts of its further public stories and the
+transcripts of its public recordings (a recording's text alternative, WCAG 1.2.1), so a
+withdrawn or hidden story, or a hidden recording, is no longer found once the vector is
+refreshed (the stories, transcripts and reports services refresh it with every change of what
+the public may read). ``text_sql`` is the same text for the search's on-the-fly vector of
+rows that have none stored yet. The place's own language stems
 first; the other configured language is added too because the search box sends the query
 stemmed in both (app/services/search.py ``_QUERY``), and accents are folded with
 ``f_unaccent`` like the search's on-the-fly vector for rows without one.
@@ -22,17 +25,32 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Place
+from app.models.statuses import MediaKind
 from app.services import visibility
 
-# The searchable text of the place ``places``: summary, its own text while public, and its
-# further public stories.
-_LEAD = visibility.lead_text_sql("places")
-_FURTHER = visibility.story_sql("s", "places")
-_TEXT = (
-    f"places.summary || ' ' || CASE WHEN {_LEAD} THEN places.body ELSE '' END || ' ' || "
-    "coalesce((SELECT string_agg(s.title || ' ' || s.body, ' ' ORDER BY s.id) "
-    f"FROM stories s WHERE NOT s.is_lead AND {_FURTHER}), '')"
-)
+
+def transcripts_sql(place_alias: str, where: str = "") -> str:
+    """The transcripts of the public recordings of the place ``place_alias`` (optionally
+    only those matching ``where`` on ``mt``, the medium), as one text."""
+    media = visibility.place_media_sql(place_alias, "mt", MediaKind.AUDIO)
+    return ("coalesce((SELECT string_agg(mt.transcript, ' ' ORDER BY mt.id) FROM media mt "
+            f"WHERE {media} AND mt.transcript <> ''{where}), '')")
+
+
+def text_sql(alias: str = "places") -> str:
+    """The searchable text of the place ``alias`` (below the title): its summary, its own
+    text while public, its further public stories and its public recordings' transcripts."""
+    lead = visibility.lead_text_sql(alias)
+    further = visibility.story_sql("s", alias)
+    return (
+        f"{alias}.summary || ' ' || CASE WHEN {lead} THEN {alias}.body ELSE '' END || ' ' || "
+        "coalesce((SELECT string_agg(s.title || ' ' || s.body, ' ' ORDER BY s.id) "
+        f"FROM stories s WHERE NOT s.is_lead AND {further}), '') || ' ' || "
+        + transcripts_sql(alias)
+    )
+
+
+_TEXT = text_sql("places")
 
 # PostgreSQL text search configurations per place language.
 TS_CONFIGS = {"de": "german", "en": "english"}

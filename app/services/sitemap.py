@@ -1,8 +1,10 @@
-"""What the sitemaps list: public places, published tours and the theme pages.
+"""What the sitemaps list: public places, their public stories' pages, published tours and
+the theme pages.
 
 Places are split into files by id range (``CHUNK`` ids each; the sitemap protocol allows
 50 000 URLs per file), so a file is one index range scan and stays the same size as the
 city grows. Only ranges holding a public place are listed: a sitemap file may not be empty.
+Story pages (``/stories/<id>``) are listed the same way, by ranges of story ids.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Place, Theme, Tour
+from app.models import Place, Story, Theme, Tour
 from app.services import visibility
 
 CHUNK = 50_000
@@ -37,6 +39,28 @@ def places_in_chunk(chunk: int) -> list[tuple[int, datetime | None]]:
         select(Place.id, _lastmod())
         .where(visibility.public_place(), Place.id >= lo, Place.id < lo + CHUNK)
         .order_by(Place.id)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _public_stories():
+    return select(Story.id).join(Place, Place.id == Story.place_id).where(
+        visibility.public_story())
+
+
+def story_chunks() -> list[int]:
+    """Numbers of the id ranges that hold at least one public story, ascending."""
+    chunk = (Story.id // CHUNK).label("chunk")
+    return list(db.session.scalars(
+        _public_stories().with_only_columns(chunk).group_by(chunk).order_by(chunk)))
+
+
+def stories_in_chunk(chunk: int) -> list[tuple[int, datetime | None]]:
+    """(id, last change) of the public stories with ids in range ``chunk``, by id."""
+    lo = chunk * CHUNK
+    rows = db.session.execute(
+        _public_stories().add_columns(func.greatest(Story.updated_at, Story.published_at))
+        .where(Story.id >= lo, Story.id < lo + CHUNK).order_by(Story.id)
     ).all()
     return [(r[0], r[1]) for r in rows]
 

@@ -1,7 +1,8 @@
 """robots.txt and the sitemaps (sitemaps.org 0.9) of the public pages.
 
-``/sitemap.xml`` is an index of ``/sitemaps/pages.xml`` (home, themes, tours) and one
-``/sitemaps/places-<n>.xml`` per id range of places. Each answer carries an ETag of its
+``/sitemap.xml`` is an index of ``/sitemaps/pages.xml`` (home, themes, tours), one
+``/sitemaps/places-<n>.xml`` per id range of places and one ``/sitemaps/stories-<n>.xml`` per
+id range of stories (each story's own page). Each answer carries an ETag of its
 body, so a place that leaves (hidden, removed, merged) changes the validator of the file that
 listed it at once.
 """
@@ -59,7 +60,7 @@ def index():
     root = ElementTree.Element("sitemapindex", xmlns=NS)
     locs = [url_for("sitemap.pages", _external=True)] + [
         url_for("sitemap.places", chunk=n, _external=True) for n in service.place_chunks()
-    ]
+    ] + [url_for("sitemap.stories", chunk=n, _external=True) for n in service.story_chunks()]
     for loc in locs:
         ElementTree.SubElement(ElementTree.SubElement(root, "sitemap"), "loc").text = loc
     return _xml(root)
@@ -83,3 +84,12 @@ def places(chunk: int):
         abort(404)  # nothing public in this range: the index does not list it
     return _urlset([(url_for("visitor.place", place_id=pid, _external=True), _w3c(changed))
                     for pid, changed in rows])
+
+
+@bp.get("/sitemaps/stories-<int:chunk>.xml")
+def stories(chunk: int):
+    rows = service.stories_in_chunk(chunk)
+    if not rows:
+        abort(404)  # nothing public in this range: the index does not list it
+    return _urlset([(url_for("stories.story", story_id=sid, _external=True), _w3c(changed))
+                    for sid, changed in rows])

@@ -33,7 +33,7 @@ def test_landing_conformance_collections(client, city):
     assert CORE in conf["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf["conformsTo"]
     cols = client.get("/ogc/collections").get_json()
-    assert [c["id"] for c in cols["collections"]] == ["places", "tours"]
+    assert [c["id"] for c in cols["collections"]] == ["places", "stories", "tours"]
     places = client.get("/ogc/collections/places").get_json()
     assert links(places)["items"].endswith("/ogc/collections/places/items")
     bbox = places["extent"]["spatial"]["bbox"][0]

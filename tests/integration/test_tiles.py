@@ -56,7 +56,9 @@ def test_z14_tile_has_the_public_places_at_their_positions(client, city):
         assert got[1] == pytest.approx((py - y) * 4096, abs=1)
     assert inside >= 2
     kaserne = by_id[city["kaserne"].id]["properties"]
-    assert kaserne == {"title": "Alte Kaserne", "theme": "old-town", "has_audio": True}
+    # open_city's places have no story rows (test_stories_everywhere counts real ones).
+    assert kaserne == {"title": "Alte Kaserne", "theme": "old-town", "has_audio": True,
+                       "story_count": 0}
     assert set(by_id) <= set(public)
 
 
@@ -91,5 +93,6 @@ def test_tilejson(client, city):
     assert doc["tilejson"] == "3.0.0"
     assert doc["tiles"][0].endswith("/tiles/places/{z}/{x}/{y}.mvt")
     assert doc["vector_layers"][0]["id"] == "places"
-    assert set(doc["vector_layers"][0]["fields"]) == {"id", "title", "theme", "has_audio"}
+    assert set(doc["vector_layers"][0]["fields"]) == {"id", "title", "theme", "has_audio",
+                                                      "story_count"}
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
