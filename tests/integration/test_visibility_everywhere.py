@@ -388,12 +388,13 @@ def test_a_loaded_place_agrees_with_the_query(db_session, world):
 
 # --- stories: withdrawn, hidden, rejected and pending stories, and their media --------------
 
-# Stories at the public place "plain", by key; each body carries "Tale<key>" to be found.
+# Stories at the public place "plain", by key; each body carries "Tale<key>" to be found and
+# each story's recording a transcript "Tale<key>rec".
 STORY_STATES = {"approved": {}, "pending": {"status": "pending"},
                 "rejected": {"status": "rejected"}, "hidden": {"hidden_at": True},
                 "withdrawn": {"status": "withdrawn", "withdrawn_at": True},
                 "changes": {"status": "changes_requested"}}
-PUBLIC_TALES = {"approved"}
+PUBLIC_TALES = {"approved", "approvedrec"}
 _TALE = re.compile(r"Tale([a-z]+)")
 
 
@@ -403,8 +404,9 @@ def tales_in(text: str) -> set[str]:
 
 @pytest.fixture
 def story_world(world, db_session):
-    """Further stories in every state at "plain" (one with a photo each), and the lead story
-    of "photo" withdrawn by its narrator: its text and photo leave, the place stays."""
+    """Further stories in every state at "plain" (each with a photo and a recording with its
+    transcript), and the lead story of "photo" withdrawn by its narrator, with a transcribed
+    recording: its text, photo and transcript leave, the place stays."""
     from app.models import Story
 
     now = datetime.now(UTC)
@@ -416,8 +418,9 @@ def story_world(world, db_session):
     db_session.flush()
     for key, state in STORY_STATES.items():
         kw = {"status": "approved"} | {k: (now if v is True else v) for k, v in state.items()}
+        # Every one was published once (as approved, then withdrawn or hidden ones were).
         story = Story(place_id=plain.id, title=f"Tale{key}", body=f"Once: Tale{key}.",
-                      author=author, **kw)
+                      author=author, published_at=now, **kw)
         db_session.add(story)
         db_session.flush()
         db_session.add(Media(place_id=plain.id, story_id=story.id, kind="photo",
@@ -426,7 +429,9 @@ def story_world(world, db_session):
                                        "thumb": f"vis/m_tale{key}-thumb.jpg"},
                              size_bytes=100, sha256="0" * 64, mime="image/jpeg",
                              uploader_id=author.id))
+        db_session.add(_recording(plain, story, f"m_tale{key}rec", f"Heard: Tale{key}rec."))
     lead = next(s for s in photo.stories if s.is_lead)
+    db_session.add(_recording(photo, lead, "m_taleleadrec", "Heard: Talewithdrawnleadrec."))
     lead.body = photo.body = "Withdrawn lead: Talewithdrawnlead."
     lead.status, lead.withdrawn_at = "withdrawn", now
     db_session.flush()
@@ -437,8 +442,21 @@ def story_world(world, db_session):
     return world
 
 
+def _recording(place, story, name, transcript):
+    return Media(place_id=place.id, story_id=story.id, kind="audio", status="approved",
+                 storage_key=f"private/vis/{name}.m4a", variants={"public": f"vis/{name}-.m4a"},
+                 size_bytes=100, sha256="0" * 64, mime="audio/mp4", duration_s=5.0,
+                 transcript=transcript, uploader_id=place.author_id)
+
+
+def _tales_of_stories(world, ids) -> set[str]:
+    """The keys of the further stories (and the withdrawn lead) among story ``ids``."""
+    titles = {s.id: s.title for p in world["places"].values() for s in p.stories}
+    return {k for i in ids for k in tales_in(titles.get(i, ""))}
+
+
 def _story_surfaces(client, runner, world, tmp_path):
-    """What each surface shows of the tales (and of their photos)."""
+    """What each surface shows of the tales (and of their photos and recordings)."""
     plain, photo = world["places"]["plain"], world["places"]["photo"]
     out = {}
     for key in ("plain", "photo"):
@@ -454,16 +472,50 @@ def _story_surfaces(client, runner, world, tmp_path):
     feed = feedparser.parse(get(client, "/feeds/places.atom").data)
     out["atom"] = {t for e in feed.entries
                    for t in tales_in(json.dumps(e.get("content", [])) + e.get("summary", ""))}
+    stories_feed = _feed(client, "/feeds/stories.atom")
+    out["atom_stories"] = {t for e in stories_feed.entries
+                           for t in tales_in(e.title + json.dumps(e.get("content", [])))}
+    out["atom_stories_links"] = _tales_of_stories(
+        world, {int(e.link.rsplit("/", 1)[-1]) for e in stories_feed.entries})
+    # OGC: the stories collection around the fixture, and every story as a single item.
+    fc = get(client, f"/ogc/collections/stories/items?limit=1000&bbox="
+                     f"{LON - 0.01},{LAT - 0.01},{LON + 0.01},{LAT + 0.01}").get_data(as_text=True)
+    out["ogc_stories"] = tales_in(fc)
+    single = set()
+    for story in [s for p in world["places"].values() for s in p.stories]:
+        resp = client.get(f"/ogc/collections/stories/items/{story.id}")
+        if resp.status_code == 200:
+            single |= tales_in(resp.get_data(as_text=True))
+        else:
+            assert resp.status_code == 404, (story.title, resp.status_code)
+    out["ogc_story_items"] = single
     found = set()
-    for key in list(STORY_STATES) + ["withdrawnlead"]:
+    for key in [k + rec for k in list(STORY_STATES) + ["withdrawnlead"] for rec in ("", "rec")]:
         html = get(client, f"/search?q=Tale{key}").get_data(as_text=True)
         if {"plain", "photo"} & keys_in(html):
             found.add(key)
+        out.setdefault("search_links", set()).update(_tales_of_stories(
+            world, {int(i) for i in re.findall(r"/stories/(\d+)", html)}))
     out["search"] = found
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ElementTree.fromstring(get(client, "/sitemap.xml").data)
+    listed = set()
+    for loc in index.findall("s:sitemap/s:loc", ns):
+        if "/sitemaps/stories-" in loc.text:
+            doc = ElementTree.fromstring(get(client, loc.text.split("localhost", 1)[-1]).data)
+            listed |= {int(e.text.rsplit("/", 1)[-1]) for e in doc.findall("s:url/s:loc", ns)}
+    out["sitemap_stories"] = _tales_of_stories(world, listed)
+    packs = set()
+    for slug in REACHABLE_TOURS:
+        pack = get(client, f"/tours/{slug}/offline.json").get_data(as_text=True)
+        packs |= tales_in(pack) | _tales_of_stories(
+            world, {int(i) for i in re.findall(r"/stories/(\d+)", pack)})
+    out["offline_packs"] = packs
     result = runner.invoke(args=["export", "open-data", str(tmp_path / "open"),
                                  "--site-url", "https://stadtspur.example"])
     assert result.exit_code == 0, result.output
     out["open_data"] = tales_in((tmp_path / "open" / "places.geojson").read_text())
+    out["open_data_stories"] = tales_in((tmp_path / "open" / "stories.geojson").read_text())
     assert plain.id and photo.id
     return out
 
@@ -474,12 +526,31 @@ def test_withdrawn_hidden_rejected_and_pending_stories_leave_every_surface(
     problems = []
     for surface, shown in got.items():
         if surface.endswith("_media"):
-            bad = {m for m in shown if m.startswith("m_tale") and m != "m_taleapproved"}
+            bad = {m for m in shown if m.startswith("m_tale")
+                   and m not in ("m_taleapproved", "m_taleapprovedrec")}
             if bad:
                 problems.append(f"{surface} shows media of non-public stories: {sorted(bad)}")
             continue
         if shown - PUBLIC_TALES:
             problems.append(f"{surface} shows {sorted(shown - PUBLIC_TALES)}")
     assert "approved" in got["place_page"] and "m_taleapproved" in got["place_page_media"]
-    assert "approved" in got["search"]
+    assert {"approved", "approvedrec"} <= got["search"]
+    assert got["search_links"] == {"approved"}  # the matching story is linked, by either
+    for surface in ("atom_stories", "atom_stories_links", "ogc_stories", "sitemap_stories",
+                    "open_data_stories"):
+        assert "approved" in got[surface], surface
+    assert {"approved", "approvedrec"} <= got["ogc_story_items"]
+    assert "approvedrec" in got["open_data_stories"]
     assert not problems, "\n".join(problems)
+
+
+def test_tiles_count_only_the_public_stories(client, story_world):
+    """"plain": its lead story and the one approved further story; "photo": its lead story
+    was withdrawn, so none."""
+    x, y = tile_of(LON, LAT, Z)
+    layer = mapbox_vector_tile.decode(get(client, f"/tiles/places/{Z}/{x}/{y}.mvt").data)
+    counts = {story_world["by_id"][f["id"]]: f["properties"]["story_count"]
+              for f in layer["places"]["features"] if f["id"] in story_world["by_id"]}
+    assert counts["plain"] == 2 and counts["photo"] == 0
+    others = {k: n for k, n in counts.items() if k not in ("plain", "photo")}
+    assert others == dict.fromkeys(PUBLIC - {"plain", "photo"}, 1)
