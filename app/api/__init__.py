@@ -26,6 +26,8 @@ API_MODULES: list[str] = [
     "app.api.me",
     "app.api.tokens",
     "app.api.usage",
+    "app.api.story_suggestions",
+    "app.api.transcripts",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -14,11 +14,14 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.search import bp as search_bp
     from app.web.sitemap import bp as sitemap_bp
     from app.web.stories import bp as stories_bp
+    from app.web.story_suggestions import bp as story_suggestions_bp
     from app.web.system import bp as system_bp
     from app.web.themes import bp as themes_bp
     from app.web.tours import bp as tours_bp
+    from app.web.transcripts import bp as transcripts_bp
     from app.web.visitor import bp as visitor_bp
 
     for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
-               search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp, stories_bp):
+               search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp, stories_bp,
+               story_suggestions_bp, transcripts_bp):
         app.register_blueprint(bp)

@@ -5,6 +5,9 @@ pending revision of a public place), ``media`` (a photo or recording added to a 
 place), ``flag`` (open reports about one public place or medium, one item per target) and
 ``story`` (a further story of a public place waiting for review, or one an older merge had
 appended to another's text and that a curator should check: one item per story).
+
+An item whose recording has no transcript yet carries ``transcript_missing`` (it can still
+be approved; the queue and the item page say so and offer to add one).
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from app.extensions import db
 from app.models import Flag, Media, Place, PlaceRevision, Story, Theme, User, place_themes
 from app.models.statuses import (
     FlagStatus,
+    MediaKind,
     MediaStatus,
     PlaceStatus,
     RevisionStatus,
     StoryStatus,
 )
-from app.services import revisions, visibility
+from app.services import revisions, transcripts, visibility
 from app.services.moderation.base import KINDS, NEARBY_RADIUS_M, REVIEWED_KINDS, load_place
 
 
@@ -52,7 +56,8 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
         rows = db.session.execute(
             select(PlaceRevision.id, PlaceRevision.created_at, PlaceRevision.number,
                    PlaceRevision.snapshot, Place.id.label("place_id"), Place.status,
-                   Place.title, User.display_name, Place.author_name)
+                   Place.title, User.display_name, Place.author_name,
+                   transcripts.place_missing_transcript(Place.id).label("no_transcript"))
             .join(Place, Place.id == PlaceRevision.place_id)
             .outerjoin(User, User.id == PlaceRevision.author_id)
             .where(PlaceRevision.status == RevisionStatus.PENDING, Place.merged_into_id.is_(None),
@@ -69,12 +74,13 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
                 "place_id": r.place_id, "title": snap.get("title") or r.title,
                 "created_at": r.created_at, "who": r.author_name or r.display_name or "",
                 "lon": snap.get("lon"), "lat": snap.get("lat"), "detail": "",
+                "transcript_missing": bool(r.no_transcript),
             })
     if kind in (None, "media"):
         lon, lat = _lonlat(Place.geom)
         rows = db.session.execute(
             select(Media.id, Media.kind, Media.created_at, Media.caption, Place.id.label("pid"),
-                   Place.title, User.display_name, lon, lat)
+                   Place.title, User.display_name, lon, lat, Media.transcript)
             .join(Place, Place.id == Media.place_id)
             .outerjoin(User, User.id == Media.uploader_id)
             .where(Media.status == MediaStatus.PENDING, Media.kind.in_(REVIEWED_KINDS),
@@ -85,6 +91,7 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
                 "kind": "media", "id": r.id, "place_id": r.pid, "title": r.title,
                 "created_at": r.created_at, "who": r.display_name or "", "lon": r.lon,
                 "lat": r.lat, "detail": r.kind,
+                "transcript_missing": r.kind == MediaKind.AUDIO and not r.transcript,
             })
     if kind in (None, "flag"):
         items.extend(_flag_items(theme))
@@ -106,7 +113,8 @@ def _story_items(theme: str | None) -> list[dict]:
     lon, lat = _lonlat(Place.geom)
     rows = db.session.execute(
         select(Story.id, Story.title, Story.created_at, Story.needs_check, Story.author_name,
-               Story.place_id, User.display_name, lon, lat)
+               Story.place_id, User.display_name, lon, lat,
+               transcripts.missing_transcript(Story.id).label("no_transcript"))
         .join(Place, Place.id == Story.place_id)
         .outerjoin(User, User.id == Story.author_id)
         .where(_waiting_stories(), visibility.public_place(), _theme_filter(Place.id, theme))
@@ -114,7 +122,8 @@ def _story_items(theme: str | None) -> list[dict]:
     return [{"kind": "story", "id": r.id, "place_id": r.place_id, "title": r.title,
              "created_at": r.created_at, "who": r.author_name or r.display_name or "",
              "lon": r.lon, "lat": r.lat,
-             "detail": _("to check: split from an older merge") if r.needs_check else ""}
+             "detail": _("to check: split from an older merge") if r.needs_check else "",
+             "transcript_missing": bool(r.no_transcript)}
             for r in rows]
 
 
@@ -292,6 +301,9 @@ def item(kind: str, item_id: int) -> dict:
         "nearby": nearby_places(place.id, snap.get("title", ""), snap["lon"], snap["lat"]),
         "version": place.version,
     }
+    result["transcript_missing"] = [m for m in result["media"]
+                                    if transcripts.medium_missing_transcript(m)
+                                    and m.status != MediaStatus.REJECTED]
     if kind == "media":
         result["medium"] = medium
     if kind == "flag":
@@ -318,6 +330,9 @@ def _story_item(story_id: int) -> dict:
         "other_stories": [s for s in place.stories if s.id != story.id
                           and visibility.is_public_story(s)],
         "nearby": [],
+        "transcript_missing": [m for m in story.media
+                               if transcripts.medium_missing_transcript(m)
+                               and m.status != MediaStatus.REJECTED],
     }
 
 
