@@ -1,6 +1,7 @@
 """Fill a SEPARATE benchmark database with N synthetic approved places, in SQL, in minutes.
 
-    .venv/bin/python bench/fill_places.py [--places 1000000] [--db stadtspur_bench]
+    .venv/bin/python bench/fill_places.py [--places 1000000] [--stories 2000000]
+                                          [--db stadtspur_bench]
 
 The database is created (or recreated) on the same server as the development database (or
 DATABASE_URL) and migrated to head; the development database itself is never touched. Half
@@ -9,6 +10,12 @@ rest uniformly over Switzerland; a third have a theme, one in twenty a recording
 is then ordered spatially (CLUSTER on the GiST index), vacuumed and analysed, and the
 database gets ``jit = off`` and no parallel workers, as production should (small spatial
 queries run twice as long with them).
+
+With ``--stories N`` (N at least the number of places) every place gets its lead story (the
+one that came with it) and the rest are further stories: a tail of one place in a hundred
+holds 20 to 60 each (the old station everyone remembers), the others are spread at random.
+One further story in ten is not public (pending, withdrawn or hidden), so every reader has to
+filter. Stories are not clustered by place: they arrive over years, scattered on disk.
 """
 
 from __future__ import annotations
@@ -93,7 +100,65 @@ CROSS JOIN LATERAL (SELECT random() < 0.5 AS dense, i AS j) g
 """
 
 
-def fill(db: str, n: int) -> str:
+# Every place's lead story mirrors the place (as app.services.stories.mirror_lead keeps it).
+LEAD_STORIES = """
+INSERT INTO stories (place_id, title, body, kind, language, era_start, era_end, era_precision,
+                     licence, credit_name, status, is_lead, created_at, updated_at,
+                     published_at)
+SELECT id, title, body, 'history', language, era_year, era_year, era_precision, licence,
+       credit_name, 'approved', true, created_at, updated_at, published_at
+FROM places
+"""
+
+# The tail: places with id divisible by 100 get 20 to 60 further stories each.
+TAIL_STORIES = """
+INSERT INTO stories (place_id, title, body, kind, language, era_start, era_end, era_precision,
+                     licence, credit_name, status, hidden_at, withdrawn_at, created_at,
+                     updated_at, published_at)
+SELECT p.id, 'Memory ' || p.id || '-' || k, 'Synthetic memory ' || k || ' of place ' || p.id
+       || '.', (ARRAY['memory', 'history', 'tip'])[1 + k % 3], 'de',
+       1900 + (k * 7) % 120, 1900 + (k * 7) % 120 + 9, 'decade', 'CC-BY-SA-4.0',
+       'Narrator ' || k, st.status, st.hidden_at, st.withdrawn_at,
+       now() - random() * interval '900 days', now() - random() * interval '900 days',
+       CASE WHEN st.status = 'approved' THEN now() - random() * interval '900 days' END
+FROM places p
+CROSS JOIN LATERAL generate_series(1, 20 + (p.id / 100) % 41) AS k
+CROSS JOIN LATERAL (SELECT CASE k % 10 WHEN 3 THEN 'pending' WHEN 6 THEN 'withdrawn'
+                                ELSE 'approved' END AS status,
+                           CASE WHEN k % 20 = 9 THEN now() END AS hidden_at,
+                           CASE WHEN k % 10 = 6 THEN now() END AS withdrawn_at) st
+WHERE p.id % 100 = 0
+"""
+
+# The rest at random places (drawn per row), one in ten of them not public.
+SPREAD_STORIES = """
+INSERT INTO stories (place_id, title, body, kind, language, era_start, era_end, era_precision,
+                     licence, credit_name, status, withdrawn_at, created_at, updated_at,
+                     published_at)
+SELECT r.place_id, 'Story ' || i, 'Synthetic story ' || i || '.',
+       (ARRAY['memory', 'history', 'tip'])[1 + i %% 3], 'de', 1950 + i %% 70, 1950 + i %% 70,
+       'year', 'CC-BY-4.0', 'Narrator ' || i %% 1000,
+       CASE WHEN i %% 10 = 0 THEN 'withdrawn' ELSE 'approved' END,
+       CASE WHEN i %% 10 = 0 THEN now() END,
+       now() - random() * interval '900 days', now() - random() * interval '900 days',
+       CASE WHEN i %% 10 <> 0 THEN now() - random() * interval '900 days' END
+FROM generate_series(1, %(n)s) AS i
+CROSS JOIN LATERAL (SELECT i AS j, (SELECT min(id) FROM places)
+                               + floor(random() * %(places)s)::bigint AS place_id) r
+"""
+
+
+def fill_stories(cur, places: int, stories: int) -> None:
+    """``stories`` stories for the ``places`` places: leads, the tail, the spread rest."""
+    step("stories: one lead story per place", cur, LEAD_STORIES)
+    step("stories: the tail (20-60 at 1 place in 100)", cur, TAIL_STORIES)
+    cur.execute("SELECT count(*) FROM stories")
+    rest = max(0, stories - cur.fetchone()[0])
+    step(f"stories: {rest:,} spread at random", cur, SPREAD_STORIES,
+         {"n": rest, "places": places})
+
+
+def fill(db: str, n: int, stories: int = 0) -> str:
     url = bench_url(db)
     admin = connect(server_url(), "postgres")
     with admin.cursor() as cur:
@@ -123,8 +188,8 @@ def fill(db: str, n: int) -> str:
     with conn.cursor() as cur:
         # Indexes are built once after the load: far faster than maintaining them per row.
         indexes = []
-        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'places' "
-                    "AND indexname NOT LIKE 'pk_%%'")
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes "
+                    "WHERE tablename IN ('places', 'stories') AND indexname NOT LIKE 'pk_%%'")
         indexes = cur.fetchall()
         for name, _definition in indexes:
             cur.execute(f'DROP INDEX "{name}"')
@@ -145,6 +210,8 @@ def fill(db: str, n: int) -> str:
                    'approved', jsonb_build_object('public', 'bench/' || id || '.m4a'), 30,
                    'CC-BY-SA-4.0'
             FROM places WHERE id % 20 = 0""")
+        if stories:
+            fill_stories(cur, n, max(stories, n))
         for name, definition in indexes:
             step(f"index {name}", cur, definition)
         # Rows in random physical order cost thousands of page reads per box: order them
@@ -154,20 +221,23 @@ def fill(db: str, n: int) -> str:
         # VACUUM, not only ANALYZE: it sets every row's hint bits and the visibility map now,
         # or the first readers of the fresh table would (and be measured doing it).
         step("VACUUM (ANALYZE)", cur, "VACUUM (ANALYZE)")
-        cur.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('places')) "
-                    "FROM places")
-        count, size = cur.fetchone()
+        cur.execute("SELECT count(*), pg_size_pretty(pg_total_relation_size('places')), "
+                    "(SELECT count(*) FROM stories) FROM places")
+        count, size, story_count = cur.fetchone()
     conn.close()
-    print(f"done: {count:,} places, {size}, {time.perf_counter() - total:.0f} s in total")
+    print(f"done: {count:,} places, {size}, {story_count:,} stories, "
+          f"{time.perf_counter() - total:.0f} s in total")
     return url
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--places", type=int, default=1_000_000)
+    parser.add_argument("--stories", type=int, default=0,
+                        help="stories in all, leads included (0: places without stories)")
     parser.add_argument("--db", default="stadtspur_bench")
     args = parser.parse_args()
-    fill(args.db, args.places)
+    fill(args.db, args.places, args.stories)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
 """Load test of the open-data endpoints against tipg and the raw SQL ceiling, in interleaved
 rounds, refusing figures measured while the rest of the host was busy.
 
-    .venv/bin/python bench/run.py [--places 1000000] [--rounds 5] [--duration 3] [--seed N]
-                                  [--allow-noisy] [--refill] [--workers 2] [--no-tipg]
+    .venv/bin/python bench/run.py [--places 1000000] [--stories 2000000] [--rounds 5]
+                                  [--duration 3] [--seed N] [--allow-noisy] [--refill]
+                                  [--workers 2] [--no-tipg] [--queries SHAPE ...]
 
 1. Fills the benchmark database (bench/fill_places.py; never the development database)
-   unless it already holds the asked number of places; then VACUUM (ANALYZE) and a warm-up
-   pass that reads the whole table and its indexes once, so that no side is measured while
-   the first readers of a fresh table still set its hint bits.
+   unless it already holds the asked numbers of places and stories (two per place by
+   default: every place's first story, a tail of places with 20 to 60, the rest spread);
+   then VACUUM (ANALYZE) and a warm-up pass that reads the whole tables and their indexes
+   once, so that no side is measured while the first readers of a fresh table still set its
+   hint bits.
 2. Draws request pools from the data (boxes and points around random places, so density is
-   what a user meets): bbox of ~1 km² limit 100, near me limit 20, a z14 tile, one place.
+   what a user meets): bbox of ~1 km² limit 100, near me limit 20, a z14 tile, one place,
+   and one place of the tail with its story summaries (a place with 20 or more public
+   stories: ``GET /api/v1/places/<id>`` carries story_count and their summaries; tipg
+   answers the same place's row, which knows no stories).
 3. Serves the app with gunicorn (2 workers with 4 threads, as in production) and tipg (PyPI,
    a dedicated PostGIS features and tiles server, in its own virtual environment under
    instance/bench) on the same table with the same number of worker processes, side by side
@@ -65,10 +71,12 @@ from bench.load import NOISY_CORES, Usage, combine, take_snapshot, usage  # noqa
 from bench.rounds import Block, Spread, block_order, summarise  # noqa: E402
 
 TIPG_VENV = ROOT / "instance" / "bench" / "tipg-venv"
-SHAPES = ("bbox-100", "near-20", "tile-z14", "one-place")
+SHAPES = ("bbox-100", "near-20", "tile-z14", "one-place", "one-place-stories")
+# A place of the tail: this many public stories or more.
+MANY_STORIES = 20
 NO_QUERY = "no-query"
 # Read whole once before measuring: the places and what a feature or a tile joins to them.
-WARM_TABLES = ("places", "place_themes", "themes", "media")
+WARM_TABLES = ("places", "place_themes", "themes", "media", "stories")
 WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -134,6 +142,11 @@ def request_pools(url: str, size: int, seed: int) -> dict[str, dict[str, list[st
                     "(SELECT reltuples FROM pg_class WHERE relname = 'places'))))"
                     " LIMIT %s", (size * 8, size * 4))
         rows = cur.fetchall()
+        # The places with many public stories, drawn the same way.
+        cur.execute("SELECT place_id FROM stories WHERE status = 'approved' "
+                    "AND hidden_at IS NULL AND withdrawn_at IS NULL GROUP BY place_id "
+                    "HAVING count(*) >= %s ORDER BY random() LIMIT %s", (MANY_STORIES, size))
+        many = [r[0] for r in cur.fetchall()]
     conn.close()
     rng.shuffle(rows)
     pools: dict[str, dict[str, list[str]]] = {s: {"app": [], "tipg": []} for s in SHAPES}
@@ -159,6 +172,10 @@ def request_pools(url: str, size: int, seed: int) -> dict[str, dict[str, list[st
         pools["tile-z14"]["tipg"].append(f"{collection}/tiles/WebMercatorQuad/14/{x}/{y}")
         pools["one-place"]["app"].append(f"/api/v1/places/{pid}")
         pools["one-place"]["tipg"].append(f"{collection}/items/{pid}")
+    for i in range(size if many else 0):
+        pid = many[i % len(many)]
+        pools["one-place-stories"]["app"].append(f"/api/v1/places/{pid}")
+        pools["one-place-stories"]["tipg"].append(f"{collection}/items/{pid}")
     return pools
 
 
@@ -456,6 +473,8 @@ def app_server(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--places", type=int, default=1_000_000)
+    parser.add_argument("--stories", type=int, default=None,
+                        help="stories in all, first stories included (default: two per place)")
     parser.add_argument("--db", default="stadtspur_bench")
     parser.add_argument("--refill", action="store_true", help="refill even if already filled")
     parser.add_argument("--workers", type=int, default=2)
@@ -476,19 +495,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pool", type=int, default=100)
     parser.add_argument("--no-tipg", action="store_true")
     parser.add_argument("--queries", nargs="+", choices=SHAPES, default=list(SHAPES))
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.stories is None:
+        args.stories = 2 * args.places
+    return args
 
 
-def filled(url: str) -> int:
+def filled(url: str) -> tuple[int, int]:
+    """(places, stories) in the benchmark database; (-1, -1) when there is none yet."""
     try:
         conn = connect(url)
         with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM places")
-            have = cur.fetchone()[0]
+            cur.execute("SELECT count(*), (SELECT count(*) FROM stories) FROM places")
+            have = cur.fetchone()
         conn.close()
         return have
     except Exception:  # noqa: BLE001 (no database yet)
-        return -1
+        return -1, -1
 
 
 def measure_all(args, url: str, workdir: Path, app_base: str, tipg_base: str | None) -> dict:
@@ -496,6 +519,9 @@ def measure_all(args, url: str, workdir: Path, app_base: str, tipg_base: str | N
     pools = request_pools(url, args.pool, seed=7)
     results = {}
     for shape in args.queries:
+        if not pools[shape]["app"]:
+            print(f"{shape}: no place has {MANY_STORIES} public stories; not measured")
+            continue
         scripts = capture_sql(url, pools[shape]["app"], workdir, shape)
         app_lua = wrk_script(pools[shape]["app"], workdir, f"app-{shape}")
         sides: dict[str, Callable[[int], Measurement]] = {
@@ -543,8 +569,8 @@ def main() -> None:
             sys.exit(f"{tool} is missing: sudo apt-get install "
                      f"{'wrk' if tool == 'wrk' else 'postgresql-client'}")
     url = bench_url(args.db)
-    if args.refill or filled(url) != args.places:
-        fill(args.db, args.places)
+    if args.refill or filled(url) != (args.places, args.stories):
+        fill(args.db, args.places, args.stories)
     print("preparing the tables", flush=True)
     prepare(url)
     workdir = Path(tempfile.mkdtemp(prefix="stadtspur-bench-"))
@@ -565,16 +591,17 @@ def main() -> None:
     print()
     order = ("app tipg raw raw tipg app" if args.seed is None
              else f"shuffled per round, seed {args.seed}")
-    print(f"{args.places:,} places, {args.workers} worker processes each (app: {args.threads} "
-          f"threads each), {args.connections} connections, {args.rounds} rounds of "
-          f"{args.duration} s blocks per side, order {order}")
+    print(f"{args.places:,} places, {args.stories:,} stories, {args.workers} worker processes "
+          f"each (app: {args.threads} threads each), {args.connections} connections, "
+          f"{args.rounds} rounds of {args.duration} s blocks per side, order {order}")
     one = results.get("one-place", {}).get("sides", {}).get("raw")
     floor = results[NO_QUERY].get("sides", {}).get("app")
     if one and floor:
         print(f"app without a query: {floor['rate'].median:.0f} r/s; half the raw one-place "
               f"ceiling: {one['rate'].median / 2:.0f}/s")
     print(json.dumps(jsonable({
-        "places": args.places, "workers": args.workers, "threads": args.threads,
+        "places": args.places, "stories": args.stories, "workers": args.workers,
+        "threads": args.threads,
         "connections": args.connections, "block_s": args.duration, "rounds": args.rounds,
         "seed": args.seed, "noisy_cores": NOISY_CORES, "queries": results}),
         ensure_ascii=False))
