@@ -20,6 +20,7 @@ API_MODULES: list[str] = [
     "app.api.places",
     "app.api.themes",
     "app.api.contribute",
+    "app.api.stories",
     "app.api.moderation",
     "app.api.tours",
     "app.api.tour_authoring",

@@ -1,6 +1,9 @@
-"""Story pages: a story's own page and permalink, and "Add your memory of this place"."""
+"""Story pages: a story's own page and permalink, and "Add your memory of this place" with
+its photos and recording."""
 
 from __future__ import annotations
+
+import uuid
 
 from flask import (
     Blueprint,
@@ -17,13 +20,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import rerenders_form
-from app.inputs.base import from_form
-from app.inputs.stories import StorySchema
+from app.inputs.stories import story_upload_from
 from app.licences import names_and_links
 from app.models.usage import OfferingKind
 from app.services import places as place_service
 from app.services import stories as story_service
+from app.services import story_media
 from app.services.insights import counting
+from app.services.media import setting
 from app.web.forms import messages_by_field
 
 bp = Blueprint("stories", __name__)
@@ -53,10 +57,15 @@ def story(story_id: int):
 
 
 def _render_new(place, values=None, errors=None, status=200):
+    # A refused form keeps its key: nothing was stored under it, and a double submit of the
+    # corrected form still makes one story.
+    values = {"idempotency_key": uuid.uuid4().hex, **(values or {})}
     body = render_template(
-        "stories/new.html", place=place, v=values or {}, errors=errors or {},
+        "stories/new.html", place=place, v=values, errors=errors or {},
         languages=current_app.config["LANGUAGES"], licences=names_and_links(),
         offered=current_app.config["MEDIA_LICENCES"],
+        default_licence=current_app.config["DEFAULT_MEDIA_LICENCE"],
+        max_photos=setting("MAX_PHOTOS"),
     )
     return body, status, {"Cache-Control": "no-store"}
 
@@ -83,11 +92,11 @@ def _refused(errors, exc, place_id: int):
 @login_required
 @rerenders_form(_refused)
 def add(place_id: int):
-    """The form's story at this place (no map step: the place is chosen)."""
-    # The page's CSRF token is the form's, not the story's (the schema refuses what it
-    # does not take, as the API will).
-    inp = from_form(StorySchema(), {k: v for k, v in request.form.items() if k != "csrf_token"})
-    made = story_service.add_story(_me(), place_id, inp)
+    """The form's story at this place (no map step: the place is chosen), with its photos
+    and recording: the same schema and service as ``POST /api/v1/places/<id>/stories``."""
+    upload = story_upload_from(request.form, request.files, page=True)
+    made, _created = story_media.add_story_with_media(
+        _me(), place_id, upload, idempotency_key=request.form.get("idempotency_key") or None)
     flash(_("Thank you. Your story waits for a curator and is shown here once approved."),
           "success")
     return redirect(url_for("stories.story", story_id=made.id), code=303)

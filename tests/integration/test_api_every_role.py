@@ -37,6 +37,13 @@ def test_every_operation_answers_within_the_document_for_every_role(app, demo, m
     operations = [result.ok() for result in api.get_all_operations()]
     assert len(operations) >= 30
     assert sum(op.method.upper() in ("POST", "PUT", "PATCH", "DELETE") for op in operations) >= 15
+    # the stories API is driven too: the list, one story, a new one, edit, review, withdraw
+    driven = {(op.method.upper(), op.path) for op in operations}
+    assert {("GET", "/api/v1/stories"), ("GET", "/api/v1/stories/{story_id}"),
+            ("POST", "/api/v1/places/{place_id}/stories"),
+            ("PATCH", "/api/v1/stories/{story_id}"),
+            ("POST", "/api/v1/stories/{story_id}/review"),
+            ("POST", "/api/v1/stories/{story_id}/withdraw")} <= driven
 
     for operation in operations:
 

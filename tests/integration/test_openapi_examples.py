@@ -93,3 +93,44 @@ def test_the_token_example_is_accepted(client, db_session, spec):
     body = _body_example(spec["paths"]["/api/v1/tokens"]["post"])
     resp = client.post("/api/v1/tokens", json=body)
     assert resp.status_code == 201, resp.get_json()
+
+
+def test_every_example_body_of_the_story_api_is_accepted_in_order(client, db_session, demo,
+                                                                 spec):
+    """A story's life in the document's examples: added to a place (multipart), edited by
+    its author, approved by a curator, withdrawn by its narrator. Only the edit lock
+    (``version``) and the new story's id are taken from the answers."""
+    from sqlalchemy import select
+
+    from app.models import Place
+
+    author = create_user("teller@example.org")
+    curator = create_user("judge@example.org", role="curator")
+    as_author = {"Authorization": f"Bearer {create_api_token(author, 'examples')}"}
+    as_curator = {"Authorization": f"Bearer {create_api_token(curator, 'examples')}"}
+    place = db_session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    paths = spec["paths"]
+    multipart = paths["/api/v1/places/{place_id}/stories"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in multipart
+    created = client.post(f"/api/v1/places/{place.id}/stories", headers=as_author,
+                          content_type="multipart/form-data",
+                          data={"title": "Markttag", "licence_consent": "1"})
+    assert created.status_code == 201, created.get_json()
+    story = created.get_json()["id"]
+
+    def version() -> int:
+        return client.get(f"/api/v1/stories/{story}", headers=as_author).get_json()[
+            "properties"]["version"]
+
+    steps = [("patch", "/api/v1/stories/{story_id}", as_author),
+             ("post", "/api/v1/stories/{story_id}/review", as_curator),
+             ("post", "/api/v1/stories/{story_id}/withdraw", as_author)]
+    for method, path, headers in steps:
+        body = _body_example(paths[path][method])
+        assert body is not None, (method, path)
+        if "version" in body:
+            body["version"] = version()
+        resp = client.open(path.replace("{story_id}", str(story)), method=method.upper(),
+                           json=body, headers=headers)
+        assert resp.status_code == 200, (method, path, body, resp.get_json())
+    assert client.get(f"/api/v1/stories/{story}").status_code == 404  # withdrawn
