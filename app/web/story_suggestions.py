@@ -18,6 +18,12 @@ from app.web.forms import messages_by_field
 bp = Blueprint("story_suggestions", __name__)
 
 
+def _fields() -> dict:
+    """The form's fields without the page's CSRF token (the schema refuses what it does
+    not take, as the API does)."""
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
 def _me():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
@@ -74,7 +80,7 @@ def _suggest_refused(errors, exc, story_id: int):
 def suggest(story_id: int):
     """Send a suggested edit to the story's author."""
     _visible_story(story_id)
-    inp, version = from_form(SuggestionSchema(), request.form)
+    inp, version = from_form(SuggestionSchema(), _fields())
     service.suggest(_me(), story_id, inp, version=version)
     flash(_("Thank you. Your suggestion was sent to the story's author."), "success")
     return redirect(url_for("stories.story", story_id=story_id), code=303)
@@ -113,7 +119,7 @@ def _back(suggestion):
 @login_required
 @rerenders_form(_decision_refused)
 def accept(suggestion_id: int):
-    data = from_form(SuggestionDecisionSchema(), request.form)
+    data = from_form(SuggestionDecisionSchema(), _fields())
     done = service.accept(_me(), suggestion_id, message=data["message"],
                           version=data["version"])
     if story_service.is_public(done.story):
@@ -128,7 +134,7 @@ def accept(suggestion_id: int):
 @login_required
 @rerenders_form(_decision_refused)
 def decline(suggestion_id: int):
-    data = from_form(SuggestionDecisionSchema(), request.form)
+    data = from_form(SuggestionDecisionSchema(), _fields())
     done = service.decline(_me(), suggestion_id, message=data["message"])
     flash(_("The suggestion was declined."), "success")
     return _back(done)

@@ -16,6 +16,12 @@ from app.web.forms import messages_by_field
 bp = Blueprint("transcripts", __name__)
 
 
+def _fields() -> dict:
+    """The form's fields without the page's CSRF token (the schema refuses what it does
+    not take, as the API does)."""
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
 def _me():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
@@ -73,7 +79,7 @@ def save(media_id: int):
     """Set or correct the transcript; back to the page that shows the recording."""
     # The role check comes before the text is read (a 403 says nothing of the form).
     _recording_for(_me(), media_id)
-    data = from_form(TranscriptSchema(), request.form)
+    data = from_form(TranscriptSchema(), _fields())
     medium = service.set_transcript(_me(), media_id, data["transcript"])
     flash(_("Thank you. The transcript is saved.") if medium.transcript
           else _("The transcript was removed."), "success")
