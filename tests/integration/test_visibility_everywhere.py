@@ -489,6 +489,25 @@ def _story_surfaces(client, runner, world, tmp_path):
         else:
             assert resp.status_code == 404, (story.title, resp.status_code)
     out["ogc_story_items"] = single
+    # The stories API: the list around the fixture, words (transcripts too), single stories.
+    box = f"{LON - 0.01},{LAT - 0.01},{LON + 0.01},{LAT + 0.01}"
+    out["api_stories"] = tales_in(get(client, f"/api/v1/stories?limit=1000&bbox={box}")
+                                  .get_data(as_text=True))
+    words = set()
+    for key in [k + rec for k in list(STORY_STATES) + ["withdrawnlead"] for rec in ("", "rec")]:
+        fc = get(client, f"/api/v1/stories?q=Tale{key}").get_json()
+        words |= _tales_of_stories(world, {f["id"] for f in fc["features"]})
+    out["api_stories_q"] = words
+    single, single_media = set(), set()
+    for story in [s for p in world["places"].values() for s in p.stories]:
+        resp = client.get(f"/api/v1/stories/{story.id}")
+        if resp.status_code == 200:
+            single |= tales_in(resp.get_data(as_text=True))
+            single_media |= media_in(resp.get_data(as_text=True))
+        else:
+            assert resp.status_code == 404, (story.title, resp.status_code)
+    out["api_story_items"] = single
+    out["api_story_items_media"] = single_media
     found = set()
     for key in [k + rec for k in list(STORY_STATES) + ["withdrawnlead"] for rec in ("", "rec")]:
         html = get(client, f"/search?q=Tale{key}").get_data(as_text=True)
@@ -540,6 +559,9 @@ def test_withdrawn_hidden_rejected_and_pending_stories_leave_every_surface(
                     "open_data_stories"):
         assert "approved" in got[surface], surface
     assert {"approved", "approvedrec"} <= got["ogc_story_items"]
+    assert "approved" in got["api_stories"] and got["api_stories_q"] == {"approved"}
+    assert {"approved", "approvedrec"} <= got["api_story_items"]
+    assert {"m_taleapproved", "m_taleapprovedrec"} <= got["api_story_items_media"]
     assert "approvedrec" in got["open_data_stories"]
     assert not problems, "\n".join(problems)
 
