@@ -440,8 +440,8 @@ def edit_story(story_id: int):
     story = _editable(story_id)
     data = _load_edit()
     story_service.edit_story(api_user(), story_id, edit_of(story, data), version=data["version"])
-    return geojson_response(json.dumps(_own_document(story_id), ensure_ascii=False,
-                                       separators=(",", ":")))
+    # As POST answers it (the document says application/json for both writes).
+    return jsonify(_own_document(story_id))
 
 
 def _load_edit() -> dict:

@@ -367,6 +367,7 @@ def test_only_its_author_edits_a_story_and_a_stale_edit_is_409(client, demo, db_
     version = client.get(url, headers=_auth(resident)).get_json()["properties"]["version"]
     resp = client.patch(url, json={"era": "1948", "version": version}, headers=_auth(resident))
     assert resp.status_code == 200, resp.get_json()
+    assert resp.mimetype == "application/json"  # as documented, like POST's answer
     props = resp.get_json()["properties"]
     # fields not sent keep their value; the author's edit of an approved story waits again
     assert (props["title"], props["era"]["start"], props["status"]) == ("Käse wiegen", 1948,
@@ -440,3 +441,27 @@ def test_the_narrator_withdraws_their_story_and_it_leaves_the_api(client, demo, 
               client.get(f"/api/v1/places/{place.id}").get_json()["properties"]["stories"]}
     assert "Bald weg" not in titles
     assert client.post(url, headers=_auth(other)).status_code == 404  # not visible any more
+
+
+def test_the_answers_are_what_the_document_describes(client, demo, db_session, media_root,
+                                                     resident, curator):
+    from app.api.stories import StoryCollectionSchema, StoryFeatureSchema
+
+    place = _place(db_session)
+    created = client.post(f"/api/v1/places/{place.id}/stories", headers=_auth(resident),
+                          data=_multipart(jpeg_with_gps(47.5, 8.72),
+                                          make_audio("wav", "pcm_s16le"), transcript="Hallo"),
+                          content_type="multipart/form-data")
+    assert created.status_code == 201
+    story_id = created.get_json()["id"]
+    edited = client.patch(f"/api/v1/stories/{story_id}", headers=_auth(resident),
+                          json={"title": "Neu", "version": 1})
+    stories.review_story(curator, story_id, "approve")
+    db_session.commit()
+    answers = [created.get_json(), edited.get_json(),
+               client.get(f"/api/v1/stories/{story_id}").get_json(),
+               client.get(f"/api/v1/stories/{story_id}", headers=_auth(resident)).get_json()]
+    for doc in answers:
+        assert StoryFeatureSchema().validate(doc) == {}, doc
+    listed = client.get("/api/v1/stories?near=8.72,47.5&limit=3").get_json()
+    assert listed["features"] and StoryCollectionSchema().validate(listed) == {}
