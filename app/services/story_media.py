@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, FormErrors, ValidationError
+from app.errors import Conflict, Forbidden, FormErrors, ValidationError
 from app.extensions import db
 from app.models import IdempotencyKey, Story, User
 from app.services import media as media_service
@@ -172,7 +172,8 @@ def add_story_with_media(user: User, place_id: int, upload: StoryUpload, *,
     (pending too); returns (story, created).
 
     A missing place is NotFound; a merged or removed one a ValidationError naming
-    ``place``; every refused field and file at once a FormErrors; nothing is stored then.
+    ``place``; a story told on someone's behalf by anyone but a curator or helper is
+    Forbidden; every refused field and file at once a FormErrors; nothing is stored then.
     With an ``idempotency_key`` a retry of the same story answers the story created the
     first time (created False); the same key with other content is a Conflict."""
     fingerprint = request_fingerprint(place_id, upload)
@@ -180,6 +181,10 @@ def add_story_with_media(user: User, place_id: int, upload: StoryUpload, *,
     if existing is not None:
         return existing, False
     place = stories.open_place(place_id)
+    if upload.story.author_name.strip() and not (user.is_curator or user.is_helper):
+        # As for contributions: a role, not a form error (the page offers these fields only
+        # to curators and helpers).
+        raise Forbidden(_("Only curators and helpers may enter a story for someone else."))
     errors: dict[str, str] = {}
     try:
         stories.check_story(upload.story)

@@ -66,6 +66,7 @@ def _render_new(place, values=None, errors=None, status=200):
         offered=current_app.config["MEDIA_LICENCES"],
         default_licence=current_app.config["DEFAULT_MEDIA_LICENCE"],
         max_photos=setting("MAX_PHOTOS"),
+        can_act_on_behalf=bool(_me() and (_me().is_curator or _me().is_helper)),
     )
     return body, status, {"Cache-Control": "no-store"}
 

@@ -292,6 +292,7 @@ HOSTILE = [
 def test_bad_input_or_hostile_files_are_422_naming_the_field_and_nothing_is_stored(
         client, demo, db_session, media_root, resident, changes, field):
     place = _place(db_session)
+    resident.is_helper = True  # may enter stories for someone else: the consent is checked
     db_session.commit()
     before = _counts(db_session)
     resp = client.post(f"/api/v1/places/{place.id}/stories", data=_multipart(**changes),
@@ -302,6 +303,30 @@ def test_bad_input_or_hostile_files_are_422_naming_the_field_and_nothing_is_stor
     assert field in (error.get("field"), *(error.get("fields") or {})), error
     assert _counts(db_session) == before
     assert files_under(media_root) == []
+
+
+def test_only_curators_and_helpers_enter_a_story_for_someone_else(
+        client, demo, db_session, media_root, resident):
+    place = _place(db_session)
+    helper = create_user("helper@example.org", name="Helga")
+    helper.is_helper = True
+    db_session.commit()
+    told = {"author_name": "Frieda Keller", "consent_method": "spoken",
+            "consent_date": "2026-02-01"}
+    before = _counts(db_session)
+    refused = client.post(f"/api/v1/places/{place.id}/stories", headers=_auth(resident),
+                          data=_multipart(jpeg_with_gps(47.5, 8.72), **told),
+                          content_type="multipart/form-data")
+    assert refused.status_code == 403
+    assert _counts(db_session) == before and files_under(media_root) == []
+    resp = client.post(f"/api/v1/places/{place.id}/stories", headers=_auth(helper),
+                       data=_multipart(**told), content_type="multipart/form-data")
+    assert resp.status_code == 201, resp.get_json()
+    story = db_session.get(Story, resp.get_json()["id"])
+    assert (story.author_id, story.helper_id, story.author_name, story.credit_name) == (
+        None, helper.id, "Frieda Keller", "Frieda Keller")
+    assert (story.consent_method, story.consent_date) == ("spoken", date(2026, 2, 1))
+    assert resp.get_json()["properties"]["told_on_behalf"] is True
 
 
 def test_every_refused_field_is_named_at_once(client, demo, db_session, media_root, resident):

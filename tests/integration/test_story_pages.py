@@ -62,6 +62,8 @@ def test_add_a_memory_from_the_place_page_then_withdraw_it(demo, db_session, cli
 def test_a_refused_story_rerenders_the_form_naming_the_field_and_stores_nothing(
         demo, db_session, client, resident):
     place = _waaghaus(db_session)
+    resident.is_helper = True  # who may enter a story for someone else, with their consent
+    db_session.commit()
     login(client, resident.email)
     before = db_session.scalar(select(func.count(Story.id)))
     for changes, field in (({"era": "2999"}, "era"), ({"language": "xx"}, "language"),

@@ -83,3 +83,21 @@ def test_a_refused_file_is_named_next_to_its_field_and_nothing_is_stored(
         assert "Das Wasser war eiskalt." in html
     assert _counts(db_session) == before
     assert files_under(media_root) == []
+
+
+def test_the_form_offers_entering_for_someone_else_only_to_curators_and_helpers(
+        client, demo, db_session, media_root, resident):
+    place = _place(db_session)
+    login(client, resident.email)
+    assert 'name="author_name"' not in client.get(
+        f"/places/{place.id}/stories/new").get_data(as_text=True)
+    before = _counts(db_session)
+    resp = client.post(f"/places/{place.id}/stories", content_type="multipart/form-data",
+                       data={**FORM, "transcript": "", "author_name": "Frieda Keller",
+                             "consent_method": "spoken", "consent_date": "2026-02-01"})
+    assert resp.status_code == 403
+    assert _counts(db_session) == before
+    resident.is_helper = True
+    db_session.commit()
+    assert 'name="author_name"' in client.get(
+        f"/places/{place.id}/stories/new").get_data(as_text=True)
