@@ -1,7 +1,9 @@
 """SQLAlchemy models. Importing this package registers every table on the metadata."""
 
+from app.models.conversation import ConversationMute, PlaceTalk, Reaction, Reply, WatchedWord
 from app.models.media import Media
 from app.models.moderation import Flag, IdempotencyKey, ModerationEvent, ReplyTemplate
+from app.models.notification import Notification, NotificationSetting
 from app.models.place import Place, PlaceRevision
 from app.models.rate_limit import rate_limit_counters
 from app.models.statuses import (
@@ -30,6 +32,13 @@ from app.models.user import ApiToken, User
 from app.models.walknet import WalkLeg, WalkNetwork
 
 __all__ = [
+    "ConversationMute",
+    "Notification",
+    "NotificationSetting",
+    "PlaceTalk",
+    "Reaction",
+    "Reply",
+    "WatchedWord",
     "ApiToken",
     "Flag",
     "FlagStatus",

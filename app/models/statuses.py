@@ -86,6 +86,65 @@ class FlagStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class ReplyStatus(StrEnum):
+    """A reply on a story. Replies from people not yet trusted wait (``pending``); trusted
+    people's replies are ``visible`` at once and moderated afterwards."""
+
+    PENDING = "pending"
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    REJECTED = "rejected"
+    # Its author removed it, or it was turned into a story of its own.
+    REMOVED = "removed"
+
+
+class HoldReason(StrEnum):
+    """Why a reply waits for a curator."""
+
+    NEW_MEMBER = "new_member"
+    LINK = "link"
+    WATCHED_WORD = "watched_word"
+    REMOTE = "remote"
+
+
+class ReactionKind(StrEnum):
+    THANKS = "thanks"
+    REMEMBER = "remember"
+
+
+class TalkKind(StrEnum):
+    """A note about a place, kept apart from its stories."""
+
+    QUESTION = "question"
+    CORRECTION = "correction"
+
+
+class TalkStatus(StrEnum):
+    PENDING = "pending"
+    OPEN = "open"
+    FIXED = "fixed"
+    DECLINED = "declined"
+    HIDDEN = "hidden"
+
+
+class NotificationKind(StrEnum):
+    STORY_DECISION = "story_decision"
+    REPLY = "reply"
+    REACTION = "reaction"
+    FEATURED = "featured"
+    PLACE_QUESTION = "place_question"
+    THEME_STORY = "theme_story"
+
+
+class Delivery(StrEnum):
+    """How a person wants to be mailed about one kind of event (always shown in the app)."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NEVER = "never"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The stored values of an enum, in declaration order (for CHECK constraints)."""
     return tuple(member.value for member in enum)

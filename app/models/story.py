@@ -112,6 +112,8 @@ class Story(db.Model):
         String(20), nullable=False, server_default=StoryStatus.PENDING.value
     )
     needs_check: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # The narrator closed replies on their story (existing replies stay).
+    replies_closed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     # The story that came with its place (the place row still holds its text; see
     # app.services.stories.mirror_lead). At most one per place.
     is_lead: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
