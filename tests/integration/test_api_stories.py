@@ -490,3 +490,29 @@ def test_the_answers_are_what_the_document_describes(client, demo, db_session, m
         assert StoryFeatureSchema().validate(doc) == {}, doc
     listed = client.get("/api/v1/stories?near=8.72,47.5&limit=3").get_json()
     assert listed["features"] and StoryCollectionSchema().validate(listed) == {}
+
+
+def test_a_place_with_fifty_stories_is_answered_in_one_statement(client, demo, db_session,
+                                                                  resident, curator):
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    place = _place(db_session)
+    for i in range(50):
+        _approved(db_session, resident, curator, place, title=f"Stimme {i}")
+    db_session.commit()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        props = client.get(f"/api/v1/places/{place.id}").get_json()["properties"]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert props["story_count"] == len(props["stories"]) >= 51
+    assert {f"Stimme {i}" for i in range(50)} <= {s["title"] for s in props["stories"]}
+    reads = [s for s in statements if "stories" in s and s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1, reads
