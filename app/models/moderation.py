@@ -26,7 +26,9 @@ class Flag(db.Model):
     __table_args__ = (
         CheckConstraint(check_in("reason", FLAG_REASONS), name="reason"),
         CheckConstraint(check_in("status", FLAG_STATUSES), name="status"),
-        CheckConstraint("(place_id IS NULL) <> (media_id IS NULL)", name="one_target"),
+        CheckConstraint(
+            "num_nonnulls(place_id, media_id, reply_id) = 1", name="one_target"
+        ),
         Index("ix_flags_status_created", "status", "created_at"),
     )
 
@@ -36,6 +38,9 @@ class Flag(db.Model):
     )
     media_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("media.id", ondelete="CASCADE"), index=True
+    )
+    reply_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("replies.id", ondelete="CASCADE"), index=True
     )
     reporter_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
