@@ -86,10 +86,12 @@ DRAFT_EXAMPLE = {
     "accessibility": "", "cover_media_id": None,
     "stops": [
         {"number": 1, "place_id": 3, "title": "Hauptbahnhof", "transition_note": "",
-         "accessibility": "", "dwell_min": 5, "available": True, "lon": 8.7237, "lat": 47.5003},
+         "accessibility": "", "dwell_min": 5, "featured_story_ids": [5, 4], "available": True,
+         "lon": 8.7237, "lat": 47.5003},
         {"number": 2, "place_id": 7, "title": "Stadthaus",
          "transition_note": "Durch die Stadthausstrasse.", "accessibility": "step-free",
-         "dwell_min": 10, "available": True, "lon": 8.7262, "lat": 47.4998},
+         "dwell_min": 10, "featured_story_ids": [], "available": True, "lon": 8.7262,
+         "lat": 47.4998},
     ],
     "route": {"type": "LineString", "coordinates": [[8.7237, 47.5003], [8.7262, 47.4998]]},
     "route_source": "generated", "length_m": 196.4, "elevation_gain_m": None,
@@ -128,7 +130,8 @@ def _draft(tour: Tour) -> dict:
     content = service.working_content(tour)
     stops = [
         {key: stop[key] for key in ("number", "place_id", "title", "transition_note",
-                                    "accessibility", "dwell_min", "available", "lon", "lat")}
+                                    "accessibility", "dwell_min", "featured_story_ids",
+                                    "available", "lon", "lat")}
         for stop in service.editor_stops(content)
     ]
     out = {
@@ -162,7 +165,8 @@ def _saved(tour: Tour, status: int = 200):
 @blp.arguments(TourCreateSchema, example={
     "title": "Mein Lieblingsweg", "theme": "seniors-memories",
     "intro": "Vom Bahnhof in die Altstadt.",
-    "stops": [{"place_id": 3}, {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."},
+    "stops": [{"place_id": 3, "featured_story_ids": [5, 4]},
+              {"place_id": 7, "transition_note": "Durch die Stadthausstrasse."},
               {"place_id": 12}],
 })
 @blp.response(201, DraftSchema, example=DRAFT_EXAMPLE)
@@ -193,8 +197,9 @@ def get_draft(slug: str):
 @_authoring()
 def edit_tour(data: TourEdit, slug: str):
     """Change a tour, naming the `version` you started from; fields left out stay as they
-    are, `stops` replaces all stops, and any other field is refused (422, naming it). A
-    published tour's edit waits for a curator."""
+    are, `stops` replaces all stops (each with the `featured_story_ids` it shows, in order:
+    published stories of that stop's place, else 422 naming `featured_story_ids`), and any
+    other field is refused (422, naming it). A published tour's edit waits for a curator."""
     tour = service.update_tour(api_user(), slug, data.tour, data.version)
     return _saved(tour)
 

@@ -40,6 +40,7 @@ _BAD_MINUTES = lazy_gettext("Minutes at a stop must be a whole number from 0 to 
 _BAD_VERSION = lazy_gettext("The version must be a whole number.")
 _BAD_ORDER = lazy_gettext("The new order must list every stop of the tour exactly once.")
 _BAD_COVER = lazy_gettext("Choose a photo from the list.")
+_BAD_STORY = lazy_gettext("Choose the featured stories from the list.")
 
 
 class Whole(fields.Integer):
@@ -72,6 +73,10 @@ class StopSchema(Strict):
     dwell_min = Whole(_BAD_MINUTES, load_default=DEFAULT_DWELL_MIN,
                       validate=validate.Range(0, MAX_DWELL_MIN),
                       metadata={"description": "minutes spent at the stop"})
+    featured_story_ids = fields.List(Whole(_BAD_STORY), load_default=list, metadata={
+        "description": "the stories to feature at this stop, in order: published stories of "
+        "its place, at most three (default none: the stop shows the place's newest stories "
+        "in the tour's theme)"})
 
     @post_load
     def _stop(self, data: dict, **kwargs) -> StopInput:
@@ -179,14 +184,30 @@ def _form_data(form) -> dict:
     if "stops_present" in form or places:
         notes, access = form.getlist("stop_note"), form.getlist("stop_access")
         dwell = form.getlist("stop_dwell")
+        featured = _featured_by_place(form.getlist("stop_featured"))
         data["stops"] = [
             {"place_id": place,
              "transition_note": notes[i] if i < len(notes) else "",
              "accessibility": access[i] if i < len(access) else "",
-             "dwell_min": dwell[i] if i < len(dwell) else DEFAULT_DWELL_MIN}
+             "dwell_min": dwell[i] if i < len(dwell) else DEFAULT_DWELL_MIN,
+             "featured_story_ids": featured.get(str(place).strip(), [])}
             for i, place in enumerate(places)
         ]
     return data
+
+
+def _featured_by_place(values: list[str]) -> dict[str, list[str]]:
+    """The editor's featured-story choices (``stop_featured``: "<place id>:<story id>" per
+    chosen slot, "" for an empty slot, in slot order) as each stop's list of story ids, by
+    place id as sent. A choice at a place that is no stop any more is dropped with its stop;
+    a story id that is no number goes on to the schema, which refuses it."""
+    out: dict[str, list[str]] = {}
+    for value in values:
+        if not value:
+            continue
+        place, _sep, story = value.partition(":")
+        out.setdefault(place.strip(), []).append(story.strip())
+    return out
 
 
 def _by_field(messages: dict) -> dict[str, list[str]]:

@@ -136,6 +136,7 @@ def _hide_when_many(place: Place | None, medium: Media | None) -> None:
     if reporters < threshold:
         return
     now = datetime.now(UTC)
+    was_public = visibility.is_public_place(place)
     content.hidden_at = now
     if place is not None:
         place.hidden_reason = HIDDEN_BY_FLAGS
@@ -148,6 +149,8 @@ def _hide_when_many(place: Place | None, medium: Media | None) -> None:
     audit.log(None, "auto_hide", "place" if place else "media", content.id,
                    "visible", "hidden",
                    message=_("%(n)d people reported it", n=reporters))
+    if was_public:
+        _tell_tour_authors(place)
 
 
 def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") -> dict:
@@ -172,6 +175,7 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     now = datetime.now(UTC)
     content = place or medium
     before = _state(place, medium)
+    was_public = visibility.is_public_place(place)
     _apply(resolution, place, medium, now)
     (place or medium.place).updated_at = now
     for flag in flags:
@@ -183,6 +187,8 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     refresh_search_vector(place or medium.place)
     audit.log(curator, f"flags_{resolution}", "place" if place else "media", content.id,
                    before, _state(place, medium), reason=first.reason, message=message)
+    if was_public and not visibility.is_public_place(place):
+        _tell_tour_authors(place)
     if resolution in ("hide", "remove"):
         reported = {f.reason for f in flags}
         moderation.notify_report_decision(
@@ -191,6 +197,14 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
         )
     return {"resolution": resolution, "place_id": place.id if place else medium.place_id,
             "flags": len(flags)}
+
+
+def _tell_tour_authors(place: Place) -> None:
+    """A place hidden or removed takes its stories off every tour stop: the authors of tours
+    that featured them are told (app/services/tours/featured.py)."""
+    from app.services.tours.featured import place_left
+
+    place_left(place)
 
 
 def _apply(resolution: str, place: Place | None, medium: Media | None, now: datetime) -> None:

@@ -18,6 +18,7 @@ from app.models.statuses import MediaKind
 from app.services import visibility
 from app.services.media import public_path
 from app.services.media import public_url as media_url
+from app.services.tours.featured import tour_stop_stories
 
 # A rendered page is roughly this large before compression (measured on the demo tours);
 # used only for the size shown before saving.
@@ -96,19 +97,23 @@ def prefetch_tiles(stops: list[dict], tile_url: str) -> list[str]:
 def offline_manifest(tour: Tour, stops: list[dict]) -> dict:
     """Everything "save for offline" stores for ``tour``: the pages (its own page, its follow
     page and ``place_ids``, the available stops' place pages, for the caller to turn into
-    addresses), photos (one size, with the other sizes as alternates), recordings and, where
-    allowed, map tiles; and the approximate size."""
+    addresses), the pages of the stories the stops show (``story_ids``: featured, or the
+    places' newest), photos (one size, with the other sizes as alternates), recordings and,
+    where allowed, map tiles; and the approximate size."""
     place_ids = [s["place_id"] for s in stops if s["available"]]
+    shown = tour_stop_stories(tour)
+    story_ids = [story.id for pid in place_ids for story in shown.get(pid, (False, []))[1]]
     media = [_offline_medium(m) for items in stop_media(stops).values() for m in items]
     cfg = current_app.config
     tiles = prefetch_tiles(stops, cfg["TILE_URL"]) if cfg["TILE_PREFETCH_ALLOWED"] else []
-    pages = 2 + len(place_ids)  # the tour page, its follow page, the place pages
+    pages = 2 + len(place_ids) + len(story_ids)  # tour, follow, place and story pages
     estimate = pages * PAGE_BYTES_ESTIMATE + sum(m["bytes"] for m in media)
     estimate += len(tiles) * 15_000
     return {
         "slug": tour.slug,
         "title": tour.title,
         "place_ids": place_ids,
+        "story_ids": story_ids,
         "media": media,
         "tiles": tiles,
         "approx_bytes": estimate,
@@ -138,7 +143,9 @@ def _offline_medium(m: Media) -> dict:
 def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
     """What static/js/follow.js needs, in one JSON block of the follow page (so a saved follow
     page works offline without any further request). The caller adds the addresses: the
-    tour page's (``tourUrl``) and each available stop's place page (``url``)."""
+    tour page's (``tourUrl``), each available stop's place page (``url``) and each story's
+    page (``url`` of the stop's ``stories``). ``stops`` are ``stop_points`` with stories:
+    the stop shows its featured stories, else its place's newest."""
     media = stop_media(stops)
     out_stops = []
     for s in stops:
@@ -163,6 +170,11 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
             "photoLicence": photo.licence if photo else None,
             "audioCredit": audio.credit if audio else None,
             "audioLicence": audio.licence if audio else None,
+            "featured": bool(s.get("featured")),
+            "stories": [{"id": story.id, "title": story.title, "excerpt": story.excerpt(),
+                         "credit": story.credit, "language": story.language,
+                         "kind": story.kind}
+                        for story in s.get("stories", [])],
         })
     return {
         "slug": tour.slug,

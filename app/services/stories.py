@@ -8,6 +8,7 @@ mirror_lead`` keeps the two the same wherever a place's text or status is writte
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -253,12 +254,23 @@ def withdraw_story(user: User, story_id: int) -> Story:
         raise Forbidden(_("Only the story's narrator can withdraw it."))
     if story.status != StoryStatus.WITHDRAWN:
         before = story.status
+        was_public = visibility.is_public_story(story)
         story.status, story.withdrawn_at = StoryStatus.WITHDRAWN, datetime.now(UTC)
         story.updated_at = story.withdrawn_at
         db.session.flush()
         refresh_search_vector(story.place)
         log(user, "withdraw", "story", story.id, before, StoryStatus.WITHDRAWN)
+        if was_public:
+            _tell_tour_authors(story, "withdrawn")
     return story
+
+
+def _tell_tour_authors(story: Story, reason: str) -> None:
+    """A public story left ("withdrawn" or "hidden"): the authors of tours that feature it
+    are told (their stops fall back by themselves, readers filter at read time)."""
+    from app.services.tours.featured import stories_left
+
+    stories_left([story], reason)
 
 
 def review_story(curator: User, story_id: int, decision: str, *, message: str = "",
@@ -279,6 +291,7 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
         raise Conflict(_("This story changed in the meantime. Reload it and try again."),
                        code="stale_version")
     now = datetime.now(UTC)
+    was_public = visibility.is_public_story(story)
     if changes is not None and decision == "approve":
         _apply(story, changes, _check(changes, new=False))
         _revision(story, curator, base_version=story.version, status=RevisionStatus.APPROVED,
@@ -303,6 +316,9 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
     refresh_search_vector(story.place)
     log(curator, decision, "story", story.id, before, story.status, reason=reason,
         message=message)
+    if was_public and not visibility.is_public_story(story):
+        # a public story split from an older merge, rejected on its check
+        _tell_tour_authors(story, "hidden")
     return story
 
 
@@ -342,18 +358,50 @@ def public_stories(place_id: int) -> list[Story]:
         .order_by(Story.created_at.desc(), Story.id.desc())))
 
 
-def place_page_stories(place: Place) -> tuple[Story | None, list[Story]]:
-    """A public place's lead story (whatever its state: the page shows the place's own text
-    only when it is public) and its further public stories, newest first, with their media,
-    in one query for the stories and one for their media."""
+# The place page's orders of its stories: newest first (the default), or by era, oldest
+# first, undated last.
+PAGE_ORDERS = ("newest", "era")
+
+
+@dataclass
+class PlacePageStories:
+    """What the place page shows of its stories: the lead story (whatever its state: the
+    page shows the place's own text only when it is public), the further public stories in
+    the order and with the filters asked, and how many further public stories each filter
+    value would show (``languages``, ``kinds``: value → count, of all of them; ``total``)."""
+
+    lead: Story | None
+    stories: list[Story]
+    languages: dict[str, int]
+    kinds: dict[str, int]
+    total: int
+
+
+def place_page_stories(place: Place, *, order: str = "newest", language: str = "",
+                       kind: str = "") -> PlacePageStories:
+    """A public place's lead story and its further public stories with their media, ordered
+    (``PAGE_ORDERS``) and filtered by ``language`` and ``kind`` ("" for any). One query for
+    the stories and one for their media, however many stories the place has: the counts per
+    filter value need every public story of the place, so the filters are applied to what
+    that query read (a place holds tens of stories, not thousands)."""
+    newest = (Story.created_at.desc(), Story.id.desc())
+    sort = ((Story.era_start.asc().nulls_last(), Story.era_end.asc().nulls_last(), *newest)
+            if order == "era" else newest)
     rows = list(db.session.scalars(
         select(Story).join(Place, Story.place_id == Place.id)
-        .where(Story.place_id == place.id,
-               Story.is_lead | visibility.public_story())
+        .where(Story.place_id == place.id, Story.is_lead | visibility.public_story())
         .options(selectinload(Story.media))
-        .order_by(Story.created_at.desc(), Story.id.desc())))
+        .order_by(Story.is_lead.desc(), *sort)))
     lead = next((s for s in rows if s.is_lead), None)
-    return lead, [s for s in rows if not s.is_lead]
+    listed = [s for s in rows if not s.is_lead]
+    return PlacePageStories(
+        lead=lead,
+        stories=[s for s in listed if (not language or s.language == language)
+                 and (not kind or s.kind == kind)],
+        languages=dict(Counter(s.language for s in listed)),
+        kinds=dict(Counter(s.kind for s in listed)),
+        total=len(listed),
+    )
 
 
 def is_public(story: Story) -> bool:
@@ -403,6 +451,9 @@ def mirror_lead(place: Place) -> Story:
         lead.era_precision = place.era_precision
     if lead.status not in KEPT_STATUSES:
         lead.status = LEAD_STATUS[PlaceStatus(place.status)]
+        if lead.status == StoryStatus.HIDDEN and lead.id is not None:
+            # the place was taken off: its lead story is hidden with it
+            _tell_tour_authors(lead, "hidden")
     lead.published_at = place.published_at
     db.session.flush()
     for medium in place.media:

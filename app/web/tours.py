@@ -109,6 +109,7 @@ def _render_editor(tour=None, content=None, errors=None, status=200, proposal=No
         editor_data=editor_data,
         limits=service.LIMITS,
         max_dwell=service.MAX_DWELL_MIN,
+        max_featured=service.MAX_FEATURED,
         search=search,
         conflict=conflict,
         stop_status=stop_status,
@@ -449,7 +450,7 @@ def sheet(slug: str):
     """An A4 sheet for people without a smartphone: map, stops with QR codes, times."""
     tour = service.get_public_tour(slug, include_retired=True)
     site = request.url_root.rstrip("/")
-    stops = service.stop_points(tour)
+    stops = service.stop_points(tour, stories=True)
     available = [s for s in stops if s["available"]]
     route = service.route_geojson(tour)
     overview = tour_print.overview_map(
@@ -462,7 +463,8 @@ def sheet(slug: str):
         "print/tour.html",
         tour=tour,
         # Each stop's QR code points at the short address that counts the scan
-        # (app/web/insights.py) and forwards to the stop's page.
+        # (app/web/insights.py) and forwards to the stop's page: its place with all its
+        # stories (the sheet prints the featured one, shortened).
         stops=[{**s, "qr": tour_print.qr_data_uri(_qr_url(tour.slug, s["number"])),
                 "url": f"{site}/places/{s['place_id']}"} if s["available"] else s
                for s in stops],

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from app.errors import ValidationError
+from app.errors import FormErrors, ValidationError
 from app.extensions import csrf
 from app.inputs.base import from_form
 from app.inputs.moderation import ReportSchema
+from app.inputs.place_page import StoryListSchema
 from app.inputs.position import parse_near
 from app.inputs.route_mode import RouteVariantArgs
 from app.licences import names_and_links
@@ -141,8 +142,16 @@ def place(place_id: int):
         if target is not None:
             return redirect(url_for("visitor.place", place_id=target), code=301)
         abort(404)
+    try:
+        asked = from_form(StoryListSchema(), request.args)
+    except FormErrors as exc:
+        message = " ".join(m for messages in exc.errors.values() for m in messages)
+        return render_template("errors/error.html", status=400,
+                               title=_("These stories cannot be shown"), message=message), 400
     lon, lat = place_service.lonlat(found)
-    lead, others = story_service.place_page_stories(found)
+    listing = story_service.place_page_stories(found, order=asked.order,
+                                               language=asked.language, kind=asked.kind)
+    lead, others = listing.lead, listing.stories
     lead_id = lead.id if lead is not None else None
     media = [m for m in place_service.public_media(found) if m.story_id in (None, lead_id)]
     page_url = url_for("visitor.place", place_id=found.id, _external=True)
@@ -161,6 +170,8 @@ def place(place_id: int):
         # A recording played is counted for its story (anonymous beacon, static/js/beacon.js).
         lead_counted=lead_id if lead_id in shown else None,
         stories=[_story_view(s) for s in others],
+        listing=listing,
+        asked=asked,
         locale=_locale(),
         page_url=page_url,
         geo_uri=f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(found.title)})",
@@ -265,6 +276,8 @@ def _offline_manifest(found, stops: list[dict]) -> dict:
         # the step-free variant is followed offline too
         pages.append(url_for("visitor.follow", slug=found.slug, route="step_free"))
     pages += [url_for("visitor.place", place_id=pid) for pid in pack.pop("place_ids")]
+    # the stories the stops show (featured, or the places' newest), read from follow mode
+    pages += [url_for("stories.story", story_id=sid) for sid in pack.pop("story_ids")]
     return {"slug": pack["slug"], "title": pack["title"], "url": pages[0], "pages": pages,
             "media": pack["media"], "tiles": pack["tiles"], "approx_bytes": pack["approx_bytes"]}
 
@@ -285,6 +298,8 @@ def _follow_data(found, stops: list[dict], mode: str | None = None) -> dict:
     for stop in data["stops"]:
         stop["url"] = (url_for("visitor.place", place_id=stop["placeId"])
                        if stop["available"] else None)
+        for story in stop["stories"]:
+            story["url"] = url_for("stories.story", story_id=story["id"])
     data["tourUrl"] = url_for("visitor.tour", slug=found.slug)
     return data
 
@@ -296,7 +311,7 @@ def follow(slug: str):
         mode = from_form(RouteVariantArgs(), request.args).get("route")
     except ValidationError:
         abort(404)  # a variant that does not exist, like a tour that does not
-    stops = tour_service.stop_points(found)
+    stops = tour_service.stop_points(found, stories=True)
     return render_template(
         "visitor/follow.html",
         tour=found,

@@ -40,6 +40,9 @@ const ui = {
   stopAudio: $("stop-audio"),
   stopAudioCredit: $("stop-audio-credit"),
   stopLink: $("stop-link"),
+  stopStories: $("stop-stories"),
+  stopStoriesHeading: $("stop-stories-heading"),
+  stopStoryList: $("stop-story-list"),
   stopNote: $("stop-note"),
   announcer: $("announcer"),
 };
@@ -285,6 +288,37 @@ function countRun(i) {
   }
 }
 
+// The stories a stop shows: the ones the tour's author featured there, else the place's
+// newest (the server decides; a withdrawn or hidden story is no longer in the data).
+function showStories(stop) {
+  const stories = stop.available ? stop.stories || [] : [];
+  ui.stopStories.hidden = stories.length === 0;
+  ui.stopStoriesHeading.textContent = stop.featured ? S.featuredStories : S.moreStories;
+  ui.stopStoryList.replaceChildren(...stories.map((story) => {
+    const item = document.createElement("li");
+    item.lang = story.language;
+    const title = document.createElement("h4");
+    title.textContent = story.title;
+    item.append(title);
+    if (story.credit) {
+      const credit = document.createElement("p");
+      credit.className = "meta";
+      credit.textContent = fmt(S.toldBy, { name: story.credit });
+      item.append(credit);
+    }
+    const excerpt = document.createElement("p");
+    excerpt.textContent = story.excerpt;
+    item.append(excerpt);
+    if (story.url) {
+      const link = document.createElement("a");
+      link.href = story.url;
+      link.textContent = S.readStory;
+      item.append(link);
+    }
+    return item;
+  }));
+}
+
 function openStop(i, { by }) {
   if (i < 0 || i >= stops.length) return;
   state.current = i;
@@ -299,6 +333,7 @@ function openStop(i, { by }) {
   ui.stopNote.textContent = i < stops.length - 1 ? stop.note : "";
   ui.stopLink.hidden = !stop.url;
   if (stop.url) ui.stopLink.href = stop.url;
+  showStories(stop);
   ui.stopPhoto.hidden = !stop.photo;
   if (stop.photo) {
     ui.stopPhoto.src = stop.photo;

@@ -102,7 +102,12 @@ def test_larger_text_setting_is_a_cookie_and_works_without_javascript(client, de
 def test_offline_manifest_of_a_tour(client, demo):
     data = client.get("/tours/altstadt-erinnerungen/offline.json").get_json()
     assert data["pages"][:2] == ["/tours/altstadt-erinnerungen", "/tours/altstadt-erinnerungen/follow"]
-    assert len(data["pages"]) == 2 + 8  # the tour, its follow mode and its eight stops
+    # the tour, its follow mode and its eight stops, then the pages of the stories the stops
+    # show (none featured in the demo: each place's newest, up to three)
+    assert len([p for p in data["pages"] if p.startswith("/places/")]) == 8
+    stories = data["pages"][10:]
+    assert stories and all(p.startswith("/stories/") for p in stories)
+    assert len(stories) == len(set(stories))
     assert data["tiles"] == []  # the public OSM servers forbid bulk prefetching
     assert data["approx_bytes"] > 0
     assert client.get("/tours/nope/offline.json").status_code == 404

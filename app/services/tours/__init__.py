@@ -5,7 +5,8 @@ By job: ``content`` (a tour's content, live rows or a published tour's pending e
 values computed from it), ``access`` (who may edit, versions), ``queries`` (reads),
 ``editing`` (texts, stops, order), ``routes`` (GPX, drawn, straight and walking-network
 routes),
-``lifecycle`` (the transition table) and ``export`` (GeoJSON, GPX). The names other modules
+``lifecycle`` (the transition table), ``featured`` (the stories a stop shows, and telling
+the author when a featured one leaves) and ``export`` (GeoJSON, GPX). The names other modules
 use are importable from here. Services flush, the caller commits once.
 """
 
@@ -36,6 +37,17 @@ from app.services.tours.editing import (
     update_tour,
 )
 from app.services.tours.export import tour_collection, tour_facts, tour_gpx
+from app.services.tours.featured import (
+    MAX_FEATURED,
+    StopStory,
+    check_featured,
+    place_left,
+    stop_stories,
+    stories_left,
+    story_choices,
+    story_left,
+    tour_stop_stories,
+)
 from app.services.tours.lifecycle import (
     ACTIONS,
     MIN_PUBLISH_STOPS,
@@ -84,7 +96,10 @@ from app.services.tours.routes import (
 
 __all__ = [
     "ACTIONS", "CONTENT_FIELDS", "DEFAULT_DWELL_MIN", "EDITABLE", "GPX_MESSAGES", "LIMITS",
-    "MAX_DRAWN_POINTS", "MAX_DWELL_MIN", "MAX_STOPS", "METRIC_FIELDS", "MIN_PUBLISH_STOPS",
+    "MAX_DRAWN_POINTS", "MAX_DWELL_MIN", "MAX_FEATURED", "StopStory", "check_featured",
+    "stop_stories", "story_choices", "story_left", "stories_left",
+    "place_left", "tour_stop_stories", "MAX_STOPS",
+    "METRIC_FIELDS", "MIN_PUBLISH_STOPS",
     "RESERVED_SLUGS", "SIMPLIFY_TOLERANCE_M", "STOP_OFF_ROUTE_M", "TRANSITIONS", "RouteReport",
     "StopAction", "StopChange", "StopInput", "TourInput", "add_stop", "allowed_moves",
     "apply_stop_change",

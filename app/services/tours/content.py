@@ -116,6 +116,7 @@ def live_content(tour: Tour) -> dict:
             "transition_note": s.transition_note,
             "accessibility": s.accessibility,
             "dwell_min": s.dwell_min,
+            "featured_story_ids": list(s.featured_story_ids or []),
         }
         for s in sorted(tour.stops, key=lambda s: s.position)
     ]
@@ -158,6 +159,8 @@ def apply_content(tour: Tour, content: dict, *, replace_stops: bool = True) -> N
                     transition_note=s.get("transition_note", ""),
                     accessibility=s.get("accessibility", ""),
                     dwell_min=int(s.get("dwell_min", DEFAULT_DWELL_MIN)),
+                    # a snapshot stored before stops had featured stories has none
+                    featured_story_ids=list(s.get("featured_story_ids") or []),
                 )
             )
     flush()

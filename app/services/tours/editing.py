@@ -8,7 +8,7 @@ fields at once, so a refused input names each field and stores nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +33,7 @@ from app.services.tours.content import (
     save,
     working_content,
 )
+from app.services.tours.featured import check_featured
 from app.services.tours.queries import cover_choices, known_place_ids, place_titles, theme_id
 from geo.ordering import path_length_m, suggest_order
 
@@ -54,6 +55,8 @@ class StopInput:
     transition_note: str = ""
     accessibility: str = ""
     dwell_min: int = DEFAULT_DWELL_MIN
+    # the stories featured at this stop, in order (public stories of its place)
+    featured_story_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -115,6 +118,8 @@ def _validated(inp: TourInput, current: dict | None) -> dict:
         stops, stop_error = _validated_stops(inp.stops, content["stops"])
         if stop_error:
             errors["stops"] = stop_error
+        elif featured_error := _featured_refusal(stops, content["stops"]):
+            errors["featured_story_ids"] = featured_error
         content["stops"] = stops
     cover = content["cover_media_id"] if "cover_media_id" in inp.unchanged else inp.cover_media_id
     content["cover_media_id"] = None
@@ -154,8 +159,15 @@ def _validated_stops(stops: list[StopInput], current: list[dict]) -> tuple[list[
             return current, _("Minutes at a stop must be a whole number from 0 to %(max)d.",
                               max=MAX_DWELL_MIN)
         out.append({"place_id": s.place_id, "transition_note": note, "accessibility": access,
-                    "dwell_min": int(s.dwell_min)})
+                    "dwell_min": int(s.dwell_min),
+                    "featured_story_ids": [int(i) for i in s.featured_story_ids or []]})
     return out, ""
+
+
+def _featured_refusal(stops: list[dict], current: list[dict]) -> str:
+    """``featured.check_featured`` of the new stops against the stories featured before."""
+    before = {s["place_id"]: list(s.get("featured_story_ids") or []) for s in current}
+    return check_featured([(s["place_id"], s["featured_story_ids"]) for s in stops], before)
 
 
 def typed_content(inp: TourInput) -> dict:
@@ -167,7 +179,8 @@ def typed_content(inp: TourInput) -> dict:
         "language": inp.language, "accessibility": inp.accessibility,
         "cover_media_id": inp.cover_media_id,
         "stops": [{"place_id": s.place_id, "transition_note": s.transition_note,
-                   "accessibility": s.accessibility, "dwell_min": s.dwell_min}
+                   "accessibility": s.accessibility, "dwell_min": s.dwell_min,
+                   "featured_story_ids": list(s.featured_story_ids or [])}
                   for s in (inp.stops or []) if s.place_id in known],
         "route": None, "route_source": None,
     }

@@ -12,6 +12,7 @@ from app.licences import TOUR_LICENCE
 from app.models import Tour
 from app.services import walknet
 from app.services.text import plain_text
+from app.services.tours.featured import WAYPOINT_CHARS, StopStory
 from app.services.tours.queries import route_geojson, stop_points
 from geo.gpx_write import write_gpx
 
@@ -42,7 +43,8 @@ def tour_collection(tour: Tour, site: str, route_mode: str | None = None) -> dic
                 properties.update(attribution=walknet.OSM_CREDIT, licence=walknet.OSM_LICENCE)
             features.append({"type": "Feature", "id": "route", "geometry": route,
                              "properties": properties})
-    features += [_stop_feature(s, site) for s in stop_points(tour) if s["available"]]
+    features += [_stop_feature(s, site) for s in stop_points(tour, stories=True)
+                 if s["available"]]
     return {
         "type": "FeatureCollection",
         "properties": tour_facts(tour, site),
@@ -66,8 +68,27 @@ def _stop_feature(s: dict, site: str) -> dict:
             "title": s["title"], "summary": s["summary"], "note": s["note"],
             "accessibility": s["accessibility"], "dwell_min": s["dwell_min"],
             "url": f"{site}/places/{s['place_id']}",
+            # chosen by the tour's author (true), or the place's newest stories (false)
+            "featured": s["featured"],
+            "stories": [_story_summary(story, site) for story in s["stories"]],
         },
     }
+
+
+def _story_summary(story: StopStory, site: str) -> dict:
+    return {"id": story.id, "title": story.title, "excerpt": story.excerpt(),
+            "kind": story.kind, "language": story.language, "credit": story.credit,
+            "licence": story.licence, "url": f"{site}/stories/{story.id}"}
+
+
+def _waypoint_text(s: dict) -> str:
+    """A stop's waypoint description: the featured story (title, narrator, text, shortened
+    for a GPS device's screen), else the place's summary or the way on."""
+    if s["featured"] and s["stories"]:
+        story = s["stories"][0]
+        credit = f" ({story.credit})" if story.credit else ""
+        return f"{story.title}{credit}: {story.excerpt(WAYPOINT_CHARS)}"
+    return s["summary"] or s["note"]
 
 
 def tour_facts(tour: Tour, site: str) -> dict:
@@ -119,13 +140,13 @@ def _network_tracks(tour: Tour) -> list[tuple[str, str, object]] | None:
 def tour_gpx(tour: Tour, site: str) -> str:
     """GPX 1.1 of the tour: the route as a track (a tour on the walking network: its foot and
     step-free variants as two tracks, with the OpenStreetMap credit), the available stops as
-    waypoints with their names, short texts and links."""
+    waypoints with their names, short texts (a stop's featured story) and links."""
     route = route_geojson(tour)
     tracks = _network_tracks(tour)
     waypoints = [
         {"lon": s["lon"], "lat": s["lat"], "name": f"{s['number']}. {s['title']}",
-         "description": s["summary"] or s["note"], "link": f"{site}/places/{s['place_id']}"}
-        for s in stop_points(tour) if s["available"]
+         "description": _waypoint_text(s), "link": f"{site}/places/{s['place_id']}"}
+        for s in stop_points(tour, stories=True) if s["available"]
     ]
     return write_gpx(
         tour.title, plain_text(tour.intro), shape(route) if route else None, waypoints,

@@ -15,6 +15,7 @@ from app.models import Media, Place, Theme, Tour, TourStop, User
 from app.models.statuses import MediaKind, TourStatus
 from app.services import visibility
 from app.services.tours.content import place_positions
+from app.services.tours.featured import story_choices, tour_stop_stories
 
 # --- visitors ---------------------------------------------------------------------------------
 
@@ -57,12 +58,16 @@ def get_public_tour(slug: str, *, include_retired: bool = False) -> Tour:
     return tour
 
 
-def stop_points(tour: Tour) -> list[dict]:
-    """The tour's stops with position and availability (a hidden place is unavailable)."""
+def stop_points(tour: Tour, *, stories: bool = False) -> list[dict]:
+    """The tour's stops with position and availability (a hidden place is unavailable); with
+    ``stories``, also the stories each available stop shows (``featured``: chosen by the
+    author; ``stories``: ``StopStory``s, see app/services/tours/featured.py), in one more
+    query."""
     coords = place_positions([s.place_id for s in tour.stops])
+    shown = tour_stop_stories(tour) if stories else None
     # A hidden, rejected or withdrawn stop keeps its number and position on the route but
     # shows nothing of the place: its text must leave every surface with it.
-    return [
+    points = [
         {
             "number": s.position,
             "place_id": s.place_id,
@@ -77,6 +82,12 @@ def stop_points(tour: Tour) -> list[dict]:
         }
         for s in tour.stops
     ]
+    if shown is not None:
+        for point in points:
+            featured, told = shown.get(point["place_id"], (False, []))
+            point["featured"] = featured and point["available"]
+            point["stories"] = told if point["available"] else []
+    return points
 
 
 def route_geojson(tour: Tour) -> dict | None:
@@ -204,9 +215,12 @@ def known_place_ids(ids: list[int]) -> set[int]:
 
 def editor_stops(content: dict) -> list[dict]:
     """The content's stops for the editor: number, texts, the place's title, summary and
-    position, and whether the place is still public."""
+    position, whether the place is still public, and the stories that may be featured there
+    (``story_choices``: its public stories, and those featured before that are no longer
+    public, marked ``"available": False``)."""
     ids = [s["place_id"] for s in content["stops"]]
     positions = place_positions(ids)
+    choices = story_choices(ids)
     rows = db.session.execute(
         select(Place.id, Place.title, Place.summary).where(Place.id.in_(set(ids)))
     ).all() if ids else []
@@ -215,9 +229,15 @@ def editor_stops(content: dict) -> list[dict]:
     for i, s in enumerate(content["stops"], start=1):
         lon, lat, public = positions.get(s["place_id"], (None, None, False))
         place = info.get(s["place_id"])
-        out.append({**s, "number": i, "title": place.title if place else "",
+        offered = [{**c, "available": True} for c in choices.get(s["place_id"], [])]
+        known = {c["id"] for c in offered}
+        featured = list(s.get("featured_story_ids") or [])
+        offered += [{"id": sid, "title": "", "credit": "", "available": False}
+                    for sid in featured if sid not in known]
+        out.append({**s, "featured_story_ids": featured, "number": i,
+                    "title": place.title if place else "",
                     "summary": place.summary if place else "", "lon": lon, "lat": lat,
-                    "available": public})
+                    "available": public, "story_choices": offered})
     return out
 
 
