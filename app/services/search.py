@@ -37,12 +37,15 @@ MAX_QUERY = 200
 # default is 0.6, which misses two-letter typos in short words like "Fotomusem").
 WORD_SIMILARITY = 0.4
 
-# The same text a stored search_vector holds, for rows that have none yet.
-_PLACE_VECTOR = f"""coalesce(p.search_vector,
+# The same text a stored search_vector holds, for rows that have none yet: ``fly.text`` is
+# gathered once per such row (its stories and transcripts are subqueries), by _FLY.
+_PLACE_VECTOR = """coalesce(p.search_vector,
     setweight(to_tsvector('german', f_unaccent(p.title)), 'A')
     || setweight(to_tsvector('english', f_unaccent(p.title)), 'A')
-    || setweight(to_tsvector('german', f_unaccent({text_sql("p")})), 'B')
-    || setweight(to_tsvector('english', f_unaccent({text_sql("p")})), 'B'))"""
+    || setweight(to_tsvector('german', f_unaccent(fly.text)), 'B')
+    || setweight(to_tsvector('english', f_unaccent(fly.text)), 'B'))"""
+_FLY = (f"LEFT JOIN LATERAL (SELECT {text_sql('p')} AS text "
+        "WHERE p.search_vector IS NULL) fly ON true")
 
 _TOUR_VECTOR = """(setweight(to_tsvector('german', f_unaccent(t.title)), 'A')
     || setweight(to_tsvector('english', f_unaccent(t.title)), 'A')
@@ -184,7 +187,7 @@ def _search_places(params: SearchParams, limit: int) -> list[dict]:
                p.published_at, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat,
                {_HAS_AUDIO} AS has_audio,
                {rank} AS rank, {distance} AS distance
-        FROM places p
+        FROM places p {_FLY if params.q else ""}
         WHERE {" AND ".join(where)}
         ORDER BY {order}
         LIMIT :limit) found JOIN places p ON p.id = found.id

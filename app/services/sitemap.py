@@ -49,10 +49,16 @@ def _public_stories():
 
 
 def story_chunks() -> list[int]:
-    """Numbers of the id ranges that hold at least one public story, ascending."""
-    chunk = (Story.id // CHUNK).label("chunk")
-    return list(db.session.scalars(
-        _public_stories().with_only_columns(chunk).group_by(chunk).order_by(chunk)))
+    """Numbers of the id ranges that hold at least one public story, ascending: per range
+    the first public story by the primary key (grouping every story, as for places, took a
+    second at two million stories)."""
+    last = db.session.scalar(select(func.max(Story.id)))
+    if last is None:
+        return []
+    ranges = select(func.generate_series(0, last // CHUNK).column_valued("n")).subquery()
+    n = ranges.c.n
+    found = _public_stories().where(Story.id >= n * CHUNK, Story.id < (n + 1) * CHUNK)
+    return list(db.session.scalars(select(n).where(found.exists()).order_by(n)))
 
 
 def stories_in_chunk(chunk: int) -> list[tuple[int, datetime | None]]:

@@ -165,6 +165,9 @@ def test_datetime_selects_stories_by_era_and_bbox_by_place(client, world):
     assert got(f"bbox={LON - 0.001},{LAT - 0.001},{LON + 0.001},{LAT + 0.001}") == PUBLIC
     assert got(f"bbox={OTHER[0] - 0.001},{OTHER[1] - 0.001},{OTHER[0] + 0.001},"
                f"{OTHER[1] + 0.001}") == set()
+    # A big box is walked in id order, a small one found by the places' index: same stories.
+    assert got("bbox=5.9,45.8,10.5,47.9") == PUBLIC
+    assert got("bbox=5.9,45.8,10.5,47.9&datetime=1965-01-01") == {"told"}
 
 
 def test_items_paging(client, world):
@@ -175,6 +178,12 @@ def test_items_paging(client, world):
         url = links(page).get("next", "").replace("http://localhost", "") or None
     assert page["numberMatched"] == len(ids) and ids == sorted(ids)
     assert {world["by_id"].get(i) for i in ids} >= PUBLIC
+    box = f"bbox={LON - 0.001},{LAT - 0.001},{LON + 0.001},{LAT + 0.001}"
+    first = client.get(f"/ogc/collections/stories/items?limit=2&{box}").get_json()
+    second = client.get(f"/ogc/collections/stories/items?limit=2&offset=2&{box}").get_json()
+    boxed = [f["id"] for f in first["features"] + second["features"]]
+    assert boxed == sorted(boxed) and len(boxed) == len(PUBLIC) + 1  # and the lead story
+    assert second["numberMatched"] == 3 and "next" not in links(second)
 
 
 def test_a_single_story_has_its_text_and_public_recordings_with_transcripts(client, world):
@@ -406,6 +415,26 @@ def test_sitemaps_list_the_public_story_pages(client, world):
         ids |= {int(e.text.rsplit("/", 1)[-1]) for e in doc.findall("s:url/s:loc", NS)}
     assert {world["by_id"][i] for i in ids if i in world["by_id"]} == PUBLIC
     assert client.get("/sitemaps/stories-999.xml").status_code == 404
+
+
+def test_story_sitemaps_are_split_by_id_range(client, world, monkeypatch, db_session):
+    from sqlalchemy import select
+
+    from app.models import Place, Story
+    from app.services import sitemap, visibility
+
+    monkeypatch.setattr(sitemap, "CHUNK", 2)
+    public = db_session.scalars(select(Story.id).join(Place, Place.id == Story.place_id)
+                                .where(visibility.public_story())).all()
+    chunks = sorted({i // 2 for i in public})
+    index = ElementTree.fromstring(client.get("/sitemap.xml").data)
+    listed = [e.text for e in index.findall("s:sitemap/s:loc", NS) if "/stories-" in e.text]
+    assert listed == [f"http://localhost/sitemaps/stories-{n}.xml" for n in chunks]
+    # Ranges that hold only stories nobody may see are neither listed nor answered.
+    hidden = {world["stories"][k].id // 2 for k in STATES if k not in PUBLIC} - set(chunks)
+    assert hidden
+    for n in hidden:
+        assert client.get(f"/sitemaps/stories-{n}.xml").status_code == 404
 
 
 # --- open data --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models.statuses import MediaKind
 from app.services import visibility
 from app.services.geodata.engine import fetch, one, scalar
-from app.services.geodata.features import BBox, FeaturePage, _page
+from app.services.geodata.features import SPATIAL_FIRST_DEG2, BBox, FeaturePage, _page
 from app.services.geodata.sql import ATTRIBUTION, DATA_LICENCE, ISO
 
 # An approved, visible story at a public place, over ``stories`` joined to ``places``.
@@ -110,11 +110,20 @@ def ogc_stories(bbox: BBox | None, years: tuple[int, int] | None, limit: int, of
     those whose era overlaps (first and last year, both included)."""
     params: dict = {"site": site, "offset": offset}
     where = _where(bbox, years, params)
-    sql = f"""SELECT s.*, row_number() OVER (ORDER BY s.id) AS rn FROM (
-                  SELECT stories.id, {story_feature_sql()} AS f
-                  FROM stories JOIN places ON places.id = stories.place_id
-                  WHERE {where}
-                  ORDER BY stories.id LIMIT :limit1 OFFSET :offset) s"""
+    # As for places (features._by_id_sql): a small box is found by the places' GiST index
+    # and only its stories sorted ("+ 0" keeps the planner off walking the stories' primary
+    # key, which in a dense box took 470 ms against 1 ms); the page's ids come first, and
+    # the features are built for those alone, not for the rows OFFSET skips.
+    order = "stories.id"
+    if bbox and (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]) <= SPATIAL_FIRST_DEG2:
+        order = "stories.id + 0"
+    sql = f"""SELECT stories.id, row_number() OVER (ORDER BY stories.id) AS rn,
+                     {story_feature_sql()} AS f
+              FROM (SELECT stories.id FROM stories JOIN places ON places.id = stories.place_id
+                    WHERE {where}
+                    ORDER BY {order} LIMIT :limit1 OFFSET :offset) page_ids
+              JOIN stories ON stories.id = page_ids.id
+              JOIN places ON places.id = stories.place_id"""
     return _page(sql, params, limit, "id")
 
 
