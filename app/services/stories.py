@@ -14,15 +14,24 @@ from datetime import UTC, date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.licences import STORY_LICENCE
-from app.models import Place, PlaceStatus, Story, StoryKind, StoryRevision, StoryStatus, User
+from app.models import (
+    Place,
+    PlaceStatus,
+    Story,
+    StoryKind,
+    StoryRevision,
+    StoryStatus,
+    StorySuggestion,
+    User,
+)
 from app.models.place import CONSENT_METHODS
-from app.models.statuses import RevisionStatus
+from app.models.statuses import RevisionStatus, SuggestionStatus
 from app.models.story import MAX_BODY, MAX_TITLE
 from app.services import visibility
 from app.services.audit import log
@@ -259,6 +268,7 @@ def withdraw_story(user: User, story_id: int) -> Story:
         story.updated_at = story.withdrawn_at
         db.session.flush()
         refresh_search_vector(story.place)
+        _close_suggestions(story.id)
         log(user, "withdraw", "story", story.id, before, StoryStatus.WITHDRAWN)
         if was_public:
             _tell_tour_authors(story, "withdrawn")
@@ -271,6 +281,16 @@ def _tell_tour_authors(story: Story, reason: str) -> None:
     from app.services.tours.featured import stories_left
 
     stories_left([story], reason)
+
+
+def _close_suggestions(story_id: int) -> None:
+    """A withdrawn story's open suggested edits close (nobody can accept them any more)."""
+    db.session.execute(
+        update(StorySuggestion)
+        .where(StorySuggestion.story_id == story_id,
+               StorySuggestion.status == SuggestionStatus.PENDING)
+        .values(status=SuggestionStatus.CLOSED, decided_at=datetime.now(UTC))
+        .execution_options(synchronize_session="fetch"))
 
 
 def review_story(curator: User, story_id: int, decision: str, *, message: str = "",

@@ -2,7 +2,8 @@
 suggests a new title, body or era, from the version they read, with a message; its author,
 the helper who entered it or a curator accepts the suggestion (it becomes the story's next
 revision through ``stories.edit_story``, with that function's rules) or declines it with a
-message; the suggester can take it back; a withdrawn story's suggestions close.
+message; the suggester can take it back; a withdrawn story's suggestions close
+(``stories.withdraw_story``).
 
 The author (or helper) is told of a new suggestion by mail, the suggester of the decision,
 each in their own language (``services/mail``).
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -232,17 +233,6 @@ def take_back(user: User, suggestion_id: int) -> StorySuggestion:
     suggestion.decided_at = datetime.now(UTC)
     db.session.flush()
     return suggestion
-
-
-def close_for_story(story_id: int) -> int:
-    """Close every open suggestion of a story that left (withdrawn); how many closed."""
-    result = db.session.execute(
-        update(StorySuggestion)
-        .where(StorySuggestion.story_id == story_id,
-               StorySuggestion.status == SuggestionStatus.PENDING)
-        .values(status=SuggestionStatus.CLOSED, decided_at=datetime.now(UTC))
-        .execution_options(synchronize_session="fetch"))
-    return result.rowcount or 0
 
 
 def open_suggestions(story_id: int) -> list[StorySuggestion]:
