@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from app.models import Media, MediaKind, MediaStatus, Place, Story, Tour, TourStatus
+from app.models.conversation import Reply
+from app.models.statuses import ReplyStatus
 
 # Kinds of media anyone may see; consent scans are never public.
 PUBLIC_MEDIA_KINDS = (MediaKind.PHOTO, MediaKind.AUDIO)
@@ -46,6 +48,19 @@ def is_public_story(story: Story | None) -> bool:
     """``public_story`` for a loaded story."""
     return (story is not None and bool(story.is_approved_visible)
             and is_public_place(story.place))
+
+
+def public_reply(entity=Reply) -> ColumnElement[bool]:
+    """A reply shown to everyone: visible (approved, or posted by a trusted person) and not
+    hidden by the story's narrator pending a curator. Whether its story is public is a
+    separate condition (``public_story``), as for media."""
+    return and_(entity.status == ReplyStatus.VISIBLE, entity.narrator_hidden_at.is_(None))
+
+
+def is_public_reply(reply: Reply | None) -> bool:
+    """``public_reply`` for a loaded reply, and its story public (``is_public_story``)."""
+    return (reply is not None and reply.status == ReplyStatus.VISIBLE
+            and reply.narrator_hidden_at is None and is_public_story(reply.story))
 
 
 def public_media(entity=Media) -> ColumnElement[bool]:
