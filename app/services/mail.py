@@ -61,13 +61,17 @@ def sent_messages() -> list[EmailMessage]:
     return current_app.extensions.setdefault("outbox", [])
 
 
-def send_mail(to: str, subject: str, body: str) -> EmailMessage:
-    """Send a plain-text message to ``to`` through the configured backend."""
+def send_mail(to: str, subject: str, body: str,
+              headers: dict[str, str] | None = None) -> EmailMessage:
+    """Send a plain-text message to ``to`` through the configured backend, with the further
+    ``headers`` given."""
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     msg["Message-ID"] = f"<{uuid4().hex}@stadtspur>"
     msg.set_content(body)

@@ -1,0 +1,194 @@
+"""What people are told: notifications in the app, and whether each is mailed at once.
+
+Events call the ``notify_*`` functions in the transaction that makes them happen. Each writes
+``Notification`` rows for the people concerned (never the person who acted) and, for those
+who want that kind of event immediately, records the mail (app/services/mail.py) and sets
+``mailed_at`` in the same transaction; the rest wait for the digests
+(app/services/digests.py) or stay in the app only.
+
+Reactions are bundled: while a story's "Thank you" (or "I remember this too") notification is
+unmailed and unread and less than a week old, a further reaction joins it ("4 people thanked
+you") instead of adding a row; undoing a reaction takes the person out again.
+
+Readers drop notifications whose subject is not public any more (a hidden reply, a withdrawn
+story, a place merged away), so they leave the app and the digests not yet sent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Place, Story, User
+from app.models.conversation import PlaceTalk, Reply
+from app.models.notification import Notification, NotificationSetting
+from app.models.statuses import (
+    Delivery,
+    NotificationKind,
+    ReplyStatus,
+)
+from app.services import notification_mail, visibility
+
+# How each kind is mailed while a person has not chosen: what concerns their own story at
+# once, the many small things in a digest, new stories in followed themes weekly.
+DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
+    NotificationKind.STORY_DECISION: Delivery.IMMEDIATE,
+    NotificationKind.REPLY: Delivery.IMMEDIATE,
+    NotificationKind.REACTION: Delivery.WEEKLY,
+    NotificationKind.FEATURED: Delivery.IMMEDIATE,
+    NotificationKind.PLACE_QUESTION: Delivery.DAILY,
+    NotificationKind.THEME_STORY: Delivery.WEEKLY,
+}
+# Kinds that are never mailed one by one (a new story in a followed theme: digest only).
+DIGEST_ONLY = frozenset({NotificationKind.THEME_STORY})
+# How long a bundle of reactions keeps gathering.
+BUNDLE_WINDOW = timedelta(days=7)
+
+
+def delivery_for(user_id: int, kind: NotificationKind | str) -> Delivery:
+    """How ``user_id`` wants ``kind`` mailed: their setting, else the kind's default."""
+    kind = NotificationKind(kind)
+    chosen = db.session.scalar(
+        select(NotificationSetting.delivery).where(NotificationSetting.user_id == user_id,
+                                                   NotificationSetting.kind == kind))
+    return Delivery(chosen) if chosen else DEFAULT_DELIVERY[kind]
+
+
+def _add(user: User, kind: NotificationKind, *, actor: User | None = None,
+         story_id: int | None = None, reply_id: int | None = None,
+         place_id: int | None = None, tour_id: int | None = None,
+         data: dict | None = None) -> Notification | None:
+    """One notification for ``user`` (none for the actor themselves or an inactive account),
+    mailed at once if that is how they want this kind."""
+    if user is None or not user.active or (actor is not None and actor.id == user.id):
+        return None
+    note = Notification(user_id=user.id, kind=kind, actor_id=actor.id if actor else None,
+                        story_id=story_id, reply_id=reply_id, place_id=place_id,
+                        tour_id=tour_id, data=data or {})
+    db.session.add(note)
+    db.session.flush()
+    if kind not in DIGEST_ONLY and delivery_for(user.id, kind) is Delivery.IMMEDIATE:
+        notification_mail.mail_now(user, note)
+    return note
+
+
+def _already(user_id: int, kind: NotificationKind, **ids) -> bool:
+    """Whether ``user_id`` was told of this subject already (an approval after an edit must
+    not tell of the same reply twice)."""
+    query = select(Notification.id).where(Notification.user_id == user_id,
+                                          Notification.kind == kind)
+    for name, value in ids.items():
+        query = query.where(getattr(Notification, name) == value)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def notify_reply(reply: Reply) -> list[Notification]:
+    """Tell the story's narrator and, for an answer to a reply, that reply's author that
+    ``reply`` appeared. Call it whenever a reply becomes visible (posted by a trusted person,
+    or approved by a curator); a reply not visible yet, or told of already, tells nobody."""
+    if reply.status != ReplyStatus.VISIBLE or reply.narrator_hidden_at is not None:
+        return []
+    story = db.session.get(Story, reply.story_id)
+    actor = db.session.get(User, reply.author_id) if reply.author_id else None
+    told: list[Notification] = []
+    recipients: list[tuple[User | None, str]] = [
+        (db.session.get(User, story.author_id) if story.author_id else None, "story")]
+    if reply.parent_id:
+        parent = db.session.get(Reply, reply.parent_id)
+        if parent is not None and parent.author_id:
+            recipients.append((db.session.get(User, parent.author_id), "reply"))
+    seen: set[int] = set()
+    for user, to in recipients:
+        if user is None or user.id in seen:
+            continue
+        seen.add(user.id)
+        if _already(user.id, NotificationKind.REPLY, reply_id=reply.id):
+            continue
+        note = _add(user, NotificationKind.REPLY, actor=actor, story_id=story.id,
+                    reply_id=reply.id, data={"to": to})
+        if note is not None:
+            told.append(note)
+    return told
+
+
+def notify_reaction(story: Story, user: User, kind: str) -> Notification | None:
+    """Tell ``story``'s narrator that ``user`` thanked them or remembers too (``kind``:
+    thanks or remember), bundled with the other reactions of that kind gathering this week."""
+    narrator = db.session.get(User, story.author_id) if story.author_id else None
+    if narrator is None or narrator.id == user.id or not narrator.active:
+        return None
+    bundle = _open_bundle(narrator.id, story.id, kind)
+    if bundle is not None:
+        actors = list(bundle.data.get("actors", []))
+        if user.id not in actors:
+            actors.append(user.id)
+        bundle.data = {**bundle.data, "actors": actors, "count": len(actors)}
+        bundle.actor_id = user.id
+        db.session.flush()
+        return bundle
+    return _add(narrator, NotificationKind.REACTION, actor=user, story_id=story.id,
+                data={"reaction": str(kind), "actors": [user.id], "count": 1})
+
+
+def forget_reaction(story: Story, user: User, kind: str) -> None:
+    """``user`` took their reaction back: they leave the bundle not yet mailed or read
+    (an empty bundle goes)."""
+    if not story.author_id:
+        return
+    bundle = _open_bundle(story.author_id, story.id, kind)
+    if bundle is None:
+        return
+    actors = [a for a in bundle.data.get("actors", []) if a != user.id]
+    if not actors:
+        db.session.delete(bundle)
+    else:
+        bundle.data = {**bundle.data, "actors": actors, "count": len(actors)}
+        bundle.actor_id = actors[-1]
+    db.session.flush()
+
+
+def _open_bundle(user_id: int, story_id: int, kind: str) -> Notification | None:
+    return db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == user_id,
+            Notification.kind == NotificationKind.REACTION,
+            Notification.story_id == story_id,
+            Notification.data["reaction"].astext == str(kind),
+            Notification.read_at.is_(None),
+            Notification.mailed_at.is_(None),
+            Notification.created_at > datetime.now(UTC) - BUNDLE_WINDOW,
+        ).order_by(Notification.created_at.desc()).limit(1).with_for_update())
+
+
+def notify_place_question(talk: PlaceTalk) -> list[Notification]:
+    """Tell the people who wrote about ``talk``'s place (its author, the narrators of its
+    public stories) that a question or correction was posted there."""
+    place = db.session.get(Place, talk.place_id)
+    if place is None:
+        return []
+    actor = db.session.get(User, talk.author_id) if talk.author_id else None
+    ids = set(db.session.scalars(
+        select(Story.author_id).join(Place, Story.place_id == Place.id).where(
+            Story.place_id == place.id, Story.author_id.is_not(None),
+            visibility.public_story())))
+    if place.author_id:
+        ids.add(place.author_id)
+    told = []
+    for user in db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)):
+        note = _add(user, NotificationKind.PLACE_QUESTION, actor=actor, place_id=place.id,
+                    data={"talk_id": talk.id, "talk_kind": talk.kind})
+        if note is not None:
+            told.append(note)
+    return told
+
+
+__all__ = [
+    "DEFAULT_DELIVERY",
+    "delivery_for",
+    "forget_reaction",
+    "notify_place_question",
+    "notify_reaction",
+    "notify_reply",
+]
