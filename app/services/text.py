@@ -18,6 +18,10 @@ ALLOWED_TAGS = {
     "code", "pre", "hr",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# Replies are Markdown-light: links and emphasis in paragraphs, nothing that could pass for
+# the page's own headings or quote a story at length.
+REPLY_TAGS = {"p", "br", "em", "strong", "a"}
+URL_SCHEMES = {"http", "https", "mailto"}
 
 
 @lru_cache(maxsize=1)
@@ -26,19 +30,25 @@ def _md() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
 
 
-def render_markdown(source: str | None) -> Markup:
-    """Render Markdown to sanitised HTML safe to place in a template."""
+def render_markdown(source: str | None, *, tags: set[str] | None = None) -> Markup:
+    """Render Markdown to sanitised HTML safe to place in a template (``tags``: a stricter
+    set than a story's, e.g. ``REPLY_TAGS``; markup outside it is dropped, its text kept)."""
     if not source:
         return Markup("")
     rendered = _md().render(source)
     clean = nh3.clean(
         rendered,
-        tags=ALLOWED_TAGS,
+        tags=tags if tags is not None else ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=URL_SCHEMES,
         link_rel="nofollow noopener ugc",
     )
     return Markup(clean)  # noqa: S704  (sanitised by nh3 just above)
+
+
+def render_reply(source: str | None) -> Markup:
+    """A reply's Markdown-light (links, emphasis) as sanitised HTML."""
+    return render_markdown(source, tags=REPLY_TAGS)
 
 
 def plain_text(source: str | None, limit: int | None = None) -> str:
