@@ -121,7 +121,8 @@ def offline_manifest(tour: Tour, stops: list[dict]) -> dict:
 
 
 def _offline_medium(m: Media) -> dict:
-    """One photo (the medium size, the other sizes as alternates) or recording to store."""
+    """One photo (the medium size, the other sizes as alternates) or recording (with its
+    transcript) to store."""
     variants = m.variants or {}
     if m.kind == MediaKind.PHOTO:
         key = variants.get("medium") or variants.get("public")
@@ -137,6 +138,8 @@ def _offline_medium(m: Media) -> dict:
         "kind": MediaKind.AUDIO.value,
         "bytes": _file_size(variants.get("public"), m.size_bytes),
         "alternates": [],
+        # The text alternative travels with the recording (the saved pages show it too).
+        "transcript": m.transcript or "",
     }
 
 
@@ -170,6 +173,7 @@ def follow_data(tour: Tour, stops: list[dict], route: dict | None) -> dict:
             "photoLicence": photo.licence if photo else None,
             "audioCredit": audio.credit if audio else None,
             "audioLicence": audio.licence if audio else None,
+            "audioTranscript": (audio.transcript or "") if audio else None,
             "featured": bool(s.get("featured")),
             "stories": [{"id": story.id, "title": story.title, "excerpt": story.excerpt(),
                          "credit": story.credit, "language": story.language,

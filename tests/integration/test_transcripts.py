@@ -147,3 +147,24 @@ def test_form_page_prg_and_hostile_text_shown_escaped(client, setup, db_session)
         assert "&lt;b&gt;zwei&lt;/b&gt;" in shown
         # Visitors read it; they are not offered to write it.
         assert f"/media/{recording.id}/transcript" not in shown
+
+
+def test_the_offline_pack_carries_the_transcript(client, demo, db_session):
+    """The pack lists the recording with its transcript, and the place page it saves shows
+    it under the player."""
+    author = create_user("author@example.org", name="Anna Autorin")
+    curator = create_user("cur@example.org", role="curator", name="Clara Kuratorin")
+    pack = client.get("/tours/altstadt-erinnerungen/offline.json").get_json()
+    place_id = int(next(p for p in pack["pages"] if p.startswith("/places/")).rsplit("/", 1)[1])
+    story = stories.add_story(author, place_id, StoryInput(
+        title="Gehört", body="Ein Gespräch.", language="de", licence_consent=True))
+    stories.review_story(curator, story.id, "approve")
+    recording = _recording(story, author)
+    transcripts.set_transcript(author, recording.id, "Wir gingen jeden Morgen hier vorbei.")
+    db_session.commit()
+    pack = client.get("/tours/altstadt-erinnerungen/offline.json").get_json()
+    # the demo's recordings have no transcript yet: this one is the only one with text
+    [entry] = [m for m in pack["media"] if m["kind"] == "audio" and m["transcript"]]
+    assert entry["transcript"] == "Wir gingen jeden Morgen hier vorbei."
+    page = client.get(f"/places/{place_id}").get_data(as_text=True)
+    assert "Wir gingen jeden Morgen hier vorbei." in page
