@@ -190,7 +190,7 @@ def landing():
     return _json(
         {
             "title": f"Stadtspur {current_app.config['CITY_NAME']}: OGC API Features",
-            "description": "Approved places and published tours as open data.",
+            "description": "Approved places, their stories and published tours as open data.",
             "links": [
                 {"href": f"{root}/", "rel": "self", "type": JSON, "title": "This document"},
                 {"href": f"{site}/api/openapi.json", "rel": "service-desc",

@@ -25,6 +25,8 @@ PAGES = {
     "contribute": "/contribute",
     "curate": "/curate",
     "open data items": "/ogc/collections/places/items?limit=10&f=html",
+    "open data stories": "/ogc/collections/stories/items?limit=10&f=html",
+    "open data story": "/ogc/collections/stories/items/{story}?f=html",
 }
 NEEDS_LOGIN = {"contribute": "resident@demo.stadtspur.ch", "curate": "curator@demo.stadtspur.ch",
                "add a story": "resident@demo.stadtspur.ch"}

@@ -26,7 +26,7 @@ def test_from_the_open_data_landing_page_to_a_place(page):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Winterthur als offene Daten: OGC API Features")
     assert page.locator('head link[rel=alternate][type="application/json"]').count() == 1
-    page.get_by_role("link", name="Sammlungen: die Orte und die Rundgänge").click()
+    page.get_by_role("link", name="Sammlungen: die Orte, die Geschichten und die Rundgänge").click()
     page.get_by_role("link", name="Orte in Winterthur").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Orte in Winterthur")
     page.get_by_role("link", name="Liste der Orte").click()
@@ -79,6 +79,35 @@ def test_from_the_open_data_landing_page_to_a_place(page):
     page.get_by_role("link", name="Zur Seite des Ortes").click()
     expect(page).to_have_url(re.compile(r"/places/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def test_from_the_stories_collection_to_a_story_and_its_place(page):
+    """The stories: a table of each story's kind, era, place and credit, then one story with
+    its text, licence and recording's transcript, on to its own page on the site."""
+    page.set_viewport_size({"width": 360, "height": 740})
+    total = page.request.get(page.base_url + "/ogc/collections/stories/items?f=json").json()
+    told = next(f for f in total["features"] if f["properties"]["told_on_behalf"])
+    page.goto(page.base_url + "/ogc/collections?f=html")
+    page.get_by_role("link", name="Geschichten aus Winterthur").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Geschichten aus Winterthur")
+    page.get_by_role("link", name="Liste der Geschichten").click()
+    expect(page.get_by_role("table", name="Geschichten auf dieser Seite")).to_be_visible()
+    expect(rows(page)).to_have_count(total["numberReturned"])
+    assert fits_the_phone(page)
+    page.locator("#items-map").scroll_into_view_if_needed()
+    expect(page.locator("#items-map[data-ready='true']")).to_be_visible()
+
+    row = rows(page).filter(has=page.locator(f'th a[href*="/items/{told["id"]}?"]'))
+    expect(row).to_contain_text(told["properties"]["credit"])
+    expect(row.get_by_role("link", name=told["properties"]["place_title"], exact=True)).to_be_visible()
+    row.locator("th a").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(told["properties"]["title"])
+    expect(page.locator("section[aria-labelledby=licence-heading]")).to_contain_text(
+        told["properties"]["credit"])
+    assert fits_the_phone(page)
+    page.get_by_role("link", name="Zur Seite der Geschichte").click()
+    expect(page).to_have_url(re.compile(rf"/stories/{told['id']}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(told["properties"]["title"])
 
 
 def test_the_json_is_one_link_away_and_stays_json(page):
