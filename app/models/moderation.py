@@ -96,7 +96,8 @@ class ReplyTemplate(db.Model):
 
 
 class IdempotencyKey(db.Model):
-    """One contribution per (user, key): retries of a queued upload create exactly one place."""
+    """One contribution (or story) per (user, key): retries of a queued upload create
+    exactly one place or story."""
 
     __tablename__ = "idempotency_keys"
 
@@ -107,5 +108,11 @@ class IdempotencyKey(db.Model):
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     place_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("places.id", ondelete="CASCADE")
+    )
+    # The story a key of ``POST /api/v1/places/<id>/stories`` created; NULL once committed
+    # means the story was deleted since (a claimed key is only seen by its own transaction
+    # until the story is written).
+    story_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("stories.id", ondelete="SET NULL")
     )
     created_at: Mapped[created_ts]

@@ -31,11 +31,6 @@ MAX_TRANSCRIPT = 50_000
 # Keys of stories are kept apart from keys of contributions (a client may use one series
 # for both); hashed, so that a client's key of up to 100 characters fits the column.
 _KEY_PREFIX = "story:"
-# ``request_hash`` holds the request's fingerprint, cut to 48 hex digits (192 bits), and the
-# id of the story it created as 16 hex digits: the table has no story column, and a retry
-# must find exactly the story of its own key.
-_HASH_DIGITS = 48
-_NO_STORY = "0" * 16
 
 
 @dataclass
@@ -88,10 +83,11 @@ def _story_for_key(user: User, stored: str, fingerprint: str) -> Story | None:
     row = db.session.get(IdempotencyKey, (user.id, stored))
     if row is None:
         return None
-    if row.request_hash[:_HASH_DIGITS] != fingerprint[:_HASH_DIGITS]:
+    # By prefix: keys stored before the story had its own column kept 48 digits.
+    if not fingerprint.startswith(row.request_hash):
         raise Conflict(_("This idempotency key was used for a different story."),
                        field="idempotency_key", code="idempotency_mismatch")
-    story = db.session.get(Story, int(row.request_hash[_HASH_DIGITS:], 16))
+    story = db.session.get(Story, row.story_id) if row.story_id is not None else None
     if story is None:  # deleted meanwhile (its narrator's account, say)
         raise Conflict(_("This story was deleted."), code="idempotency_gone")
     return story
@@ -116,7 +112,7 @@ def _claim_key(user: User, place_id: int, stored: str, fingerprint: str) -> Stor
         with db.session.begin_nested():
             db.session.add(IdempotencyKey(
                 user_id=user.id, key=stored, place_id=place_id,
-                request_hash=fingerprint[:_HASH_DIGITS] + _NO_STORY))
+                request_hash=fingerprint))
     except IntegrityError:
         existing = _story_for_key(user, stored, fingerprint)
         if existing is not None:
@@ -216,6 +212,6 @@ def add_story_with_media(user: User, place_id: int, upload: StoryUpload, *,
     db.session.flush()
     if stored is not None:
         row = db.session.get(IdempotencyKey, (user.id, stored))
-        row.request_hash = fingerprint[:_HASH_DIGITS] + f"{story.id:016x}"
+        row.story_id = story.id
         db.session.flush()
     return story, True
