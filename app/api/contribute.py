@@ -81,8 +81,10 @@ def _api_user_key() -> str:
                 "content": _FEATURE_CONTENT},
         "200": {"description": "a retry: the place created the first time",
                 "content": _FEATURE_CONTENT},
-        "409": {"description": "idempotency key reused, or a possible duplicate "
-                "(error.candidates lists similar places within 50 m)"},
+        "409": {"description": "idempotency key reused, or \"is it one of these?\": "
+                "error.code possible_duplicate, error.candidates lists the published places "
+                "within 50 m; add the story there (POST /api/v1/places/<id>/stories) or send "
+                "again with not_duplicate"},
         "413": {"description": "the upload is too large"},
         "422": {"description": "a field or file is not acceptable (error.field names it)"},
     },

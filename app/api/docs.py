@@ -30,7 +30,8 @@ class ErrorDetailSchema(Schema):
         "place's current snapshot for place edits)"})
     yours = fields.Dict(metadata={"description": "409 on a stale place edit: your refused edit"})
     candidates = fields.List(fields.Dict(), metadata={
-        "description": "409 on a contribution: similar published places within 50 m"})
+        "description": "409 on a contribution: the published places within 50 m (id, title, "
+        "distance_m, similar_title, story_count), a title like the one sent first"})
 
 
 class ProblemSchema(Schema):

@@ -200,7 +200,7 @@ class ContributionForm(Schema):
     audio_licence = Licence(load_default="",
                             metadata={"description": "CC-BY-SA-4.0, CC-BY-4.0, CC0-1.0"})
     not_duplicate = Flag(load_default=False, metadata={
-        "description": "confirm a place with a similar title within 50 m is another"})
+        "description": "confirm that the published places within 50 m are other places"})
     author_name = Line(max_length=MAX_NAME, cut=True, load_default="",
                        metadata={"description": "curators/helpers: the storyteller"})
     consent_method = Choice(lambda: ON_BEHALF_METHODS,

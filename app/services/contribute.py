@@ -4,7 +4,9 @@ A contribution is all or nothing: every field and file is checked before anythin
 written; rows and files are written in one transaction (files of a transaction that does not
 commit are removed by ``app.services.media``). A new contribution is a pending Place with
 its first PlaceRevision; only its author (or the helper who entered it) and curators see it
-until a curator approves it.
+until a curator approves it. A contribution at a position near public places is first asked
+whether it is about one of them (``PossibleDuplicate``): its story then belongs there (the
+add-a-story form), and a new place is made only when the contributor says it is another.
 """
 
 from __future__ import annotations
@@ -33,8 +35,10 @@ from app.services import media as media_service
 from app.services.place_rules import check_position, parse_era, snapshot
 
 STORY_LICENCE = "CC-BY-SA-4.0"
+# "Is it one of these?": public places this near a new contribution are offered first.
 DUPLICATE_RADIUS_M = 50
 DUPLICATE_SIMILARITY = 0.3
+MAX_NEARBY = 5
 ON_BEHALF_METHODS = tuple(m for m in CONSENT_METHODS if m != "self")  # a helper enters it
 EDITABLE_STATUSES = (PlaceStatus.PENDING, PlaceStatus.DRAFT)
 
@@ -89,13 +93,18 @@ class ContributionInput:
 
 
 class PossibleDuplicate(Conflict):
+    """The contribution's position is near public places: "is it one of these?". The
+    contributor adds their story at one of them, or says it is a different place
+    (``not_duplicate``). The API's answer stays what it was (409 ``possible_duplicate`` with
+    ``candidates`` of ``id``, ``title``, ``distance_m``), each candidate now with
+    ``similar_title`` and ``story_count`` too."""
+
     code = "possible_duplicate"
 
     def __init__(self, candidates: list[dict]):
-        names = ", ".join(f"“{c['title']}”" for c in candidates)
         super().__init__(
-            _("Is this the same as %(names)s? If it is a different place, confirm and send "
-              "it again.", names=names),
+            _("Is it one of these places nearby? Add your story there, or confirm that it is "
+              "a different place and send it again."),
             field="title",
         )
         self.candidates = candidates
@@ -104,40 +113,48 @@ class PossibleDuplicate(Conflict):
         return {"candidates": self.candidates}
 
 
-# --- duplicates -----------------------------------------------------------------------------
+# --- places nearby: "is it one of these?" ------------------------------------------------------
 
-_SIMILAR_SQL = text(
+_NEARBY_SQL = text(
     f"""
-    SELECT p.id, p.title,
-           similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) AS score,
-           ST_Distance(p.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)
-             AS distance_m
-    FROM places p
-    WHERE {visibility.place_sql("p")}
-      -- the degree box lets the GiST index on geom narrow the candidates first
-      AND ST_DWithin(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :deg)
-      AND ST_DWithin(p.geom::geography,
-                     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
-      AND similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) >= :threshold
-    ORDER BY score DESC, distance_m
-    LIMIT 3
-    """  # noqa: S608  (the visibility fragment is constant; every value is bound)
+    SELECT * FROM (
+      SELECT p.id, p.title,
+             similarity(f_unaccent(lower(p.title)), f_unaccent(lower(:title))) AS score,
+             ST_Distance(p.geom::geography,
+                         ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography) AS distance_m,
+             (SELECT count(*) FROM stories
+              WHERE stories.place_id = p.id AND {visibility.story_visible_sql("stories")})
+               AS story_count
+      FROM places p
+      WHERE {visibility.place_sql("p")}
+        -- the degree box lets the GiST index on geom narrow the candidates first
+        AND ST_DWithin(p.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :deg)
+        AND ST_DWithin(p.geom::geography,
+                       ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, :radius)
+    ) AS near
+    -- a place whose name is like the title first, then the nearest
+    ORDER BY score >= :threshold DESC, distance_m, score DESC, id
+    LIMIT :limit
+    """  # noqa: S608  (the visibility fragments are constant; every value is bound)
 )
 
 
-def similar_places(title: str, lon: float, lat: float) -> list[dict]:
-    """Approved places within 50 m whose title is similar (pg_trgm): "is this the same?"."""
-    title = (title or "").strip()
-    if not title:
-        return []
+def nearby_places(lon: float, lat: float, title: str = "") -> list[dict]:
+    """Public places within 50 m of the position, those with a title like ``title``
+    (pg_trgm) first, then by distance, at most five: the places a new contribution there
+    may be about. Each with ``id``, ``title``, ``distance_m`` (rounded), ``similar_title``
+    and ``story_count`` (its public stories)."""
     # One degree of longitude shrinks with latitude; 10 % margin on the box.
     deg = DUPLICATE_RADIUS_M / (111_320 * max(math.cos(math.radians(lat)), 0.01)) * 1.1
     rows = db.session.execute(
-        _SIMILAR_SQL,
-        {"title": title, "lon": lon, "lat": lat, "deg": deg, "radius": DUPLICATE_RADIUS_M,
-         "threshold": DUPLICATE_SIMILARITY},
+        _NEARBY_SQL,
+        {"title": (title or "").strip(), "lon": lon, "lat": lat, "deg": deg,
+         "radius": DUPLICATE_RADIUS_M, "threshold": DUPLICATE_SIMILARITY,
+         "limit": MAX_NEARBY},
     ).all()
-    return [{"id": r.id, "title": r.title, "distance_m": round(r.distance_m)} for r in rows]
+    return [{"id": r.id, "title": r.title, "distance_m": round(r.distance_m),
+             "similar_title": r.score >= DUPLICATE_SIMILARITY, "story_count": r.story_count}
+            for r in rows]
 
 
 # --- create ---------------------------------------------------------------------------------
@@ -313,7 +330,8 @@ def create_contribution(
     checked = _checked(user, inp)
     lon, lat = checked.position
     if not inp.not_duplicate:
-        candidates = similar_places(inp.title, lon, lat)
+        # A new place only when the contributor says it is a different one.
+        candidates = nearby_places(lon, lat, inp.title)
         if candidates:
             raise PossibleDuplicate(candidates)
     if key is not None and (existing := _claim_key(user, key, fingerprint)) is not None:

@@ -1,6 +1,12 @@
 """Contributor pages: /contribute (add a story) and /me/contributions (mine, edit while
 pending). The form works without JavaScript; static/js/contribute.js adds the map, GPS,
-photo positions, recording, the draft kept across reloads and the offline queue."""
+photo positions, recording, the draft kept across reloads, the offline queue and the places
+nearby while the position is chosen.
+
+"Is it one of these?": a contribution near public places is answered with them (the page
+again, or the API's 409 ``possible_duplicate``); each offers "Add my story here", a button
+that posts the typed text to that place's add-a-story form, and a new place is made only
+when the contributor ticks "It is a different place"."""
 
 from __future__ import annotations
 
@@ -60,13 +66,21 @@ def _page_values(values: dict | None = None) -> dict:
     return base
 
 
+def _with_links(candidates: list[dict]) -> list[dict]:
+    """The places nearby with their page and their add-a-story form (which takes the text
+    typed here over when posted to)."""
+    return [{**c, "url": url_for("visitor.place", place_id=c["id"]),
+             "add_story_url": url_for("stories.new", place_id=c["id"])}
+            for c in candidates]
+
+
 def _render_form(values=None, errors=None, candidates=None, status=200):
     user = current_user._get_current_object()
     return render_template(
         "contribute/form.html",
         v=_page_values(values),
         errors=errors or {},
-        candidates=candidates or [],
+        candidates=_with_links(candidates or []),
         themes=_themes(),
         can_act_on_behalf=user.is_curator or user.is_helper,
         licences=setting("MEDIA_LICENCES"),
@@ -131,11 +145,13 @@ def submit():
 @bp.get("/contribute/similar")
 @login_required
 def similar():
-    """Places that might be the same (for the hint while typing)."""
+    """The public places near the chosen position ("is it one of these?"), asked for live
+    as the position is chosen and the title typed."""
     query = similar_query(request.args)
     if query is None:
         return jsonify({"candidates": []})
-    return jsonify({"candidates": service.similar_places(*query)})
+    title, lon, lat = query
+    return jsonify({"candidates": _with_links(service.nearby_places(lon, lat, title))})
 
 
 @bp.get("/contribute/csrf")

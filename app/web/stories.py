@@ -78,10 +78,23 @@ def _open_place(place_id: int):
     return place
 
 
-@bp.get("/places/<int:place_id>/stories/new")
+# What the contribution form's "Is it one of these? Add your story there" takes over (its
+# text; files cannot travel in a form and are chosen again; consent is given here anew).
+CARRIED = ("title", "body", "era", "language", "credit_name", "photo_caption", "author_name",
+           "consent_method", "consent_date")
+
+
+@bp.route("/places/<int:place_id>/stories/new", methods=["GET", "POST"])
 @login_required
 def new(place_id: int):
-    return _render_new(_open_place(place_id))
+    """The add-a-story form; POSTed to by the contribution form (and a story queued on the
+    phone) near this place, it shows the text typed there, to be sent from here. Nothing is
+    stored by it; a POST in the body rather than the query string keeps the text out of
+    addresses, histories and logs."""
+    carried = None
+    if request.method == "POST":
+        carried = {k: v for k in CARRIED if (v := request.form.get(k, "").strip())}
+    return _render_new(_open_place(place_id), carried)
 
 
 def _refused(errors, exc, place_id: int):

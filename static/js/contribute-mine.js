@@ -1,7 +1,9 @@
 // /me/contributions: contributions still waiting on this phone (offline queue), sent as soon
 // as there is a connection; refused ones show the server's message with retry and discard.
 import { fmt, readJson } from "/static/js/helpers.js";
-import { flushQueue, listQueued, removeQueued, updateQueued } from "/static/js/offline-queue.js";
+import {
+  flushQueue, freshCsrfToken, listQueued, removeQueued, updateQueued,
+} from "/static/js/offline-queue.js";
 
 const section = document.getElementById("queued");
 const list = document.getElementById("queued-list");
@@ -37,6 +39,7 @@ async function render() {
       const actions = document.createElement("p");
       actions.className = "button-row";
       if (record.errorCode === "possible_duplicate") {
+        li.append(nearbyList(record));
         actions.append(button(M.sendAnyway, async () => {
           const fields = record.fields.filter(([n]) => n !== "not_duplicate");
           fields.push(["not_duplicate", "1"]);
@@ -57,6 +60,51 @@ async function render() {
     }
     list.append(li);
   }
+}
+
+// A queued story the server answered with places nearby: "is it one of these?". Each button
+// takes its text to that place's add-a-story form (as the contribution form's buttons do),
+// and the queued record is done with, as the contribution form's draft is.
+function nearbyList(record) {
+  const box = document.createElement("div");
+  box.className = "nearby-places";
+  const heading = document.createElement("p");
+  heading.textContent = M.nearby;
+  const list = document.createElement("ul");
+  for (const c of record.candidates || []) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `/places/${encodeURIComponent(c.id)}`;
+    a.textContent = c.title;
+    li.append(a, document.createTextNode(` (${c.distance_m} m) `),
+      button(fmt(M.addStoryTo, { place: c.title }), () => carryOver(record, c)));
+    list.append(li);
+  }
+  box.append(heading, list);
+  return box;
+}
+
+async function carryOver(record, candidate) {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = `/places/${encodeURIComponent(candidate.id)}/stories/new`;
+  form.hidden = true;
+  const fields = [...record.fields.filter(([name]) => name !== "csrf_token")];
+  try {
+    fields.push(["csrf_token", await freshCsrfToken()]);
+  } catch {
+    return; // offline or signed out: the buttons stay for later
+  }
+  for (const [name, value] of fields) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  await removeQueued(record.key);
+  form.submit();
 }
 
 async function send() {

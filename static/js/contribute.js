@@ -4,7 +4,7 @@ import * as L from "leaflet";
 import { gps as exifGps } from "exifr";
 import { fmt, readJson } from "/static/js/helpers.js";
 import {
-  clearDraft, enqueue, flushQueue, freshCsrfToken, loadDraft, saveDraft, sendRecord,
+  clearDraft, enqueue, flushQueue, freshCsrfToken, listQueued, loadDraft, saveDraft, sendRecord,
 } from "/static/js/offline-queue.js";
 import { Recorder, extensionFor, recordingSupported } from "/static/js/recorder.js";
 
@@ -365,7 +365,10 @@ function initRecorder() {
   });
 }
 
-// --- "is this the same as ...?" ---------------------------------------------------------------
+// --- "is it one of these?" --------------------------------------------------------------------
+// As soon as a position is chosen (and again as the title is typed), the public places near it
+// are offered first: each with a button that takes the text typed so far to that place's
+// add-a-story form. A new place is made only with "It is a different place".
 
 let similarTimer = null;
 function checkSimilar() {
@@ -375,15 +378,15 @@ function checkSimilar() {
     const title = $("title").value.trim();
     const lat = $("lat").value;
     const lon = $("lon").value;
-    if (!title || !lat || !lon || !navigator.onLine) return;
+    if (!lat || !lon || !navigator.onLine) return;
     const url = `${form.dataset.similar}?${new URLSearchParams({ title, lat, lon })}`;
     try {
       const response = await fetch(url, { credentials: "same-origin" });
       if (response.ok) showCandidates((await response.json()).candidates);
     } catch {
-      // offline: the server checks again when the story is sent
+      // offline: the server asks again when the story is sent
     }
-  }, 600);
+  }, 400);
 }
 
 function showCandidates(candidates) {
@@ -391,16 +394,58 @@ function showCandidates(candidates) {
   const list = $("duplicate-list");
   list.replaceChildren();
   for (const c of candidates || []) {
+    const id = encodeURIComponent(c.id);
     const li = document.createElement("li");
+    li.dataset.place = String(c.id);
     const a = document.createElement("a");
-    a.href = `/places/${encodeURIComponent(c.id)}`;
+    a.href = c.url || `/places/${id}`;
     a.target = "_blank";
     a.rel = "noopener";
     a.textContent = c.title;
-    li.append(a, document.createTextNode(` (${c.distance_m} m)`));
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const stories = c.story_count === 1 ? M.oneStory : fmt(M.manyStories, { n: c.story_count ?? 0 });
+    meta.textContent = ` (${c.distance_m} m · ${stories}) `;
+    const carry = document.createElement("button");
+    carry.type = "submit";
+    carry.className = "button small";
+    carry.formAction = c.add_story_url || `/places/${id}/stories/new`;
+    carry.formMethod = "post";
+    carry.formEnctype = "application/x-www-form-urlencoded";
+    carry.formNoValidate = true;
+    carry.dataset.carry = "";
+    carry.textContent = fmt(M.addStoryTo, { place: c.title });
+    li.append(a, meta, carry);
     list.append(li);
   }
   box.hidden = !(candidates && candidates.length);
+}
+
+// "Add my story to …": the form itself goes to that place's add-a-story page with the text
+// (the browser posts it; files stay behind). The draft here is done with.
+let carrying = false;
+async function carryOver(event) {
+  if (carrying) return true;
+  event.preventDefault();
+  carrying = true;
+  clearTimeout(draftTimer);
+  await clearDraft(DRAFT).catch(() => {});
+  form.requestSubmit(event.submitter);
+  return true;
+}
+
+async function askAboutQueued() {
+  // A story queued offline that the server answered with places nearby waits for the
+  // contributor's answer on "My contributions": say so here, never drop it silently.
+  const records = await listQueued().catch(() => []);
+  if (!records.some((r) => r.status === "failed" && r.errorCode === "possible_duplicate")) return;
+  const notice = $("queue-status");
+  const link = document.createElement("a");
+  link.href = form.dataset.mine;
+  link.textContent = M.queuedAsks;
+  notice.replaceChildren(link);
+  notice.hidden = false;
+  notice.dataset.asks = "true";
 }
 
 // --- sending --------------------------------------------------------------------------------
@@ -495,6 +540,10 @@ function resetForm() {
 }
 
 async function submit(event) {
+  if (event.submitter?.hasAttribute("data-carry")) {
+    await carryOver(event);
+    return;
+  }
   event.preventDefault();
   clearErrors();
   const status = $("form-status");
@@ -541,7 +590,10 @@ async function submit(event) {
     return;
   }
   const error = answer.body?.error || {};
-  if (error.code === "possible_duplicate") showCandidates(error.candidates);
+  if (error.code === "possible_duplicate") {
+    showCandidates(error.candidates);
+    $("duplicate-hint").scrollIntoView({ block: "start" });
+  }
   const fields = error.fields || { [error.field || "submit"]: error.message || fmt(M.failed, { msg: answer.status }) };
   let first = null;
   for (const [field, message] of Object.entries(fields)) first = first || showError(field, message);
@@ -580,13 +632,16 @@ async function main() {
     const lon = parseFloat($("lon").value);
     if (Number.isFinite(lat) && Number.isFinite(lon)) position.show(lat, lon, null);
   }
+  if ($("lat").value && $("lon").value) checkSimilar();
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   $("title").addEventListener("input", checkSimilar);
   form.addEventListener("submit", submit);
   // Anything queued earlier goes out as soon as there is a connection.
-  window.addEventListener("online", () => flushQueue().catch(() => {}));
-  if (navigator.onLine) flushQueue().catch(() => {});
+  const flush = () => flushQueue().catch(() => {}).then(askAboutQueued);
+  window.addEventListener("online", flush);
+  if (navigator.onLine) flush();
+  else askAboutQueued();
   form.dataset.ready = "true";
 }
 
