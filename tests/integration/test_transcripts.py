@@ -168,3 +168,17 @@ def test_the_offline_pack_carries_the_transcript(client, demo, db_session):
     assert entry["transcript"] == "Wir gingen jeden Morgen hier vorbei."
     page = client.get(f"/places/{place_id}").get_data(as_text=True)
     assert "Wir gingen jeden Morgen hier vorbei." in page
+
+
+def test_the_queue_pages_show_the_missing_transcript(client, setup, db_session):
+    _author, _other, curator, story, recording = setup
+    db_session.commit()
+    login(client, curator.email)
+    queue = client.get("/curate?kind=story").get_data(as_text=True)
+    assert "Abschrift fehlt" in queue  # the curator's account reads German
+    item = client.get(f"/curate/story/{story.id}").get_data(as_text=True)
+    assert 'id="transcript-missing"' in item
+    assert f"/media/{recording.id}/transcript" in item
+    transcripts.set_transcript(curator, recording.id, "Text.")
+    db_session.commit()
+    assert "Abschrift fehlt" not in client.get("/curate?kind=story").get_data(True)
