@@ -140,6 +140,23 @@ def _counts(db_url, tour_id):
         return {(m, s): int(n) for m, s, n in cur.fetchall()}
 
 
+def _story(db_url):
+    """A public story (approved, at an approved place) and what is counted for it so far."""
+    with psycopg2.connect(**_db_params(db_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT s.id FROM stories s JOIN places p ON p.id = s.place_id "
+                    "WHERE s.status = 'approved' AND p.status = 'approved' "
+                    "AND p.hidden_at IS NULL AND p.merged_into_id IS NULL "
+                    "ORDER BY s.id LIMIT 1")
+        return cur.fetchone()[0]
+
+
+def _story_counts(db_url, story_id):
+    with psycopg2.connect(**_db_params(db_url)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT metric, sum(n) FROM usage_counters WHERE offering_kind = 'story' "
+                    "AND offering_id = %s GROUP BY metric", (story_id,))
+        return {m: int(n) for m, n in cur.fetchall()}
+
+
 def _wait_for(predicate, timeout=15.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -155,9 +172,14 @@ def test_nothing_personal_is_stored_or_logged(server):
     assert _send(server, "GET", f"/tours/{slug}?utm_source={SENTINEL_IP}").status == 200
     for _ in range(2):
         assert _send(server, "GET", f"/t/{slug}/{first_stop}").status == 302
+    story = _story(server["db"])
+    for _ in range(2):
+        assert _send(server, "GET", f"/stories/{story}").status == 200
     beacon = {"source": "online", "counts": [
         {"offering": f"tour:{slug}", "stop": first_stop, "metric": "stop_reached", "day": today},
-        {"offering": f"tour:{slug}", "metric": "completion", "day": today}]}
+        {"offering": f"tour:{slug}", "metric": "completion", "day": today},
+        {"offering": f"story:{story}", "metric": "read_aloud", "day": today},
+        {"offering": f"story:{story}", "metric": "audio_play", "day": today}]}
     assert _send(server, "POST", "/api/v1/usage", beacon).status == 202
     # refused beacons, and forced server errors
     bad = {"counts": [{"offering": f"tour:{slug}", "metric": "completion", "day": today,
@@ -172,6 +194,8 @@ def test_nothing_personal_is_stored_or_logged(server):
                 ("stop_reached", first_stop): 1, ("completion", 0): 1}
     _wait_for(lambda: _counts(server["db"], tour_id) == expected)
     assert _counts(server["db"], tour_id) == expected
+    story_expected = {"page_view": 2, "read_aloud": 1, "audio_play": 1}
+    _wait_for(lambda: _story_counts(server["db"], story) == story_expected)
 
     pg_dump = shutil.which("pg_dump") or next(Path("/usr/lib/postgresql").glob("*/bin/pg_dump"))
     params = _db_params(server["db"])
@@ -206,7 +230,8 @@ def test_no_column_could_hold_an_address_agent_or_session(server):
 
 @pytest.mark.parametrize("path", ["/", "/tours/{slug}", "/tours/{slug}/follow", "/themes",
                                   "/t/{slug}/1", "/api/v1/tours",
-                                  "/places/{place}", "/themes/{theme}", "/search?q=haus"])
+                                  "/places/{place}", "/stories/{story}", "/themes/{theme}",
+                                  "/search?q=haus"])
 def test_public_pages_set_no_cookie(server, path):
     _tour_id, slug, _stop = _tour(server["db"])
     with psycopg2.connect(**_db_params(server["db"])) as db, db.cursor() as cur:
@@ -214,7 +239,8 @@ def test_public_pages_set_no_cookie(server, path):
                     "(SELECT min(slug) FROM themes)")
         place, theme = cur.fetchone()
     conn = UnixHTTPConnection(server["sock"])
-    conn.request("GET", path.format(slug=slug, place=place, theme=theme),
+    conn.request("GET", path.format(slug=slug, place=place, theme=theme,
+                                    story=_story(server["db"])),
                  headers={"User-Agent": SENTINEL_UA})
     resp = conn.getresponse()
     resp.read()
