@@ -399,6 +399,19 @@ def test_a_recording_hidden_by_reports_leaves_search_at_once_and_comes_back(
     assert found(client, "ztmemory") == {pid: memory.id}
 
 
+def test_a_transcript_written_later_is_found_at_once_and_leaves_when_removed(client, world,
+                                                                             curator):
+    from app.services.transcripts import set_transcript
+
+    memory = world["stories"]["memory"]
+    medium = next(m for m in memory.media if m.kind == "audio")
+    assert found(client, "zlater") == {}
+    set_transcript(curator, medium.id, "Typed afterwards: zlater.")
+    assert found(client, "zlater") == {world["open"].id: memory.id}
+    set_transcript(curator, medium.id, "")
+    assert found(client, "zlater") == {}
+
+
 # --- sitemaps ---------------------------------------------------------------------------------
 
 
