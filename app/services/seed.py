@@ -21,6 +21,7 @@ from app.models.statuses import PlaceStatus, RevisionStatus, StoryStatus, TourSt
 from app.services import stories
 from app.services.accounts import create_user, get_by_email
 from app.services.place_rules import place_snapshot, story_era
+from app.services.search_index import refresh_search_vector
 from app.services.tours import generate_straight_route
 
 SEED_DIR = Path(__file__).resolve().parents[1] / "seed"
@@ -87,6 +88,8 @@ def _places(items: list[dict], users: dict[str, User], themes: dict[str, Theme],
                                     users["curator"], themes, now)
             for s in p.get("stories", []):
                 _further_story(place, s, users, now)
+            # As a curator's approval does: search reads the stored vector, not the rows.
+            refresh_search_vector(place)
             created["places"] += 1
         places[p["key"]] = place
     db.session.flush()
