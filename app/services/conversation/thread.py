@@ -1,0 +1,79 @@
+"""Reading a story's thread: its shown replies with their authors in one query, oldest
+first, answers gathered under the reply they (or the reply they answer) belong to, so pages
+indent once however deep the answers go. A reader also sees their own replies that wait for
+a curator, marked so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Story, User
+from app.models.conversation import Reply
+from app.models.statuses import ReplyStatus
+from app.services import visibility
+
+
+@dataclass
+class ThreadReply:
+    """One reply as the thread shows it; ``answers`` only on the top level."""
+
+    reply: Reply
+    mine: bool
+    pending: bool
+    answers: list[ThreadReply] = field(default_factory=list)
+
+
+def _shown(viewer: User | None):
+    public = visibility.public_reply(Reply)
+    if viewer is None or not viewer.is_authenticated:
+        return public
+    own = and_(Reply.author_id == viewer.id,
+               Reply.status.in_((ReplyStatus.PENDING, ReplyStatus.VISIBLE)))
+    return or_(public, own)
+
+
+def story_replies(story: Story, viewer: User | None = None) -> list[Reply]:
+    """The replies ``viewer`` may see on ``story``, oldest first, with their authors (one
+    statement). Nothing for a story that is not public."""
+    if not visibility.is_public_story(story):
+        return []
+    return list(db.session.scalars(
+        select(Reply).options(joinedload(Reply.author))
+        .where(Reply.story_id == story.id, _shown(viewer))
+        .order_by(Reply.created_at, Reply.id)))
+
+
+def thread(story: Story, viewer: User | None = None) -> list[ThreadReply]:
+    """``story_replies`` as a thread one level deep: an answer (to an answer, ...) goes
+    under the top-level reply it descends from; one whose ancestor is not shown stands on
+    the top level."""
+    rows = story_replies(story, viewer)
+    by_id = {r.id: r for r in rows}
+    top: dict[int, ThreadReply] = {}
+    out: list[ThreadReply] = []
+    me = viewer.id if viewer is not None and viewer.is_authenticated else None
+    for r in rows:
+        item = ThreadReply(r, mine=me is not None and r.author_id == me,
+                           pending=(r.status != ReplyStatus.VISIBLE
+                                    or r.narrator_hidden_at is not None))
+        root = r
+        seen = {r.id}
+        while root.parent_id in by_id and root.parent_id not in seen:
+            root = by_id[root.parent_id]
+            seen.add(root.id)
+        if root is not r and root.id in top:
+            top[root.id].answers.append(item)
+        else:
+            top[r.id] = item
+            out.append(item)
+    return out
+
+
+def count(story: Story) -> int:
+    """How many replies everyone sees on ``story``."""
+    return int(db.session.scalar(select(func.count(Reply.id)).where(
+        Reply.story_id == story.id, visibility.public_reply(Reply))) or 0)
