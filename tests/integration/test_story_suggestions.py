@@ -32,7 +32,9 @@ def _public_story(author, curator, **kw):
               "era": "1950s", "language": "de", "licence_consent": True} | kw
     story = stories.add_story(author, place.id, StoryInput(**values))
     stories.review_story(curator, story.id, "approve")
-    db.session.flush()
+    # Whatever the approval owes anyone is sent now: the outbox holds only what follows.
+    db.session.commit()
+    sent_messages().clear()
     return story
 
 
