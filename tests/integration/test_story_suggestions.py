@@ -346,3 +346,22 @@ def test_pages_refuse_others_and_show_the_stale_409(client, demo, db_session, pe
     assert f'id="suggestion-{made.id}-error"' in stale.get_data(as_text=True)
     db_session.refresh(made)
     assert made.status == "pending"
+
+
+def test_api_answers_429_past_the_hourly_limit(app, client, demo, db_session, people):
+    author, reader, _other, curator = people
+    story = _public_story(author, curator)
+    as_reader = _bearer(reader)
+    db_session.commit()
+    url = f"/api/v1/stories/{story.id}/suggestions"
+    app.config["SUGGESTIONS_PER_HOUR"] = 1
+    try:
+        assert client.post(url, headers=as_reader, json={
+            "body": "Eins.", "version": story.version}).status_code == 201
+        refused = client.post(url, headers=as_reader, json={"body": "Zwei.",
+                                                             "version": story.version})
+    finally:
+        app.config.pop("SUGGESTIONS_PER_HOUR")
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "too_many_suggestions"
+    assert db_session.scalar(select(func.count(StorySuggestion.id))) == 1
