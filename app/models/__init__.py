@@ -1,6 +1,17 @@
 """SQLAlchemy models. Importing this package registers every table on the metadata."""
 
 from app.models.conversation import ConversationMute, PlaceTalk, Reaction, Reply, WatchedWord
+from app.models.federation import (
+    FederationBlock,
+    FederationDomain,
+    FederationKey,
+    Follower,
+    OutboxEntry,
+    ReceivedActivity,
+    RemoteActor,
+    RemoteReply,
+    RemoteThanks,
+)
 from app.models.media import Media
 from app.models.moderation import Flag, IdempotencyKey, ModerationEvent, ReplyTemplate
 from app.models.notification import Notification, NotificationSetting
@@ -32,6 +43,15 @@ from app.models.user import ApiToken, User
 from app.models.walknet import WalkLeg, WalkNetwork
 
 __all__ = [
+    "FederationBlock",
+    "FederationDomain",
+    "FederationKey",
+    "Follower",
+    "OutboxEntry",
+    "ReceivedActivity",
+    "RemoteActor",
+    "RemoteReply",
+    "RemoteThanks",
     "ConversationMute",
     "Notification",
     "NotificationSetting",
