@@ -109,6 +109,9 @@ def register_cli(app: Flask) -> None:
     from app.cli_walknet import walknet_cli
 
     app.cli.add_command(walknet_cli)
+    from app.cli_notifications import notifications_cli
+
+    app.cli.add_command(notifications_cli)
     from app.jobs import jobs_cli
 
     app.cli.add_command(jobs_cli)

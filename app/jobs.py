@@ -86,6 +86,24 @@ def review_check(timestamp: int) -> int:
     return _in_app_context(work)
 
 
+# Every morning: the daily digests, and on the weekly day the weekly ones.
+@jobs.periodic(cron="0 7 * * *", periodic_id="notification-digests")
+@jobs.task(name="notifications.send_digests", queue="default")
+def send_digests(timestamp: int) -> int:
+    """The digests due (``flask notifications send-digests`` by the job runner): each
+    person's digest is committed on its own, so a retried run sends nothing twice. Returns
+    the number of mails."""
+    from app.extensions import db
+    from app.services import digests
+
+    def work() -> int:
+        sent = digests.send_due(commit=db.session.commit)
+        log.info("notification digests at %d: %s", timestamp, sent)
+        return sum(sent.values())
+
+    return _in_app_context(work)
+
+
 jobs_cli = AppGroup("jobs", help="The job queue (PostgreSQL): run a worker.")
 
 
@@ -94,6 +112,6 @@ jobs_cli = AppGroup("jobs", help="The job queue (PostgreSQL): run a worker.")
 @with_appcontext
 def worker(once: bool) -> None:
     """Run a worker: executes queued jobs and defers the periodic ones (the daily review
-    check) at their times. Stop it with Ctrl-C."""
+    check, the notification digests) at their times. Stop it with Ctrl-C."""
     with configured(current_app._get_current_object()) as job_app:
         job_app.run_worker(wait=not once, install_signal_handlers=not once)

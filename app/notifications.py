@@ -45,7 +45,7 @@ def deliver(notice: Notice) -> None:
     decision it tells of is committed already)."""
     try:
         subject, body = render(notice)
-        send_mail(notice.to, subject, body)
+        send_mail(notice.to, subject, body, headers(notice))
     except Exception:  # noqa: BLE001  (a mail server hiccup must not undo a decision)
         log.exception("mail %s to %s failed", notice.letter, notice.to)
 
@@ -64,6 +64,18 @@ def render(notice: Notice) -> tuple[str, str]:
     return " ".join(subject.split()), _tidy(body)
 
 
+def headers(notice: Notice) -> dict[str, str]:
+    """The further headers of ``notice``: a notification mail (one with an unsubscribe
+    token) gets the one-click unsubscribe of RFC 2369 List-Unsubscribe and RFC 8058
+    List-Unsubscribe-Post, the address its letter shows too."""
+    if not notice.values.get("unsubscribe_token"):
+        return {}
+    absolute = has_request_context() or bool(current_app.config.get("SERVER_NAME"))
+    with nullcontext() if absolute else current_app.test_request_context("/"):
+        url = _links(notice.values, True)["unsubscribe_url"]
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def _links(values: dict, absolute: bool) -> dict[str, str]:
     """The links a letter may show, for the ids its notice carries."""
     links = {"contributions_url": url_for("contribute.mine", _external=absolute)}
@@ -73,6 +85,11 @@ def _links(values: dict, absolute: bool) -> dict[str, str]:
     if values.get("story_id"):
         links["story_url"] = url_for("stories.story", story_id=values["story_id"],
                                      _external=absolute)
+    if values.get("unsubscribe_token"):
+        links["unsubscribe_url"] = url_for("notifications.unsubscribe",
+                                           token=values["unsubscribe_token"], _external=absolute)
+        links["settings_url"] = url_for("notifications.settings", _external=absolute)
+        links["notifications_url"] = url_for("notifications.inbox", _external=absolute)
     if values.get("reset_token"):
         links["reset_url"] = url_for("account.reset_password", token=values["reset_token"],
                                      _external=absolute)

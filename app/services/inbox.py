@@ -18,42 +18,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Place, Story, User
+from app.models import Place, Story, Tour, User
 from app.models.conversation import PlaceTalk, Reply
-from app.models.notification import Notification, NotificationSetting
+from app.models.notification import Notification
 from app.models.statuses import (
     Delivery,
     NotificationKind,
-    ReplyStatus,
 )
-from app.services import notification_mail, visibility
+from app.services import notification_mail, notification_settings, visibility
+from app.services.notification_settings import DEFAULT_DELIVERY, DIGEST_ONLY
 
-# How each kind is mailed while a person has not chosen: what concerns their own story at
-# once, the many small things in a digest, new stories in followed themes weekly.
-DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
-    NotificationKind.STORY_DECISION: Delivery.IMMEDIATE,
-    NotificationKind.REPLY: Delivery.IMMEDIATE,
-    NotificationKind.REACTION: Delivery.WEEKLY,
-    NotificationKind.FEATURED: Delivery.IMMEDIATE,
-    NotificationKind.PLACE_QUESTION: Delivery.DAILY,
-    NotificationKind.THEME_STORY: Delivery.WEEKLY,
-}
-# Kinds that are never mailed one by one (a new story in a followed theme: digest only).
-DIGEST_ONLY = frozenset({NotificationKind.THEME_STORY})
-# How long a bundle of reactions keeps gathering.
 BUNDLE_WINDOW = timedelta(days=7)
-
-
-def delivery_for(user_id: int, kind: NotificationKind | str) -> Delivery:
-    """How ``user_id`` wants ``kind`` mailed: their setting, else the kind's default."""
-    kind = NotificationKind(kind)
-    chosen = db.session.scalar(
-        select(NotificationSetting.delivery).where(NotificationSetting.user_id == user_id,
-                                                   NotificationSetting.kind == kind))
-    return Delivery(chosen) if chosen else DEFAULT_DELIVERY[kind]
 
 
 def _add(user: User, kind: NotificationKind, *, actor: User | None = None,
@@ -69,7 +48,8 @@ def _add(user: User, kind: NotificationKind, *, actor: User | None = None,
                         tour_id=tour_id, data=data or {})
     db.session.add(note)
     db.session.flush()
-    if kind not in DIGEST_ONLY and delivery_for(user.id, kind) is Delivery.IMMEDIATE:
+    if (kind not in DIGEST_ONLY
+            and notification_settings.delivery_for(user.id, kind) is Delivery.IMMEDIATE):
         notification_mail.mail_now(user, note)
     return note
 
@@ -88,9 +68,9 @@ def notify_reply(reply: Reply) -> list[Notification]:
     """Tell the story's narrator and, for an answer to a reply, that reply's author that
     ``reply`` appeared. Call it whenever a reply becomes visible (posted by a trusted person,
     or approved by a curator); a reply not visible yet, or told of already, tells nobody."""
-    if reply.status != ReplyStatus.VISIBLE or reply.narrator_hidden_at is not None:
+    if not visibility.is_public_reply(reply):
         return []
-    story = db.session.get(Story, reply.story_id)
+    story = reply.story
     actor = db.session.get(User, reply.author_id) if reply.author_id else None
     told: list[Notification] = []
     recipients: list[tuple[User | None, str]] = [
@@ -184,9 +164,129 @@ def notify_place_question(talk: PlaceTalk) -> list[Notification]:
     return told
 
 
+def notify_story_decision(story: Story, decision: str) -> Notification | None:
+    """Tell ``story``'s narrator what curators decided: ``decision`` is approve,
+    request_changes, reject, or hidden (a public story taken off after a check). An
+    approved story also tells the followers of its place's themes (digest only)."""
+    narrator = db.session.get(User, story.author_id) if story.author_id else None
+    note = None
+    if narrator is not None:
+        note = _add(narrator, NotificationKind.STORY_DECISION, story_id=story.id,
+                    data={"decision": decision})
+    if decision == "approve":
+        notify_theme_story(story)
+    return note
+
+
+def notify_theme_story(story: Story) -> list[Notification]:
+    """Tell the people who follow a theme of ``story``'s place that a new story appeared
+    there (a digest only; once per story and person, whichever themes they follow)."""
+    from app.models.theme import place_themes, theme_follows
+
+    rows = db.session.execute(
+        select(theme_follows.c.user_id, func.min(theme_follows.c.theme_id))
+        .join(place_themes, place_themes.c.theme_id == theme_follows.c.theme_id)
+        .where(place_themes.c.place_id == story.place_id)
+        .group_by(theme_follows.c.user_id)).all()
+    actor = db.session.get(User, story.author_id) if story.author_id else None
+    told = []
+    for user_id, theme_id in rows:
+        if _already(user_id, NotificationKind.THEME_STORY, story_id=story.id):
+            continue
+        note = _add(db.session.get(User, user_id), NotificationKind.THEME_STORY, actor=actor,
+                    story_id=story.id, data={"theme_id": theme_id})
+        if note is not None:
+            told.append(note)
+    return told
+
+
+def notify_featured(tour: Tour) -> list[Notification]:
+    """Tell the narrators of the public stories ``tour`` features at its stops that their
+    story is in a published tour (once per story and tour; not the tour's own author)."""
+    ids = {story_id for stop in tour.stops for story_id in (stop.featured_story_ids or [])}
+    if not ids:
+        return []
+    author = db.session.get(User, tour.author_id) if tour.author_id else None
+    told = []
+    for story in db.session.scalars(
+            select(Story).join(Place, Story.place_id == Place.id)
+            .where(Story.id.in_(ids), Story.author_id.is_not(None), visibility.public_story())
+            .order_by(Story.id)):
+        if _already(story.author_id, NotificationKind.FEATURED, story_id=story.id,
+                    tour_id=tour.id):
+            continue
+        note = _add(db.session.get(User, story.author_id), NotificationKind.FEATURED,
+                    actor=author, story_id=story.id, tour_id=tour.id)
+        if note is not None:
+            told.append(note)
+    return told
+
+
+def subject_public():
+    """A notification whose subject (story, reply, place, tour) is still public: the others
+    leave the app and the digests not yet sent."""
+    story_place = aliased(Place)
+    return and_(
+        # A decision about one's own story is told whatever became of it.
+        or_(Notification.story_id.is_(None),
+            Notification.kind == NotificationKind.STORY_DECISION, exists().where(
+            Story.id == Notification.story_id, story_place.id == Story.place_id,
+            visibility.public_story(Story, story_place))),
+        or_(Notification.reply_id.is_(None), exists().where(
+            Reply.id == Notification.reply_id, visibility.public_reply(Reply))),
+        or_(Notification.place_id.is_(None), exists().where(
+            Place.id == Notification.place_id, visibility.public_place(Place))),
+        or_(Notification.tour_id.is_(None), exists().where(
+            Tour.id == Notification.tour_id, visibility.public_tour(Tour))),
+    )
+
+
+def visible(user: User):
+    """The query of ``user``'s notifications whose subject is public, newest first."""
+    return (select(Notification)
+            .where(Notification.user_id == user.id, subject_public())
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def list_for(user: User, *, limit: int = 50, before_id: int | None = None,
+             unread_only: bool = False) -> list[Notification]:
+    """``user``'s notifications, newest first, ``limit`` of them from below ``before_id``."""
+    query = visible(user)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def unread_count(user: User) -> int:
+    """How many of ``user``'s notifications with a public subject are unread (the count in
+    the navigation)."""
+    return db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None),
+            subject_public())) or 0
+
+
+def mark_read(user: User, ids: list[int] | None = None, *, read: bool = True) -> int:
+    """Mark ``user``'s notifications ``ids`` (all of them when None) read, or unread again;
+    other people's ids are left alone. Returns how many changed."""
+    query = update(Notification).where(Notification.user_id == user.id)
+    if ids is not None:
+        query = query.where(Notification.id.in_(ids))
+    if read:
+        query = query.where(Notification.read_at.is_(None)).values(read_at=func.now())
+    else:
+        query = query.where(Notification.read_at.is_not(None)).values(read_at=None)
+    return db.session.execute(query.execution_options(synchronize_session=False)).rowcount
+
+
 __all__ = [
     "DEFAULT_DELIVERY",
-    "delivery_for",
+    "list_for",
+    "mark_read",
+    "unread_count",
+    "visible",
     "forget_reaction",
     "notify_place_question",
     "notify_reaction",

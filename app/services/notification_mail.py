@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, get_locale, gettext, ngettext
 
 from app.extensions import db
-from app.models import Place, Story, Tour, User
+from app.models import Place, Story, Theme, Tour, User
 from app.models.notification import Notification
 from app.models.statuses import NotificationKind, ReactionKind
 from app.services import notification_settings
@@ -91,8 +91,12 @@ def text_of(note: Notification) -> str:
         return gettext("%(name)s asked a question about “%(place)s”.",
                        name=_actor_name(note), place=_title(Place, note.place_id))
     if kind == NotificationKind.THEME_STORY:
+        theme = db.session.get(Theme, data.get("theme_id") or 0)
+        name = ""
+        if theme is not None:
+            name = theme.name_de if str(get_locale()) == "de" else theme.name_en
         return gettext("A new story in the theme “%(theme)s”: “%(title)s”.",
-                       theme=data.get("theme", ""), title=_title(Story, note.story_id))
+                       theme=name, title=_title(Story, note.story_id))
     return ""
 
 

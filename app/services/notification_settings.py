@@ -21,19 +21,33 @@ from app.models.notification import NotificationSetting
 from app.models.statuses import Delivery, NotificationKind
 
 UNSUBSCRIBE_SALT = "stadtspur.notifications-unsubscribe"
+# How each kind is mailed while a person has not chosen: what concerns their own story at
+# once, the many small things in a digest, new stories in followed themes weekly.
+DEFAULT_DELIVERY: dict[NotificationKind, Delivery] = {
+    NotificationKind.STORY_DECISION: Delivery.IMMEDIATE,
+    NotificationKind.REPLY: Delivery.IMMEDIATE,
+    NotificationKind.REACTION: Delivery.WEEKLY,
+    NotificationKind.FEATURED: Delivery.IMMEDIATE,
+    NotificationKind.PLACE_QUESTION: Delivery.DAILY,
+    NotificationKind.THEME_STORY: Delivery.WEEKLY,
+}
+# Kinds that are never mailed one by one (a new story in a followed theme: digest only).
+DIGEST_ONLY = frozenset({NotificationKind.THEME_STORY})
+# How long a bundle of reactions keeps gathering.
 
 
-def _defaults() -> dict[NotificationKind, Delivery]:
-    from app.services.inbox import DEFAULT_DELIVERY
-
-    return DEFAULT_DELIVERY
+def delivery_for(user_id: int, kind: NotificationKind | str) -> Delivery:
+    """How ``user_id`` wants ``kind`` mailed: their setting, else the kind's default."""
+    kind = NotificationKind(kind)
+    chosen = db.session.scalar(
+        select(NotificationSetting.delivery).where(NotificationSetting.user_id == user_id,
+                                                   NotificationSetting.kind == kind))
+    return Delivery(chosen) if chosen else DEFAULT_DELIVERY[kind]
 
 
 def choices_for(kind: NotificationKind | str) -> list[Delivery]:
     """The deliveries a person may choose for ``kind`` (new stories in a followed theme come
     in a digest or not at all)."""
-    from app.services.inbox import DIGEST_ONLY
-
     if NotificationKind(kind) in DIGEST_ONLY:
         return [Delivery.DAILY, Delivery.WEEKLY, Delivery.NEVER]
     return list(Delivery)
@@ -43,8 +57,8 @@ def settings_for(user: User) -> dict[NotificationKind, Delivery]:
     """Every kind with how ``user`` is mailed about it (their choice, else the default)."""
     chosen = dict(db.session.execute(
         select(NotificationSetting.kind, NotificationSetting.delivery)
-        .where(NotificationSetting.user_id == user.id)).tuples().all())
-    return {kind: Delivery(chosen.get(kind, default)) for kind, default in _defaults().items()}
+        .where(NotificationSetting.user_id == user.id)).all())
+    return {kind: Delivery(chosen.get(kind, default)) for kind, default in DEFAULT_DELIVERY.items()}
 
 
 def set_delivery(user: User, kind: str, delivery: str) -> None:

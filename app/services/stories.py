@@ -33,7 +33,7 @@ from app.models import (
 from app.models.place import CONSENT_METHODS
 from app.models.statuses import RevisionStatus, SuggestionStatus
 from app.models.story import MAX_BODY, MAX_TITLE
-from app.services import visibility
+from app.services import inbox, visibility
 from app.services.audit import log
 from app.services.place_rules import story_era
 from app.services.search_index import refresh_search_vector
@@ -336,9 +336,11 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
     refresh_search_vector(story.place)
     log(curator, decision, "story", story.id, before, story.status, reason=reason,
         message=message)
-    if was_public and not visibility.is_public_story(story):
+    hidden = was_public and not visibility.is_public_story(story)
+    if hidden:
         # a public story split from an older merge, rejected on its check
         _tell_tour_authors(story, "hidden")
+    inbox.notify_story_decision(story, "hidden" if hidden else decision)
     return story
 
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from app.errors import Conflict, ValidationError
 from app.models import Tour, User
 from app.models.statuses import TourStatus
-from app.services import audit
+from app.services import audit, inbox
 from app.services.roles import require_curator
 from app.services.tours.access import check_version, get_for_edit
 from app.services.tours.content import (
@@ -168,6 +168,8 @@ def _transition(user: User, slug: str, action: str, version: int | None, message
     flush()
     note = (message or "").strip()[:MAX_RETURN_MESSAGE] if action == "return" else ""
     audit.log(user, move.event, "tour", tour.id, before, tour.status, message=note)
+    if tour.status == PUBLISHED and action in ("publish", "publish_changes"):
+        inbox.notify_featured(tour)
     return tour
 
 
