@@ -75,6 +75,21 @@ class StopPropertiesSchema(Schema):
     accessibility = fields.String(required=True)
     dwell_min = fields.Integer(required=True, metadata={"description": "minutes at the stop"})
     url = fields.String(required=True)
+    featured = fields.Boolean(required=True, metadata={
+        "description": "true: the stories the tour's author featured here; false: the "
+        "place's newest stories (when it is in the tour's theme)"})
+    stories = fields.List(fields.Nested("StopStorySchema"), required=True)
+
+
+class StopStorySchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    excerpt = fields.String(required=True, metadata={"description": "plain text, shortened"})
+    kind = fields.String(required=True, metadata={"description": "memory, history or tip"})
+    language = fields.String(required=True)
+    credit = fields.String(required=True, metadata={"description": "the narrator"})
+    licence = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "the story's page"})
 
 
 class RoutePropertiesSchema(Schema):
@@ -215,7 +230,12 @@ DETAIL_EXAMPLE = {
          "properties": {"kind": "stop", "number": 1, "place_id": 42, "title": "Alte Kaserne",
                         "summary": "", "note": "Walk down the Marktgasse.",
                         "accessibility": "", "dwell_min": 5,
-                        "url": "https://example.org/places/42"}},
+                        "url": "https://example.org/places/42", "featured": True,
+                        "stories": [{"id": 7, "title": "Der Milchmann",
+                                     "excerpt": "Jeden Morgen kam der Milchmann …",
+                                     "kind": "memory", "language": "de",
+                                     "credit": "Rosa Keller", "licence": "CC-BY-SA-4.0",
+                                     "url": "https://example.org/stories/7"}]}},
     ],
     "links": [{"rel": "alternate", "type": "application/gpx+xml",
                "href": "https://example.org/api/v1/tours/altstadt.gpx"}],

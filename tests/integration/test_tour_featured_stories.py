@@ -244,8 +244,10 @@ def test_a_withdrawn_featured_story_falls_back_and_each_author_is_told_once(
     stories.withdraw_story(resident, story.id)
     db.session.commit()
     assert story.id not in shown(tour)[0][1] and shown(tour)[0][0] is False
-    by_to = {m["To"]: m for m in outbox}
-    assert sorted(by_to) == ["gerda@example.org", "walker@example.org"]
+    authors = ("gerda@example.org", "walker@example.org")
+    told = [m for m in outbox if m["To"] in authors]
+    by_to = {m["To"]: m for m in told}
+    assert len(told) == 2 and sorted(by_to) == list(authors)  # once each
     english = by_to["walker@example.org"]
     assert english["Subject"] == "A story featured in your tour is no longer shown"
     body = english.get_content()
@@ -259,7 +261,7 @@ def test_a_withdrawn_featured_story_falls_back_and_each_author_is_told_once(
     outbox.clear()
     stories.withdraw_story(resident, story.id)  # withdrawn already: nobody is told again
     db.session.commit()
-    assert outbox == []
+    assert [m for m in outbox if m["To"] in authors] == []
 
 
 def test_the_author_of_a_waiting_edit_is_told_too(client, demo, resident, curator, outbox):
@@ -281,7 +283,7 @@ def test_the_author_of_a_waiting_edit_is_told_too(client, demo, resident, curato
     outbox.clear()
     stories.withdraw_story(resident, story.id)
     db.session.commit()
-    [mail] = outbox
+    [mail] = [m for m in outbox if m["To"] == "walker@example.org"]
     assert mail["To"] == "walker@example.org" and "Mein Spaziergang" in mail.get_content()
 
 
@@ -296,7 +298,8 @@ def test_a_public_story_rejected_on_its_check_is_hidden_and_its_featurer_told(
     outbox.clear()
     stories.review_story(curator, story.id, "reject")
     db.session.commit()
-    [mail] = outbox
+    # (the story's own author may be told of the decision too; that is not this letter)
+    [mail] = [m for m in outbox if m["To"] == "walker@example.org"]
     assert "The story “Der Milchmann” was hidden." in mail.get_content()
 
 
