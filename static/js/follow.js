@@ -39,6 +39,8 @@ const ui = {
   stopSummary: $("stop-summary"),
   stopAudio: $("stop-audio"),
   stopAudioCredit: $("stop-audio-credit"),
+  stopAudioTranscript: $("stop-audio-transcript"),
+  stopAudioTranscriptText: $("stop-audio-transcript-text"),
   stopLink: $("stop-link"),
   stopStories: $("stop-stories"),
   stopStoriesHeading: $("stop-stories-heading"),
@@ -342,6 +344,11 @@ function openStop(i, { by }) {
   showCredit(ui.stopPhotoCredit, stop.photoCredit, stop.photo ? stop.photoLicence : null);
   ui.stopAudio.hidden = !stop.audio;
   showCredit(ui.stopAudioCredit, stop.audioCredit, stop.audio ? stop.audioLicence : null);
+  // The recording's text alternative (WCAG 1.2.1), also offline: it travels in the pack.
+  const transcript = stop.audio ? stop.audioTranscript || "" : "";
+  ui.stopAudioTranscript.hidden = !transcript;
+  ui.stopAudioTranscript.open = false;
+  ui.stopAudioTranscriptText.textContent = transcript;
   ui.stopAudio.pause();
   if (stop.audio) {
     ui.stopAudio.src = stop.audio;
