@@ -406,7 +406,12 @@ LIFECYCLE_MESSAGES = {
 @login_required
 @rerenders_form(_refused())
 def lifecycle(slug: str, action: str):
-    tour = service.transition(_user(), slug, action, inputs.version_from_form(request.form))
+    try:
+        tour = service.transition(_user(), slug, action, inputs.version_from_form(request.form))
+    except service.RetireAsksAlternatives:
+        # An older page's retire button: the review form asks which tours to suggest.
+        flash(_("Choose which tours to suggest instead, then retire the tour."), "info")
+        return redirect(url_for("insights.tour", slug=slug, _anchor="review"), code=303)
     flash(LIFECYCLE_MESSAGES[action](), "success")
     if action in ("publish", "retire"):
         return redirect(url_for("visitor.tour", slug=tour.slug), code=303)

@@ -177,11 +177,13 @@ def test_resident_sends_for_review_curator_publishes_and_retires(client, author)
     assert slug in {f["id"] for f in client.get("/api/v1/tours").get_json()["features"]}
 
     # The old retire address asks for the tours to suggest instead, as the editor's button
-    # does: it refuses and points to the review, and the tour stays published.
-    refused = client.post(f"/tours/{slug}/retire", data={"version": tour.version})
-    assert refused.status_code == 422
-    assert "Retiring a tour asks which tours to suggest instead" in refused.get_data(as_text=True)
+    # does: it sends the curator to the review form, and the tour stays published.
+    asked = client.post(f"/tours/{slug}/retire", data={"version": tour.version})
+    assert asked.status_code == 303
+    assert asked.headers["Location"].endswith(f"/curate/insights/tours/{slug}#review")
     assert tour_by_slug(slug).status == "published"
+    review_page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert 'id="review"' in review_page
     assert client.post(f"/curate/insights/tours/{slug}/review", data={
         "decision": "retire", "version": tour.version}).status_code == 303
     tour = tour_by_slug(slug)
