@@ -1,0 +1,348 @@
+"""Notifications: who is told of what (never the person who acted), reactions bundled, the
+count and read/unread, subjects that stop being public leaving the app and the digests, the
+per-kind settings, mails at once with the one-click unsubscribe (RFC 8058), the digests (run
+twice, sent once), and nobody reading another person's notifications."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Place
+from app.models.conversation import PlaceTalk, Reply
+from app.models.notification import Notification
+from app.services import digests, inbox, notification_settings, stories
+from app.services.mail import sent_messages
+from app.services.notification_mail import line_of
+from app.services.stories import StoryInput
+from tests.conftest import create_user, login
+
+
+@pytest.fixture(autouse=True)
+def outbox(app, db_session):
+    sent_messages().clear()
+    return sent_messages()
+
+
+@pytest.fixture
+def people(db_session):
+    narrator = create_user("anna@example.org", name="Anna Autorin")
+    narrator.locale = "en"
+    reader = create_user("rosa@example.org", name="Rosa Leserin")
+    others = [create_user(f"p{i}@example.org", name=f"Person {i}") for i in range(4)]
+    curator = create_user("clara@example.org", role="curator", name="Clara Kuratorin")
+    return narrator, reader, others, curator
+
+
+def _story(narrator, curator, title="Käse wiegen"):
+    place = db.session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    story = stories.add_story(narrator, place.id, StoryInput(
+        title=title, body="Mein Grossvater wog hier Käse.", era="1950s", language="de",
+        licence_consent=True))
+    stories.review_story(curator, story.id, "approve")
+    db.session.flush()
+    # The approval is told too (tested below); the tests start from what follows it.
+    db.session.execute(Notification.__table__.delete().where(
+        Notification.kind == "story_decision"))
+    db.session.info.pop("notices", None)
+    return story
+
+
+def _reply(story, author, parent=None, status="visible"):
+    reply = Reply(story_id=story.id, author_id=author.id, body="Ich auch!", status=status,
+                  parent_id=parent.id if parent else None)
+    db.session.add(reply)
+    db.session.flush()
+    return reply
+
+
+def _mine(user, kind=None):
+    query = select(Notification).where(Notification.user_id == user.id)
+    if kind:
+        query = query.where(Notification.kind == kind)
+    return list(db.session.scalars(query.order_by(Notification.id)))
+
+
+def test_a_reply_tells_the_narrator_and_the_replied_to_never_the_replier(
+        demo, db_session, people, outbox):
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    first = _reply(story, reader)
+    [told] = inbox.notify_reply(first)
+    assert (told.user_id, told.kind, told.story_id, told.reply_id) == (
+        narrator.id, "reply", story.id, first.id)
+    # The narrator answering tells the replier, not themselves; a third person tells both.
+    answer = _reply(story, narrator, parent=first)
+    assert [n.user_id for n in inbox.notify_reply(answer)] == [reader.id]
+    third = _reply(story, others[0], parent=first)
+    assert sorted(n.user_id for n in inbox.notify_reply(third)) == sorted(
+        [narrator.id, reader.id])
+    # Told once: an approval after an edit does not tell again; a pending reply tells nobody.
+    assert inbox.notify_reply(first) == []
+    assert inbox.notify_reply(_reply(story, others[1], status="pending")) == []
+    db_session.commit()
+    # Replies are mailed at once by default, in the recipient's language.
+    mails = [m for m in outbox if m["To"] == narrator.email]
+    assert [m["Subject"] for m in mails] == [
+        "Rosa Leserin replied to your story “Käse wiegen”.",
+        "Person 0 replied to your story “Käse wiegen”."]
+    german = next(m for m in outbox if m["To"] == reader.email)
+    assert german["Subject"] == "Anna Autorin hat auf Ihre Antwort zu «Käse wiegen» geantwortet."
+    assert f"/stories/{story.id}#reply-{answer.id}" in german.get_content()
+
+
+def test_reactions_are_bundled_and_undone(demo, db_session, people):
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    for person in [reader, *others]:
+        inbox.notify_reaction(story, person, "thanks")
+    inbox.notify_reaction(story, narrator, "thanks")  # one's own: nobody told
+    inbox.notify_reaction(story, reader, "remember")
+    thanks, remember = _mine(narrator, "reaction")
+    assert thanks.data["count"] == 5 and remember.data["count"] == 1
+    inbox.forget_reaction(story, others[0], "thanks")
+    inbox.forget_reaction(story, reader, "remember")
+    db.session.expire_all()
+    [thanks] = _mine(narrator, "reaction")
+    assert thanks.data["count"] == 4
+    with force_locale("en"):
+        assert line_of(thanks).text == "4 people thanked you for “Käse wiegen” this week."
+    with force_locale("de"):
+        assert line_of(thanks).text == (
+            "Diese Woche haben 4 Personen Ihnen für «Käse wiegen» gedankt.")
+    # Once read, the next thanks starts a new bundle.
+    inbox.mark_read(narrator, [thanks.id])
+    inbox.notify_reaction(story, others[0], "thanks")
+    assert [n.data["count"] for n in _mine(narrator, "reaction")] == [4, 1]
+
+
+def test_the_count_read_and_unread_and_subjects_no_longer_public(demo, db_session, people):
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    shown, hidden = _reply(story, reader), _reply(story, others[0])
+    inbox.notify_reply(shown)
+    inbox.notify_reply(hidden)
+    assert inbox.unread_count(narrator) == 2
+    hidden.status = "hidden"
+    db.session.flush()
+    assert inbox.unread_count(narrator) == 1
+    assert [n.reply_id for n in inbox.list_for(narrator)] == [shown.id]
+    # Another person's ids are left alone.
+    [note] = inbox.list_for(narrator)
+    assert inbox.mark_read(reader, [note.id]) == 0
+    assert inbox.mark_read(narrator, [note.id]) == 1
+    assert inbox.unread_count(narrator) == 0
+    assert inbox.mark_read(narrator, [note.id], read=False) == 1
+    assert inbox.unread_count(narrator) == 1
+
+
+def test_three_events_in_a_day_give_one_digest_and_a_second_run_sends_nothing(
+        demo, db_session, people, outbox):
+    narrator, reader, others, curator = people
+    for kind in ("reply", "reaction"):
+        notification_settings.set_delivery(narrator, kind, "daily")
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    inbox.notify_reply(_reply(story, others[0]))
+    inbox.notify_reaction(story, others[1], "remember")
+    gone = _reply(story, others[2])
+    inbox.notify_reply(gone)
+    gone.narrator_hidden_at = datetime.now(UTC)  # hidden pending a curator: left out
+    db_session.commit()
+    assert [m for m in outbox if m["To"] == narrator.email] == []
+    assert digests.send_due(("daily",), commit=db_session.commit) == {"daily": 1}
+    [mail] = outbox
+    body = mail.get_content()
+    assert mail["To"] == narrator.email and "3 new notifications" in mail["Subject"]
+    assert body.count("\n- ") == 3 and "Person 2" not in body
+    assert "Rosa Leserin replied" in body and "Person 1 remembers" in body
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["List-Unsubscribe"].startswith("<http") and "/notifications/unsubscribe/" in (
+        mail["List-Unsubscribe"])
+    assert "/me/notifications/settings" in body
+    outbox.clear()
+    assert digests.send_due(("daily",), commit=db_session.commit) == {"daily": 0}
+    assert outbox == []
+    # The hidden reply shown again would be in the next digest, once.
+    gone.narrator_hidden_at = None
+    db_session.commit()
+    assert digests.send_due(("daily",), commit=db_session.commit) == {"daily": 1}
+    assert "Person 2" in outbox[0].get_content()
+
+
+def test_the_command_sends_digests_once(demo, db_session, people, outbox, runner):
+    narrator, reader, _others, curator = people
+    notification_settings.set_delivery(narrator, "reply", "weekly")
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    db_session.commit()
+    result = runner.invoke(args=["notifications", "send-digests", "--period", "daily"])
+    assert "daily digests sent: 0" in result.output and outbox == []
+    result = runner.invoke(args=["notifications", "send-digests", "--period", "weekly"])
+    assert "weekly digests sent: 1" in result.output, result.output
+    result = runner.invoke(args=["notifications", "send-digests", "--period", "weekly"])
+    assert "weekly digests sent: 0" in result.output
+    assert len(outbox) == 1 and "week" in outbox[0]["Subject"]
+
+
+def test_one_click_unsubscribe_by_post_turns_that_kind_off(
+        demo, db_session, people, outbox, client):
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    db_session.commit()
+    [mail] = outbox
+    url = mail["List-Unsubscribe"].strip("<>")
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    # A GET (a mail scanner following the link) changes nothing: it asks to confirm.
+    assert client.get("/" + path).status_code == 200
+    assert notification_settings.settings_for(narrator)["reply"] == "immediate"
+    resp = client.post("/" + path, data={"List-Unsubscribe": "One-Click"})
+    assert resp.status_code == 200
+    assert notification_settings.settings_for(narrator)["reply"] == "never"
+    assert client.post("/" + path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    outbox.clear()
+    inbox.notify_reply(_reply(story, others[0]))
+    db_session.commit()
+    assert outbox == []
+    assert inbox.unread_count(narrator) == 2  # the app keeps telling
+    # A forged or altered token is refused and changes nothing.
+    assert client.post("/notifications/unsubscribe/" + path.rsplit("/", 1)[1] + "x"
+                       ).status_code == 400
+    assert client.post("/notifications/unsubscribe/eyJ1IjoxfQ.forged").status_code == 400
+
+
+def test_settings_per_kind_and_bad_input(demo, db_session, people, client):
+    narrator, *_ = people
+    login(client, narrator.email)
+    page = client.get("/me/notifications/settings")
+    assert page.status_code == 200 and b"Weekly digest" in page.data
+    form = {"story_decision": "immediate", "reply": "daily",
+            "reaction": "never", "featured": "weekly", "place_question": "daily",
+            "theme_story": "weekly"}
+    assert client.post("/me/notifications/settings", data=form).status_code == 303
+    chosen = notification_settings.settings_for(narrator)
+    assert (chosen["reply"], chosen["reaction"], chosen["featured"]) == (
+        "daily", "never", "weekly")
+    # Theme stories come in a digest only; unknown values are refused, nothing stored.
+    for bad in ({"theme_story": "immediate"}, {"reply": "hourly"}):
+        resp = client.post("/me/notifications/settings", data=form | bad)
+        assert resp.status_code == 422
+    assert notification_settings.settings_for(narrator)["reply"] == "daily"
+    with pytest.raises(Exception, match="digest"):
+        notification_settings.set_delivery(narrator, "theme_story", "immediate")
+
+
+def test_the_page_the_count_in_the_navigation_and_marking_read(
+        demo, db_session, people, client):
+    narrator, reader, _others, curator = people
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    db_session.commit()
+    assert client.get("/me/notifications").status_code in (302, 303)
+    login(client, narrator.email)
+    page = client.get("/me/notifications")
+    assert page.status_code == 200
+    assert b"Rosa Leserin replied to your story" in page.data
+    assert b'data-count="notifications"' in page.data
+    assert client.post("/me/notifications/read").status_code == 303
+    assert inbox.unread_count(narrator) == 0
+    assert b'data-count="notifications"' not in client.get("/me/notifications").data
+    assert client.post("/me/notifications/read", data={"ids": "abc"}).status_code == 303
+
+
+def test_place_questions_decisions_and_theme_stories(demo, db_session, people):
+    narrator, reader, others, curator = people
+    place = db.session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    story = stories.add_story(narrator, place.id, StoryInput(
+        title="Käse wiegen", body="Mein Grossvater wog hier Käse.", era="1950s",
+        language="de", licence_consent=True))
+    stories.review_story(curator, story.id, "approve")
+    db.session.flush()
+    [decision] = _mine(narrator, "story_decision")
+    assert decision.data == {"decision": "approve"}
+    talk = PlaceTalk(place_id=story.place_id, author_id=reader.id, kind="question",
+                     body="Wo genau?")
+    db.session.add(talk)
+    db.session.flush()
+    told = inbox.notify_place_question(talk)
+    assert narrator.id in {n.user_id for n in told} and reader.id not in {
+        n.user_id for n in told}
+    # Asking for changes, and the note survives the story not being public.
+    other = stories.add_story(narrator, story.place_id, StoryInput(
+        title="Zweite", body="Noch eine.", era="1960s", language="de", licence_consent=True))
+    stories.review_story(curator, other.id, "request_changes", message="Bitte Jahr")
+    db.session.flush()
+    kinds = [n.data.get("decision") for n in inbox.list_for(narrator)
+             if n.kind == "story_decision"]
+    assert "request_changes" in kinds
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.kind == "theme_story", Notification.user_id == narrator.id)) == 0
+
+
+def _bearer(user) -> dict:
+    from app.services.accounts import create_api_token
+
+    return {"Authorization": f"Bearer {create_api_token(user, 'test')}"}
+
+
+def test_the_api_lists_my_notifications_only_and_marks_them_read(
+        demo, db_session, people, client):
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    for person in others:
+        inbox.notify_reaction(story, person, "thanks")
+    db_session.commit()
+    assert client.get("/api/v1/me/notifications").status_code == 401
+    assert client.post("/api/v1/me/notifications/read", json={}).status_code == 401
+    mine = client.get("/api/v1/me/notifications", headers=_bearer(narrator))
+    assert mine.status_code == 200 and mine.headers["Cache-Control"] == "private, no-store"
+    body = mine.get_json()
+    assert body["unread"] == 2
+    reaction, reply = body["notifications"]
+    assert (reaction["kind"], reaction["count"], reply["kind"]) == ("reaction", 4, "reply")
+    assert reply["url"].endswith(f"/stories/{story.id}#reply-{reply['reply_id']}")
+    # Nobody reads another person's notifications, nor marks them.
+    theirs = client.get("/api/v1/me/notifications", headers=_bearer(reader)).get_json()
+    assert theirs == {"notifications": [], "unread": 0}
+    resp = client.post("/api/v1/me/notifications/read", headers=_bearer(reader),
+                       json={"ids": [reply["id"]]})
+    assert resp.get_json() == {"changed": 0, "unread": 0}
+    resp = client.post("/api/v1/me/notifications/read", headers=_bearer(narrator),
+                       json={"ids": [reply["id"]]})
+    assert resp.get_json() == {"changed": 1, "unread": 1}
+    unread = client.get("/api/v1/me/notifications?unread=true&limit=1",
+                        headers=_bearer(narrator)).get_json()
+    assert [n["id"] for n in unread["notifications"]] == [reaction["id"]]
+    page = client.get(f"/api/v1/me/notifications?before={reaction['id']}",
+                      headers=_bearer(narrator)).get_json()
+    assert [n["id"] for n in page["notifications"]] == [reply["id"]]
+    resp = client.post("/api/v1/me/notifications/read", headers=_bearer(narrator),
+                       json={"read": False, "ids": [reply["id"]]})
+    assert resp.get_json() == {"changed": 1, "unread": 2}
+    assert client.post("/api/v1/me/notifications/read", headers=_bearer(narrator)
+                       ).get_json() == {"changed": 2, "unread": 0}
+
+
+@pytest.mark.parametrize(("query", "body"), [
+    ("limit=0", None), ("limit=101", None), ("limit=ten", None), ("before=-1", None),
+    ("unread=maybe", None), ("colour=red", None),
+    ("", {"ids": "all"}), ("", {"ids": []}), ("", {"ids": ["1"]}), ("", {"ids": [0]}),
+    ("", {"ids": list(range(1, 502))}), ("", {"read": "perhaps"}), ("", {"mine": True}),
+    ("", {"ids": [2**63]}),
+])
+def test_the_api_refuses_bad_input_naming_the_field(demo, db_session, people, client,
+                                                    query, body):
+    narrator, *_ = people
+    if body is None:
+        resp = client.get(f"/api/v1/me/notifications?{query}", headers=_bearer(narrator))
+    else:
+        resp = client.post("/api/v1/me/notifications/read", headers=_bearer(narrator),
+                           json=body)
+    assert resp.status_code == 422, resp.data
+    assert resp.get_json()["error"]["field"]
