@@ -29,6 +29,7 @@ API_MODULES: list[str] = [
     "app.api.usage",
     "app.api.story_suggestions",
     "app.api.transcripts",
+    "app.api.place_talk",
 ]
 
 # modules under app/api/ that define `bp` (a plain flask.Blueprint: OGC, tiles, feeds, embeds)

@@ -48,16 +48,21 @@ class QueueArgs(Schema):
 
 
 class QueueItemSchema(Schema):
-    kind = fields.String(metadata={"description": "place, edit, media, flag or story"})
+    kind = fields.String(metadata={"description": "place, edit, media, flag, story, reply "
+                                                  "or talk (a question or correction about "
+                                                  "a place)"})
     id = fields.Integer(metadata={"description": "place id, revision id, media id, the "
-                                  "first open flag's id or the story's id"})
+                                  "first open flag's id, the story's, reply's or note's id"})
     place_id = fields.Integer()
     title = fields.String()
     created_at = fields.String(metadata={"format": "date-time"})
     who = fields.String(metadata={"description": "the contributor"})
     lon = fields.Float(allow_none=True)
     lat = fields.Float(allow_none=True)
-    detail = fields.String(metadata={"description": "flag: the reasons given, comma-separated"})
+    detail = fields.String(metadata={"description": "flag: the reasons given, comma-separated; "
+                                            "reply: why it waits"})
+    transcript_missing = fields.Boolean(metadata={
+        "description": "a recording of the item has no transcript yet"})
     reporters = fields.Integer(metadata={"description": "flag only: distinct people who reported"})
     target = fields.String(validate=validate.OneOf(["place", "media"]),
                            metadata={"description": "flag only: what was reported"})
@@ -305,17 +310,18 @@ def _anonymous_key() -> str:
 @blp.arguments(ReportSchema)
 @blp.response(201, FlagCreatedSchema, example={"id": 9, "status": "open"})
 @blp.doc(security=[{}, *SECURITY], responses={
-    "404": {"description": "no public place or medium with this id",
+    "404": {"description": "no public place, medium or reply with this id",
             "content": {PROBLEM: {}}},
     "429": {"description": "too many reports from this address"}})
 @limiter.limit("20 per hour", key_func=_anonymous_key,
                exempt_when=lambda: api_user() is not None)
 def create_flag(data):
-    """Report a public place or a photo or recording (no account needed). Content reported by
+    """Report a public place, a photo or recording, or a reply (exactly one of place_id,
+    media_id, reply_id; no account needed). Content reported by
     several different people is hidden until a curator has looked at it."""
     flag = flag_service.create_flag(
-        api_user(), place_id=data.place_id, media_id=data.media_id, reason=data.reason,
-        message=data.message, remote_addr=request.remote_addr or "",
+        api_user(), place_id=data.place_id, media_id=data.media_id, reply_id=data.reply_id,
+        reason=data.reason, message=data.message, remote_addr=request.remote_addr or "",
     )
     return jsonify({"id": flag.id, "status": flag.status}), 201
 

@@ -175,11 +175,12 @@ class ReplyTemplateSchema(_Base):
 
 @dataclass
 class Report:
-    """A report about a public place or a photo or recording (exactly one of the two)."""
+    """A report about a public place, a photo or recording, or a reply (exactly one)."""
 
     reason: str
     place_id: int | None = None
     media_id: int | None = None
+    reply_id: int | None = None
     message: str = ""
 
 
@@ -188,6 +189,7 @@ class ReportSchema(_Base):
 
     place_id = fields.Integer()
     media_id = fields.Integer()
+    reply_id = fields.Integer(metadata={"description": "a public reply on a story"})
     reason = fields.String(required=True, validate=validate.OneOf(
         FLAG_REASONS, error=lazy_gettext("Choose what is wrong.")))
     message = fields.String(load_default="", validate=validate.Length(max=MAX_REPORT))

@@ -428,6 +428,9 @@ def _place_export(p, user: User) -> dict:
 
 
 DELETE_CHOICES = ("delete", "anonymise")
+# What is left of a reply or place note its author asked to remove with their account (the
+# table keeps no empty text; pages do not show removed ones).
+REMOVED_TEXT = "—"
 
 
 def _stories_of_deleted(user: User, contributions: str, kept_places: set[int]) -> None:
@@ -446,13 +449,34 @@ def _stories_of_deleted(user: User, contributions: str, kept_places: set[int]) -
     db.session.flush()
 
 
-def delete_account(user: User, password: str, contributions: str) -> None:
+def _conversation_of_deleted(user: User, remove_replies: bool) -> None:
+    """Reactions go; replies and place notes are anonymised (the foreign keys set their
+    author to NULL when the user row goes) or, asked for, erased first."""
+    from app.models.conversation import PlaceTalk, Reaction, Reply
+    from app.models.statuses import ReplyStatus, TalkStatus
+
+    db.session.execute(Reaction.__table__.delete().where(Reaction.user_id == user.id))
+    if remove_replies:
+        # The text is the person's; the row stays so answers to it keep their place.
+        db.session.execute(Reply.__table__.update().where(Reply.author_id == user.id).values(
+            status=ReplyStatus.REMOVED, body=REMOVED_TEXT, official=False,
+            version=Reply.version + 1))
+        db.session.execute(PlaceTalk.__table__.update().where(PlaceTalk.author_id == user.id)
+                           .values(status=TalkStatus.HIDDEN, body=REMOVED_TEXT))
+
+
+def delete_account(user: User, password: str, contributions: str, *,
+                   remove_replies: bool = False) -> None:
     """Delete ``user``'s account after checking the password.
 
     ``contributions`` is "delete" (their places and files go too) or "anonymise" (places
     stay, credited to nobody; the licences already granted cannot be withdrawn, so published
     copies elsewhere may still exist either way). Stories they entered on someone else's
-    behalf belong to that person and stay. Files are removed only after the commit."""
+    behalf belong to that person and stay. Files are removed only after the commit.
+
+    In the conversation their reactions go; their replies and place notes stay, credited to
+    "a former member", unless ``remove_replies``: then their text is erased and they leave
+    every page (answers to them stay, as answers to a removed reply)."""
     from app.models import IdempotencyKey, Media, Place
     from app.services.media import delete_files_after_commit
 
@@ -497,6 +521,7 @@ def delete_account(user: User, password: str, contributions: str) -> None:
             m.uploader_id = None
             m.credit = ""
     _stories_of_deleted(user, contributions, {p.id for p in kept})
+    _conversation_of_deleted(user, remove_replies)
     db.session.execute(IdempotencyKey.__table__.delete().where(IdempotencyKey.user_id == user.id))
     # Rotating first means a copied cookie is dead even if the delete below were to fail.
     end_all_sessions(user)

@@ -1,4 +1,4 @@
-"""Reports ("flags") about public places, photos and recordings.
+"""Reports ("flags") about public places, photos and recordings, and replies on stories.
 
 Anyone may report, logged in or not. Reporters are counted by a key: ``user:<id>`` for
 accounts, else an HMAC of the address with the app's SECRET_KEY, so distinct people can be
@@ -7,7 +7,9 @@ the database without the secret). Anonymous reports are rate limited per key.
 
 When ``FLAG_HIDE_THRESHOLD`` (default 3) different reporters have open reports on the same
 content, it is hidden at once (soft: ``hidden_at``; logged) until a curator resolves the
-reports: dismiss (shown again), edit (shown again once corrected), hide or remove.
+reports: dismiss (shown again), edit (shown again once corrected), hide or remove. A reply
+hidden so waits in the curators' queue as a reply item (services/moderation/conversation.py),
+whose page resolves its reports; hiding or removing it is mailed to its author.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from sqlalchemy import func, select
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.models import Flag, Media, Place, User
+from app.models.conversation import Reply
 from app.models.moderation import FLAG_REASONS
-from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus
+from app.models.statuses import FlagStatus, MediaStatus, PlaceStatus, ReplyStatus
 from app.services import audit, moderation, visibility
 from app.services.revisions import FLAGS_EDIT
 from app.services.roles import require_curator
@@ -58,10 +61,17 @@ def reporter_key(user: User | None, remote_addr: str) -> str:
     return digest  # 64 hex characters: fits the column, never a "user:" key
 
 
+def _reply_target(reply_id: int) -> Reply:
+    reply = db.session.get(Reply, reply_id)
+    if not visibility.is_public_reply(reply):
+        raise NotFound(_("There is no public reply with this id."))
+    return reply
+
+
 def _target(place_id: int | None, media_id: int | None) -> tuple[Place | None, Media | None]:
     """The reported content, which must be public."""
     if (place_id is None) == (media_id is None):
-        raise ValidationError(_("Report either a place or a photo or recording."),
+        raise ValidationError(_("Report a place, a photo or recording, or a reply."),
                               field="place_id")
     if place_id is not None:
         place = db.session.get(Place, place_id)
@@ -74,20 +84,30 @@ def _target(place_id: int | None, media_id: int | None) -> tuple[Place | None, M
     return None, medium
 
 
-def _target_clause(place_id: int | None, media_id: int | None):
+def _target_clause(place_id: int | None, media_id: int | None, reply_id: int | None = None):
+    if reply_id is not None:
+        return Flag.reply_id == reply_id
     return (Flag.place_id == place_id) if place_id is not None else (Flag.media_id == media_id)
 
 
 def create_flag(user: User | None, *, place_id: int | None = None, media_id: int | None = None,
-                reason: str = "", message: str = "", remote_addr: str = "") -> Flag:
-    """Record a report. The same person reporting the same content again updates their open
-    report instead of counting twice."""
+                reply_id: int | None = None, reason: str = "", message: str = "",
+                remote_addr: str = "") -> Flag:
+    """Record a report about one of a public place, medium or reply. The same person
+    reporting the same content again updates their open report instead of counting twice."""
     if reason not in FLAG_REASONS:
         raise ValidationError(_("Choose what is wrong."), field="reason")
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
         raise ValidationError(_("Use at most %(n)d characters.", n=MAX_MESSAGE), field="message")
-    place, medium = _target(place_id, media_id)
+    if reply_id is not None and place_id is None and media_id is None:
+        reply, place, medium = _reply_target(reply_id), None, None
+    elif reply_id is not None:
+        raise ValidationError(_("Report a place, a photo or recording, or a reply."),
+                              field="place_id")
+    else:
+        reply = None
+        place, medium = _target(place_id, media_id)
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     key = reporter_key(user, remote_addr)
@@ -105,26 +125,97 @@ def create_flag(user: User | None, *, place_id: int | None = None, media_id: int
                   "log in.")
             )
     existing = db.session.scalar(
-        select(Flag).where(_target_clause(place_id, media_id), Flag.reporter_key == key,
+        select(Flag).where(_target_clause(place_id, media_id, reply_id),
+                           Flag.reporter_key == key,
                            Flag.status == FlagStatus.OPEN)
     )
     if existing is not None:
         existing.reason, existing.message = reason, message or existing.message
         db.session.flush()
         return existing
-    flag = Flag(place_id=place_id, media_id=media_id, reporter_id=user.id if user else None,
-                reporter_key=key, reason=reason, message=message)
+    flag = Flag(place_id=place_id, media_id=media_id, reply_id=reply_id,
+                reporter_id=user.id if user else None, reporter_key=key, reason=reason,
+                message=message)
     db.session.add(flag)
     db.session.flush()
-    _hide_when_many(place, medium)
+    if reply is not None:
+        _hide_reply_when_many(reply)
+    else:
+        _hide_when_many(place, medium)
     return flag
 
 
-def open_reporters(place_id: int | None, media_id: int | None) -> int:
+def open_reporters(place_id: int | None, media_id: int | None,
+                   reply_id: int | None = None) -> int:
     return db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_key)))
-        .where(_target_clause(place_id, media_id), Flag.status == FlagStatus.OPEN)
+        .where(_target_clause(place_id, media_id, reply_id), Flag.status == FlagStatus.OPEN)
     )
+
+
+def _hide_reply_when_many(reply: Reply) -> None:
+    """A reply reported by ``FLAG_HIDE_THRESHOLD`` people is hidden until a curator looks,
+    as places are (the notifications about it go with it: the inbox shows public replies
+    only)."""
+    if reply.status != ReplyStatus.VISIBLE:
+        return
+    threshold = current_app.config.get("FLAG_HIDE_THRESHOLD", 3)
+    reporters = open_reporters(None, None, reply.id)
+    if reporters < threshold:
+        return
+    reply.status, reply.hidden_reason = ReplyStatus.HIDDEN, HIDDEN_BY_FLAGS
+    reply.updated_at = datetime.now(UTC)
+    db.session.flush()
+    audit.log(None, "auto_hide", "reply", reply.id, "visible", "hidden",
+              message=_("%(n)d people reported it", n=reporters))
+
+
+def open_reply_flags(reply_id: int) -> list[Flag]:
+    """The open reports on a reply, oldest first."""
+    return list(db.session.scalars(
+        select(Flag).where(Flag.reply_id == reply_id, Flag.status == FlagStatus.OPEN)
+        .order_by(Flag.created_at, Flag.id)))
+
+
+def resolve_reply_flags(curator: User, reply_id: int, resolution: str, *,
+                        message: str = "") -> dict:
+    """Resolve every open report on a reply: dismiss (a reply hidden by the reports is
+    shown again), hide (hidden, reversible) or remove (for good). Hide and remove are
+    mailed to the reply's author with the reports' reasons; who reported is never told."""
+    require_curator(curator)
+    if resolution not in ("dismiss", "hide", "remove"):
+        raise ValidationError(_("Choose dismiss, hide or remove."), field="resolution")
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise ValidationError(_("Use at most %(n)d characters.", n=MAX_MESSAGE), field="message")
+    flags = open_reply_flags(reply_id)
+    if not flags:
+        raise NotFound(_("These reports have been dealt with already."))
+    reply = db.session.get(Reply, reply_id)
+    before = reply.status
+    now = datetime.now(UTC)
+    if resolution == "dismiss":
+        if reply.status == ReplyStatus.HIDDEN and reply.hidden_reason == HIDDEN_BY_FLAGS:
+            reply.status, reply.hidden_reason = ReplyStatus.VISIBLE, None
+    elif reply.status in (ReplyStatus.VISIBLE, ReplyStatus.HIDDEN):
+        reply.status = ReplyStatus.HIDDEN if resolution == "hide" else ReplyStatus.REJECTED
+        reply.hidden_reason = "curator" if resolution == "hide" else "removed"
+    reply.updated_at = now
+    for flag in flags:
+        flag.status = FlagStatus.DISMISSED if resolution == "dismiss" else FlagStatus.RESOLVED
+        flag.resolution = resolution
+        flag.resolved_by_id = curator.id
+        flag.resolved_at = now
+    db.session.flush()
+    audit.log(curator, f"flags_{resolution}", "reply", reply.id, before, reply.status,
+              reason=flags[0].reason, message=message)
+    if resolution in ("hide", "remove"):
+        reported = {f.reason for f in flags}
+        moderation.tell_reply_author(
+            reply, resolution, [REASON_LABELS.get(r, r) for r in FLAG_REASONS if r in reported],
+            "")
+    return {"resolution": resolution, "reply_id": reply.id,
+            "place_id": reply.story.place_id, "flags": len(flags)}
 
 
 def _hide_when_many(place: Place | None, medium: Media | None) -> None:
@@ -166,6 +257,9 @@ def resolve(curator: User, flag_id: int, resolution: str, *, message: str = "") 
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
         raise ValidationError(_("Use at most %(n)d characters.", n=MAX_MESSAGE), field="message")
+    reported = db.session.get(Flag, flag_id)
+    if reported is not None and reported.reply_id is not None:
+        return resolve_reply_flags(curator, reported.reply_id, resolution, message=message)
     flags = moderation.open_flags_of(flag_id)
     first = flags[0]
     place = db.session.get(Place, first.place_id) if first.place_id else None

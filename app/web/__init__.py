@@ -8,10 +8,13 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.assets import bp as assets_bp
     from app.web.contribute import bp as contribute_bp
     from app.web.curate import bp as curate_bp
+    from app.web.curate_conversation import bp as curate_conversation_bp
     from app.web.i18n import bp as i18n_bp
     from app.web.insights import bp as insights_bp
     from app.web.notifications import bp as notifications_bp
+    from app.web.place_talk import bp as place_talk_bp
     from app.web.pwa import bp as pwa_bp
+    from app.web.reply_reports import bp as reply_reports_bp
     from app.web.search import bp as search_bp
     from app.web.sitemap import bp as sitemap_bp
     from app.web.stories import bp as stories_bp
@@ -24,5 +27,6 @@ def register_web_blueprints(app: Flask) -> None:
 
     for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
                search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp, stories_bp,
-               story_suggestions_bp, transcripts_bp, notifications_bp):
+               story_suggestions_bp, transcripts_bp, notifications_bp, curate_conversation_bp,
+               place_talk_bp, reply_reports_bp):
         app.register_blueprint(bp)

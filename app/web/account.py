@@ -153,6 +153,7 @@ class DeleteForm(FlaskForm):
         ],
         validators=[DataRequired()],
     )
+    remove_replies = BooleanField(_l("Also remove my replies and my notes about places"))
     password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
     confirm = BooleanField(_l("Yes, delete my account"), validators=[DataRequired()])
 
@@ -384,7 +385,8 @@ def delete_account():
     form = DeleteForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        accounts.delete_account(user, form.password.data, form.contributions.data)
+        accounts.delete_account(user, form.password.data, form.contributions.data,
+                                remove_replies=bool(form.remove_replies.data))
         logout_user()
         session.clear()
         flash(_("Your account is deleted. Thank you for your stories."), "info")

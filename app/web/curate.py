@@ -100,6 +100,9 @@ def _item_url(entry: dict | None, **filters) -> str | None:
     if entry is None:
         return None
     args = {k: v for k, v in filters.items() if v}
+    if entry["kind"] in moderation.CONVERSATION_KINDS:
+        # Replies and place notes are decided on their own pages (web/curate_conversation.py).
+        return url_for(f"curate_conversation.{entry['kind']}", item_id=entry["id"], **args)
     return url_for("curate.item", kind=entry["kind"], item_id=entry["id"], **args)
 
 

@@ -39,6 +39,7 @@ from app.services import stories as story_service
 from app.services import themes as theme_service
 from app.services import tours as tour_service
 from app.services import walknet
+from app.services.conversation import talk as talk_service
 from app.services.insights import counting, retirement
 from app.services.media import PHOTO_VARIANTS
 from app.web.context import media_url
@@ -172,6 +173,9 @@ def place(place_id: int):
         stories=[_story_view(s) for s in others],
         listing=listing,
         asked=asked,
+        talk=talk_service.place_talk(
+            found.id, current_user._get_current_object()
+            if current_user.is_authenticated else None),
         locale=_locale(),
         page_url=page_url,
         geo_uri=f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({quote(found.title)})",

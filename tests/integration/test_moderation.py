@@ -45,7 +45,7 @@ def test_queue_lists_every_kind_oldest_first_and_filters(demo, db_session, resid
     assert [i["created_at"] for i in items] == sorted(i["created_at"] for i in items)
     assert [i["kind"] for i in moderation.queue("media")] == ["media"]
     assert moderation.counts() == {"place": 1, "edit": 1, "media": 1, "flag": 1, "story": 0,
-                                   "total": 4}
+                                   "reply": 0, "talk": 0, "total": 4}
     # The theme filter: the new place has no theme, the public one has.
     theme = public.themes[0].slug
     filtered = [(i["kind"], i["id"]) for i in moderation.queue(theme=theme)]

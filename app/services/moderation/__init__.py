@@ -19,6 +19,7 @@ rest of the app imports from ``app.services.moderation``.
 from __future__ import annotations
 
 from app.services.moderation.base import (
+    CONVERSATION_KINDS,
     DECISIONS,
     KINDS,
     MAX_MESSAGE,
@@ -26,6 +27,7 @@ from app.services.moderation.base import (
     REASON_CODES,
     REVIEWED_KINDS,
 )
+from app.services.moderation.conversation import tell_reply_author
 from app.services.moderation.decisions import decide, latest_reviews
 from app.services.moderation.merge import merge, redirect_target
 from app.services.moderation.notices import notify_report_decision
@@ -48,9 +50,10 @@ from app.services.moderation.role_changes import change_role, users_for_roles
 from app.services.search_index import refresh_search_vector
 
 __all__ = [
-    "DECISIONS", "KINDS", "MAX_MESSAGE", "NEARBY_RADIUS_M", "REASON_CODES", "REVIEWED_KINDS",
+    "CONVERSATION_KINDS", "DECISIONS", "KINDS", "MAX_MESSAGE", "NEARBY_RADIUS_M", "REASON_CODES",
+    "REVIEWED_KINDS",
     "change_role", "counts", "create_template", "decide", "delete_template", "item",
     "latest_reviews", "merge", "nearby_places", "neighbours", "next_item",
     "notify_report_decision", "open_flags_of", "queue", "redirect_target",
-    "refresh_search_vector", "templates", "update_template", "users_for_roles",
+    "refresh_search_vector", "tell_reply_author", "templates", "update_template", "users_for_roles",
 ]

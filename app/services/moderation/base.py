@@ -13,7 +13,9 @@ from app.models import Place
 from app.models.statuses import MediaKind
 from app.services import revisions
 
-KINDS = ("place", "edit", "media", "flag", "story")
+KINDS = ("place", "edit", "media", "flag", "story", "reply", "talk")
+# Kinds decided on their own pages (services/moderation/conversation.py), not by ``decide``.
+CONVERSATION_KINDS = ("reply", "talk")
 DECISIONS = ("approve", "reject", "request_changes")
 REASON_CODES = {
     "duplicate": _l("Duplicate of an existing place"),

@@ -1,10 +1,12 @@
 """The curators' queue, oldest first, and everything a curator needs to decide one item.
 
-Five kinds of items: ``place`` (a new place waiting for its first approval), ``edit`` (a
+Seven kinds of items: ``place`` (a new place waiting for its first approval), ``edit`` (a
 pending revision of a public place), ``media`` (a photo or recording added to a public
 place), ``flag`` (open reports about one public place or medium, one item per target) and
 ``story`` (a further story of a public place waiting for review, or one an older merge had
-appended to another's text and that a curator should check: one item per story).
+appended to another's text and that a curator should check: one item per story); and the
+conversation's ``reply`` and ``talk`` (replies and place notes waiting for a curator, from
+``moderation/conversation.py``, which also decides them).
 
 An item whose recording has no transcript yet carries ``transcript_missing`` (it can still
 be approved; the queue and the item page say so and offer to add one).
@@ -29,7 +31,14 @@ from app.models.statuses import (
     StoryStatus,
 )
 from app.services import revisions, transcripts, visibility
-from app.services.moderation.base import KINDS, NEARBY_RADIUS_M, REVIEWED_KINDS, load_place
+from app.services.moderation import conversation
+from app.services.moderation.base import (
+    CONVERSATION_KINDS,
+    KINDS,
+    NEARBY_RADIUS_M,
+    REVIEWED_KINDS,
+    load_place,
+)
 
 
 def _theme_filter(place_id_col, theme: str | None):
@@ -97,8 +106,20 @@ def queue(kind: str | None = None, theme: str | None = None, limit: int = 500) -
         items.extend(_flag_items(theme))
     if kind in (None, "story"):
         items.extend(_story_items(theme))
+    if kind in (None, *CONVERSATION_KINDS):
+        items.extend(i for i in conversation.queue_items()
+                     if (kind in (None, i["kind"])) and _in_theme(i["place_id"], theme))
     items.sort(key=lambda i: (i["created_at"], i["kind"], i["id"]))
     return items[:limit]
+
+
+def _in_theme(place_id: int, theme: str | None) -> bool:
+    if not theme:
+        return True
+    return bool(db.session.scalar(select(func.count()).select_from(place_themes)
+                                  .join(Theme, Theme.id == place_themes.c.theme_id)
+                                  .where(place_themes.c.place_id == place_id,
+                                         Theme.slug == theme)))
 
 
 def _waiting_stories():
@@ -138,7 +159,9 @@ def _flag_items(theme: str | None) -> list[dict]:
             func.count(func.distinct(Flag.reporter_key)).label("reporters"),
             func.array_agg(func.distinct(Flag.reason)).label("reasons"),
         )
-        .where(Flag.status == FlagStatus.OPEN, _theme_filter(target_place, theme))
+        # Reports on replies wait as reply items (moderation/conversation.py).
+        .where(Flag.status == FlagStatus.OPEN, Flag.reply_id.is_(None),
+               _theme_filter(target_place, theme))
         .group_by(Flag.place_id, Flag.media_id)
     ).all()
     out = []
@@ -177,14 +200,15 @@ def counts() -> dict[str, int]:
     )
     flags = db.session.scalar(
         select(func.count(func.distinct(func.coalesce(Flag.place_id, -Flag.media_id))))
-        .where(Flag.status == FlagStatus.OPEN)
+        .where(Flag.status == FlagStatus.OPEN, Flag.reply_id.is_(None))
     )
     waiting_stories = db.session.scalar(
         select(func.count(Story.id)).join(Place, Place.id == Story.place_id)
         .where(_waiting_stories(), visibility.public_place()))
     result = {"place": by_status.get(PlaceStatus.PENDING, 0),
               "edit": by_status.get(PlaceStatus.APPROVED, 0),
-              "media": media or 0, "flag": flags or 0, "story": waiting_stories or 0}
+              "media": media or 0, "flag": flags or 0, "story": waiting_stories or 0,
+              **conversation.counts()}
     result["total"] = sum(result.values())
     return result
 
@@ -263,6 +287,10 @@ def item(kind: str, item_id: int) -> dict:
     """Everything a curator needs to decide one item."""
     if kind not in KINDS:
         raise NotFound(_("Unknown kind of item."))
+    if kind == "reply":
+        return conversation.reply_item(item_id)
+    if kind == "talk":
+        return conversation.talk_item(item_id)
     if kind == "place":
         place = load_place(item_id)
         rev = revisions.open_revision(place)
@@ -339,7 +367,7 @@ def _story_item(story_id: int) -> dict:
 def open_flags_of(flag_id: int) -> list[Flag]:
     """The open flags on the same target as flag ``flag_id``, oldest first."""
     flag = db.session.get(Flag, flag_id)
-    if flag is None:
+    if flag is None or flag.reply_id is not None:
         raise NotFound(_("This report does not exist."))
     target = (Flag.place_id == flag.place_id) if flag.place_id else (Flag.media_id == flag.media_id)
     flags = list(db.session.scalars(
