@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import BigInteger, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -28,11 +28,15 @@ from app.models.notification import Notification
 from app.models.statuses import (
     Delivery,
     NotificationKind,
+    TalkStatus,
 )
 from app.services import notification_mail, notification_settings, visibility
 from app.services.notification_settings import DEFAULT_DELIVERY, DIGEST_ONLY
 
 BUNDLE_WINDOW = timedelta(days=7)
+# Place talk everyone sees (open, or resolved with the curators' note), as
+# conversation/talk.py shows it.
+SHOWN_TALK = (TalkStatus.OPEN, TalkStatus.FIXED, TalkStatus.DECLINED)
 
 
 def _add(user: User, kind: NotificationKind, *, actor: User | None = None,
@@ -238,6 +242,10 @@ def subject_public():
             Place.id == Notification.place_id, visibility.public_place(Place))),
         or_(Notification.tour_id.is_(None), exists().where(
             Tour.id == Notification.tour_id, visibility.public_tour(Tour))),
+        # A question or correction taken off (hidden, or back to pending) leaves too.
+        or_(Notification.kind != NotificationKind.PLACE_QUESTION, exists().where(
+            PlaceTalk.id == Notification.data["talk_id"].astext.cast(BigInteger),
+            PlaceTalk.status.in_(SHOWN_TALK))),
     )
 
 

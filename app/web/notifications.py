@@ -39,6 +39,14 @@ DELIVERY_LABELS = {
 PAGE = 100
 
 
+@bp.after_request
+def _private(response):
+    # One person's notifications and settings: never cached, by the browser, a proxy or the
+    # service worker.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.app_context_processor
 def _unread_count() -> dict:
     """The unread count in the navigation, for people logged in (one counting query)."""

@@ -246,7 +246,7 @@ def test_the_page_the_count_in_the_navigation_and_marking_read(
     assert client.get("/me/notifications").status_code in (302, 303)
     login(client, narrator.email)
     page = client.get("/me/notifications")
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert b"Rosa Leserin replied to your story" in page.data
     assert b'data-count="notifications"' in page.data
     assert client.post("/me/notifications/read").status_code == 303
@@ -272,6 +272,10 @@ def test_place_questions_decisions_and_theme_stories(demo, db_session, people):
     told = inbox.notify_place_question(talk)
     assert narrator.id in {n.user_id for n in told} and reader.id not in {
         n.user_id for n in told}
+    assert [n.kind for n in inbox.list_for(narrator)].count("place_question") == 1
+    talk.status = "hidden"  # taken off by a curator: the notification leaves too
+    db.session.flush()
+    assert [n.kind for n in inbox.list_for(narrator)].count("place_question") == 0
     # Asking for changes, and the note survives the story not being public.
     other = stories.add_story(narrator, story.place_id, StoryInput(
         title="Zweite", body="Noch eine.", era="1960s", language="de", licence_consent=True))
