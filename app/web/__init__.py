@@ -7,6 +7,7 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.account import bp as account_bp
     from app.web.assets import bp as assets_bp
     from app.web.contribute import bp as contribute_bp
+    from app.web.conversation import bp as conversation_bp
     from app.web.curate import bp as curate_bp
     from app.web.curate_conversation import bp as curate_conversation_bp
     from app.web.i18n import bp as i18n_bp
@@ -28,5 +29,5 @@ def register_web_blueprints(app: Flask) -> None:
     for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
                search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp, stories_bp,
                story_suggestions_bp, transcripts_bp, notifications_bp, curate_conversation_bp,
-               place_talk_bp, reply_reports_bp):
+               place_talk_bp, reply_reports_bp, conversation_bp):
         app.register_blueprint(bp)
