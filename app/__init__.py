@@ -137,3 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
     register_web_blueprints(app)
     register_api(app)
+
+    from app.api.federation import register_federation
+
+    register_federation(app)

@@ -93,6 +93,7 @@ def load_config(overrides: dict | None = None) -> dict:
         **_cookies(production),
         **_rate_limits(),
         **_mail(production),
+        **_federation(production),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
@@ -162,6 +163,29 @@ def _city() -> dict:
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "de"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Europe/Zurich"),
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "app" / "translations"),
+    }
+
+
+def _federation(production: bool) -> dict:
+    """ActivityPub. Off by default in production until the host name is final: actor
+    addresses are built from FEDERATION_BASE_URL and must never change once followed."""
+    from slugify import slugify
+
+    city = os.environ.get("CITY_NAME", "Winterthur")
+    return {
+        "FEDERATION": _bool(os.environ.get("FEDERATION"), not production),
+        "FEDERATION_BASE_URL": (os.environ.get("FEDERATION_BASE_URL")
+                                or os.environ.get("SITE_URL") or "http://127.0.0.1:5000"),
+        "FEDERATION_CITY_ACTOR": os.environ.get("FEDERATION_CITY_ACTOR") or slugify(city),
+        "FEDERATION_CITY_DESCRIPTION": os.environ.get("FEDERATION_CITY_DESCRIPTION", ""),
+        # Remote servers on private or loopback addresses are never fetched nor posted to,
+        # unless this is set (the tests' second server runs on loopback).
+        "FEDERATION_ALLOW_PRIVATE": _bool(os.environ.get("FEDERATION_ALLOW_PRIVATE")),
+        "FEDERATION_MAX_BODY": _int("FEDERATION_MAX_BODY", 256 * 1024),
+        # Activities accepted per remote host and minute.
+        "FEDERATION_HOST_RATE": _int("FEDERATION_HOST_RATE", 120),
+        # Consecutive failed deliveries after which a domain is left alone for a day.
+        "FEDERATION_DOMAIN_FAILURES": _int("FEDERATION_DOMAIN_FAILURES", 10),
     }
 
 
