@@ -28,6 +28,7 @@ API_MODULES: list[str] = [
     "app.api.tokens",
     "app.api.usage",
     "app.api.story_suggestions",
+    "app.api.replies",
     "app.api.transcripts",
     "app.api.place_talk",
 ]
