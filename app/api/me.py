@@ -112,6 +112,8 @@ class NotificationSchema(Schema):
     tour_id = fields.Integer(allow_none=True)
     count = fields.Integer(allow_none=True, metadata={
         "description": "for a bundle of reactions: how many people"})
+    message = fields.String(required=True, metadata={
+        "description": "with a decision: the curators' message (else empty)"})
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     read = fields.Boolean(required=True)
 
@@ -129,8 +131,8 @@ class MarkedSchema(Schema):
 NOTIFICATION_EXAMPLE = {
     "id": 120, "kind": "reaction", "text": "4 people thanked you for “Käse wiegen” this week.",
     "url": "https://stadtspur.example/stories/31", "story_id": 31, "reply_id": None,
-    "place_id": None, "tour_id": None, "count": 4, "created_at": "2026-12-04T18:30:00+00:00",
-    "read": False}
+    "place_id": None, "tour_id": None, "count": 4, "message": "",
+    "created_at": "2026-12-04T18:30:00+00:00", "read": False}
 
 
 def _load(schema, data):
@@ -147,6 +149,7 @@ def _notification(note) -> dict:
             "story_id": note.story_id, "reply_id": note.reply_id, "place_id": note.place_id,
             "tour_id": note.tour_id,
             "count": note.data.get("count") if note.kind == "reaction" else None,
+            "message": line.message,
             "created_at": note.created_at.isoformat(), "read": note.read_at is not None}
 
 

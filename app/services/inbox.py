@@ -168,15 +168,19 @@ def notify_place_question(talk: PlaceTalk) -> list[Notification]:
     return told
 
 
-def notify_story_decision(story: Story, decision: str) -> Notification | None:
+def notify_story_decision(story: Story, decision: str, *,
+                          message: str = "") -> Notification | None:
     """Tell ``story``'s narrator what curators decided: ``decision`` is approve,
-    request_changes, reject, or hidden (a public story taken off after a check). An
-    approved story also tells the followers of its place's themes (digest only)."""
+    request_changes, reject, or hidden (a public story taken off after a check), with the
+    curators' ``message`` to them. An approved story also tells the followers of its
+    place's themes (digest only)."""
     narrator = db.session.get(User, story.author_id) if story.author_id else None
     note = None
     if narrator is not None:
-        note = _add(narrator, NotificationKind.STORY_DECISION, story_id=story.id,
-                    data={"decision": decision})
+        data = {"decision": decision}
+        if message:
+            data["message"] = message
+        note = _add(narrator, NotificationKind.STORY_DECISION, story_id=story.id, data=data)
     if decision == "approve":
         notify_theme_story(story)
     return note

@@ -33,6 +33,8 @@ class Line:
     args: dict
     created_at: datetime
     read: bool
+    # The curators' own words with a decision (shown as they wrote them).
+    message: str = ""
 
 
 def _title(model, ident: int | None) -> str:
@@ -105,7 +107,7 @@ def target_of(note: Notification) -> tuple[str, dict]:
     if note.kind == NotificationKind.FEATURED and note.tour_id:
         tour = db.session.get(Tour, note.tour_id)
         if tour is not None:
-            return "tours.tour", {"slug": tour.slug}
+            return "visitor.tour", {"slug": tour.slug}
     if note.kind == NotificationKind.STORY_DECISION and note.data.get("decision") != "approve":
         return "contribute.mine", {}
     if note.story_id:
@@ -125,12 +127,13 @@ def line_of(note: Notification) -> Line:
     """``note`` as a line in the current language."""
     endpoint, args = target_of(note)
     return Line(id=note.id, kind=note.kind, text=text_of(note), endpoint=endpoint, args=args,
-                created_at=note.created_at, read=note.read_at is not None)
+                created_at=note.created_at, read=note.read_at is not None,
+                message=str((note.data or {}).get("message", "")))
 
 
 def _plain(lines: list[Line]) -> list[dict]:
-    return [{"text": line.text, "endpoint": line.endpoint, "args": line.args}
-            for line in lines]
+    return [{"text": line.text, "endpoint": line.endpoint, "args": line.args,
+             "message": line.message} for line in lines]
 
 
 def mail_now(user: User, note: Notification) -> None:

@@ -340,7 +340,7 @@ def review_story(curator: User, story_id: int, decision: str, *, message: str = 
     if hidden:
         # a public story split from an older merge, rejected on its check
         _tell_tour_authors(story, "hidden")
-    inbox.notify_story_decision(story, "hidden" if hidden else decision)
+    inbox.notify_story_decision(story, "hidden" if hidden else decision, message=message)
     return story
 
 

@@ -286,6 +286,13 @@ def test_place_questions_decisions_and_theme_stories(demo, db_session, people):
     assert "request_changes" in kinds
     assert db.session.scalar(select(func.count(Notification.id)).where(
         Notification.kind == "theme_story", Notification.user_id == narrator.id)) == 0
+    # Every line leads somewhere that exists.
+    from flask import current_app, url_for
+
+    with current_app.test_request_context("/"):
+        for note in db.session.scalars(select(Notification)):
+            line = line_of(note)
+            assert line.text and url_for(line.endpoint, **line.args)
 
 
 def _bearer(user) -> dict:
@@ -350,3 +357,63 @@ def test_the_api_refuses_bad_input_naming_the_field(demo, db_session, people, cl
                            json=body)
     assert resp.status_code == 422, resp.data
     assert resp.get_json()["error"]["field"]
+
+
+def test_followers_of_a_theme_get_new_stories_in_a_digest_only(demo, db_session, people,
+                                                                outbox):
+    from app.models import Theme
+    from app.services import themes
+
+    narrator, reader, others, curator = people
+    place = db.session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    theme = db.session.get(Theme, place.themes[0].id)
+    themes.follow(reader, theme)
+    themes.follow(others[0], theme)
+    story = _story(narrator, curator, title="Markttag")
+    told = _mine(reader, "theme_story")
+    assert [n.story_id for n in told] == [story.id] and len(_mine(others[0], "theme_story")) == 1
+    assert _mine(narrator, "theme_story") == []  # the narrator follows nothing
+    db_session.commit()
+    assert outbox == []  # never at once, even when "at once" is what another kind uses
+    notification_settings.set_delivery(others[0], "theme_story", "never")
+    db_session.commit()
+    assert digests.send_due(("weekly",), commit=db_session.commit) == {"weekly": 1}
+    [mail] = outbox
+    assert mail["To"] == reader.email and "Markttag" in mail.get_content()
+    assert theme.name_de in mail.get_content()  # the reader's German
+
+
+def test_a_story_featured_in_a_published_tour_tells_its_narrator_once(demo, db_session,
+                                                                      people, outbox):
+    from app.models import Tour
+
+    narrator, _reader, _others, curator = people
+    story = _story(narrator, curator)
+    tour = db.session.scalar(select(Tour).where(Tour.status == "published").limit(1))
+    tour.stops[0].featured_story_ids = [story.id]
+    db.session.flush()
+    [note] = inbox.notify_featured(tour)
+    assert (note.user_id, note.story_id, note.tour_id) == (narrator.id, story.id, tour.id)
+    assert inbox.notify_featured(tour) == []  # publishing an edit later: not again
+    with force_locale("en"):
+        assert line_of(note).text == (
+            f"Your story “Käse wiegen” is featured in the tour “{tour.title}”.")
+    db_session.commit()
+    [mail] = outbox  # featured: mailed at once, linking the tour
+    assert f"/tours/{tour.slug}" in mail.get_content()
+
+
+def test_a_request_for_changes_carries_the_curators_message(demo, db_session, people,
+                                                            outbox):
+    narrator, _reader, _others, curator = people
+    place = db.session.scalar(select(Place).where(Place.title == "Waaghaus"))
+    story = stories.add_story(narrator, place.id, StoryInput(
+        title="Noch offen", body="Bald.", era="1960s", language="de", licence_consent=True))
+    stories.review_story(curator, story.id, "request_changes", message="Bitte das Jahr.")
+    db_session.commit()
+    [note] = _mine(narrator, "story_decision")
+    assert note.data == {"decision": "request_changes", "message": "Bitte das Jahr."}
+    [mail] = outbox
+    assert mail["Subject"] == "The curators ask for changes to your story “Noch offen”."
+    assert "Bitte das Jahr." in mail.get_content() and "/me/contributions" in (
+        mail.get_content())
