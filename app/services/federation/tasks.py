@@ -1,6 +1,7 @@
 """The federation's jobs: every minute (and at once when asked) the stored inbox activities
 are worked off and the outbox fanned out; each delivery is a job of its own, retried with
-exponential back-off (about 1 s, 4 s, 16 s … up to some 18 hours in all)."""
+exponential back-off (4 s, 16 s, 64 s …; the ninth and last attempt comes about a
+day after the first)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,17 @@ log = logging.getLogger("stadtspur.federation")
                                              retry_exceptions={Exception}))
 def deliver(actor: str, inbox: str, activity: dict) -> str:
     """Send one activity to one inbox (a failure is retried later)."""
+    from app.extensions import db
     from app.services.federation import delivery
 
-    return _in_app_context(lambda: delivery.deliver(actor, inbox, activity))
+    def work() -> str:
+        try:
+            return delivery.deliver(actor, inbox, activity)
+        except delivery.DeliveryFailed:
+            db.session.commit()  # the domain's failure count stays, the job is retried
+            raise
+
+    return _in_app_context(work)
 
 
 def queue_delivery(actor: str, inbox: str, activity: dict) -> None:
