@@ -417,3 +417,19 @@ def test_a_request_for_changes_carries_the_curators_message(demo, db_session, pe
     assert mail["Subject"] == "The curators ask for changes to your story “Noch offen”."
     assert "Bitte das Jahr." in mail.get_content() and "/me/contributions" in (
         mail.get_content())
+
+
+def test_the_job_runner_sends_the_digests_daily_and_once(demo, db_session, people, outbox):
+    from app import jobs
+
+    assert ("notifications.send_digests", "notification-digests") in (
+        jobs.jobs.periodic_registry.periodic_tasks)
+    narrator, reader, _others, curator = people
+    notification_settings.set_delivery(narrator, "reply", "daily")
+    story = _story(narrator, curator)
+    inbox.notify_reply(_reply(story, reader))
+    db_session.commit()
+    stamp = int(datetime(2026, 12, 4, 7, tzinfo=UTC).timestamp())
+    assert jobs.send_digests(stamp) == 1
+    assert jobs.send_digests(stamp) == 0  # retried: nothing again
+    assert [m["To"] for m in outbox] == [narrator.email]
