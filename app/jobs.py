@@ -104,7 +104,44 @@ def send_digests(timestamp: int) -> int:
     return _in_app_context(work)
 
 
-jobs_cli = AppGroup("jobs", help="The job queue (PostgreSQL): run a worker.")
+@click.group("jobs", cls=AppGroup, invoke_without_command=True,
+             help="The job queue (PostgreSQL): what waits and what failed; run a worker.")
+@click.pass_context
+def jobs_cli(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(status)
+
+
+def queue_status(failed_limit: int = 10) -> tuple[list[tuple], list[tuple]]:
+    """(task, status, count) of the jobs waiting, running or failed, and the last failed
+    jobs as (id, task, attempts, when)."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    counts = db.session.execute(text(
+        f"SELECT task_name, status, count(*) FROM {JOB_SCHEMA}.procrastinate_jobs "
+        "WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1, 2 ORDER BY 1, 2")).all()
+    failed = db.session.execute(text(
+        f"SELECT id, task_name, attempts, scheduled_at FROM {JOB_SCHEMA}.procrastinate_jobs "
+        "WHERE status = 'failed' ORDER BY id DESC LIMIT :n"), {"n": failed_limit}).all()
+    return list(counts), list(failed)
+
+
+@jobs_cli.command("status")
+@with_appcontext
+def status() -> None:
+    """What waits (todo: including retries scheduled later), runs and failed, per task."""
+    names = {"todo": "waiting", "doing": "running", "failed": "failed"}
+    counts, failed = queue_status()
+    if not counts:
+        click.echo("No job waits, runs or failed.")
+    for task, state, count in counts:
+        click.echo(f"{task:32} {names[state]:8} {count}")
+    if failed:
+        click.echo("Last failed:")
+        for job_id, task, attempts, when in failed:
+            click.echo(f"  #{job_id} {task} after {attempts} attempts, {when:%Y-%m-%d %H:%M}")
 
 
 @jobs_cli.command("worker")

@@ -50,6 +50,7 @@ class Inbox:
 
     def close(self):
         self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +185,8 @@ def test_inbox_down_is_retried_and_survives_a_restart(fed_app, inbox):
     # failed once, waiting for its next attempt later (back-off), kept in the database
     assert status == "todo" and attempts == 1 and scheduled > datetime.now(UTC)
     assert inbox.received == []
+    shown = fed_app.test_cli_runner().invoke(args=["jobs"]).output
+    assert "federation.deliver" in shown and "waiting  1" in shown
     with fed_app.app_context():
         row = db.session.get(FederationDomain, "127.0.0.1")
         assert row.failures == 1 and "503" in row.last_error
@@ -198,6 +201,13 @@ def test_inbox_down_is_retried_and_survives_a_restart(fed_app, inbox):
     _run_worker(fed_app)
     assert [s for s, _a, _t in _jobs(fed_app)] == ["succeeded"]
     assert json.loads(inbox.received[0]["body"])["id"] == activity["id"]
+    assert "No job waits" in fed_app.test_cli_runner().invoke(args=["jobs", "status"]).output
+    with fed_app.app_context():  # a job that gave up is listed as failed
+        db.session.execute(text("SET LOCAL search_path TO procrastinate, public"))
+        db.session.execute(text("UPDATE procrastinate_jobs SET status = 'failed'"))
+        db.session.commit()
+    shown = fed_app.test_cli_runner().invoke(args=["jobs"]).output
+    assert "failed   1" in shown and "Last failed:" in shown
     with fed_app.app_context():
         assert db.session.get(FederationDomain, "127.0.0.1").failures == 0
         db.session.remove()

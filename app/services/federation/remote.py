@@ -4,6 +4,7 @@ FEDERATION_ALLOW_PRIVATE is set) and the remote actors we know, with their keys.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 from email.utils import formatdate
 from urllib.parse import urlparse
@@ -66,17 +67,15 @@ def fetch(url: str) -> dict:
     """A remote ActivityPub document (signed GET by the city actor, for servers that ask)."""
     check_address(url)
     try:
-        response = requests.get(url, headers=signed_headers(actors.CITY, "GET", url,
-                                                            extra={"Accept": ACCEPT}),
-                                timeout=TIMEOUT, allow_redirects=False, stream=True)
-        body = response.raw.read(MAX_DOCUMENT + 1, decode_content=True)
+        with requests.get(url, headers=signed_headers(actors.CITY, "GET", url,
+                                                      extra={"Accept": ACCEPT}),
+                          timeout=TIMEOUT, allow_redirects=False, stream=True) as response:
+            body = response.raw.read(MAX_DOCUMENT + 1, decode_content=True)
     except requests.RequestException as exc:
         raise Unreachable(f"{url[:200]}: {exc}") from exc
     if response.status_code != 200 or len(body) > MAX_DOCUMENT:
         raise Unreachable(f"{url[:200]} answered {response.status_code}")
     try:
-        import json
-
         found = json.loads(body)
     except ValueError as exc:
         raise Unreachable(f"{url[:200]} is not JSON") from exc
