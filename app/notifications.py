@@ -78,7 +78,9 @@ def headers(notice: Notice) -> dict[str, str]:
 
 def _links(values: dict, absolute: bool) -> dict[str, str]:
     """The links a letter may show, for the ids its notice carries."""
-    links = {"contributions_url": url_for("contribute.mine", _external=absolute)}
+    links = {"contributions_url": url_for("contribute.mine", _external=absolute),
+             # Every letter links the mail settings (app/web/notifications.py).
+             "settings_url": url_for("notifications.settings", _external=absolute)}
     if values.get("place_id"):
         links["place_url"] = url_for("visitor.place", place_id=values["place_id"],
                                      _external=absolute)
@@ -88,7 +90,6 @@ def _links(values: dict, absolute: bool) -> dict[str, str]:
     if values.get("unsubscribe_token"):
         links["unsubscribe_url"] = url_for("notifications.unsubscribe",
                                            token=values["unsubscribe_token"], _external=absolute)
-        links["settings_url"] = url_for("notifications.settings", _external=absolute)
         links["notifications_url"] = url_for("notifications.inbox", _external=absolute)
     if values.get("reset_token"):
         links["reset_url"] = url_for("account.reset_password", token=values["reset_token"],
