@@ -120,10 +120,10 @@ def queue_status(failed_limit: int = 10) -> tuple[list[tuple], list[tuple]]:
     from app.extensions import db
 
     counts = db.session.execute(text(
-        f"SELECT task_name, status, count(*) FROM {JOB_SCHEMA}.procrastinate_jobs "
+        "SELECT task_name, status, count(*) FROM procrastinate.procrastinate_jobs "
         "WHERE status IN ('todo', 'doing', 'failed') GROUP BY 1, 2 ORDER BY 1, 2")).all()
     failed = db.session.execute(text(
-        f"SELECT id, task_name, attempts, scheduled_at FROM {JOB_SCHEMA}.procrastinate_jobs "
+        "SELECT id, task_name, attempts, scheduled_at FROM procrastinate.procrastinate_jobs "
         "WHERE status = 'failed' ORDER BY id DESC LIMIT :n"), {"n": failed_limit}).all()
     return list(counts), list(failed)
 
