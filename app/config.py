@@ -234,6 +234,8 @@ def _mail(production: bool) -> dict:
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _bool(os.environ.get("SMTP_STARTTLS"), True),
         "OUTBOX_DIR": os.environ.get("OUTBOX_DIR", str(INSTANCE / "outbox")),
+        # The day the weekly notification digests go out (0 = Monday; daily ones every day).
+        "NOTIFICATIONS_WEEKLY_DAY": _int("NOTIFICATIONS_WEEKLY_DAY", 0),
         "FLAG_HIDE_THRESHOLD": _int("FLAG_HIDE_THRESHOLD", 3),
     }
 
