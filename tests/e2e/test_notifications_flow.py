@@ -113,3 +113,24 @@ def test_the_notification_pages_have_no_axe_violations(page, scene, path):
     # B's German pages: B is told nothing yet, apart from their own story's approval.
     found = in_both_languages(page, path)
     assert found == {"de": [], "en": []}
+
+
+def test_the_unsubscribe_page_asks_then_stops_the_mails(page, e2e_app, scene):
+    from app.extensions import db
+    from app.models import User
+    from app.services import notification_settings
+
+    with e2e_app.app_context():
+        bruno = db.session.scalar(select(User).where(User.email == B[0]))
+        token = notification_settings.unsubscribe_token(bruno.id, "reaction")
+        db.session.remove()
+    path = f"/notifications/unsubscribe/{token}"
+    assert in_both_languages(page, path) == {"de": [], "en": []}
+    page.get_by_role("button", name="Stop these mails").click()
+    expect(page.locator("main [role=status]")).to_contain_text(
+        "You will no longer get mails about:")
+    expect(page.locator("main")).to_contain_text("Thanks and “I remember this too”")
+    with e2e_app.app_context():
+        bruno = db.session.scalar(select(User).where(User.email == B[0]))
+        assert notification_settings.settings_for(bruno)["reaction"] == "never"
+        db.session.remove()

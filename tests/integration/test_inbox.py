@@ -433,3 +433,9 @@ def test_the_job_runner_sends_the_digests_daily_and_once(demo, db_session, peopl
     assert jobs.send_digests(stamp) == 1
     assert jobs.send_digests(stamp) == 0  # retried: nothing again
     assert [m["To"] for m in outbox] == [narrator.email]
+
+
+def test_weekly_digests_go_on_the_weekly_day_only(app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "NOTIFICATIONS_WEEKLY_DAY", 4)  # Friday
+    friday, saturday = datetime(2026, 12, 4, 7, tzinfo=UTC), datetime(2026, 12, 5, 7, tzinfo=UTC)
+    assert digests.weekly_due(friday) and not digests.weekly_due(saturday)
