@@ -38,6 +38,12 @@ def _me():
     return current_user._get_current_object()
 
 
+def _fields() -> dict:
+    # The page's CSRF token is the form's, not the decision's: the schemas refuse any other
+    # field, as the API does.
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
 def _next_url(kind: str, item_id: int) -> str:
     upcoming = moderation.next_item(kind, item_id)
     if upcoming is None:
@@ -67,7 +73,7 @@ def reply(item_id: int):
 @curator_required
 @redirects_on_refusal(lambda item_id: url_for("curate_conversation.reply", item_id=item_id))
 def decide_reply(item_id: int):
-    review = from_form(ReviewSchema(), request.form)
+    review = from_form(ReviewSchema(), _fields())
     conversation.decide_reply(_me(), item_id, review.decision, reason=review.reason,
                               message=review.message)
     flash(_("Approved.") if review.decision == "approve" else _("Rejected."), "success")
@@ -78,7 +84,7 @@ def decide_reply(item_id: int):
 @curator_required
 @redirects_on_refusal(lambda item_id: url_for("curate_conversation.reply", item_id=item_id))
 def act_on_reply(item_id: int):
-    action = from_form(ActionSchema(), request.form)
+    action = from_form(ActionSchema(), _fields())
     conversation.act_on_reply(_me(), item_id, action.decision, reason=action.reason,
                               message=action.message)
     notes = {"hide": _("The reply is hidden."), "remove": _("The reply is removed."),
@@ -91,7 +97,7 @@ def act_on_reply(item_id: int):
 @curator_required
 @redirects_on_refusal(lambda item_id: url_for("curate_conversation.reply", item_id=item_id))
 def resolve_reports(item_id: int):
-    data = from_form(ResolveSchema(), request.form)
+    data = from_form(ResolveSchema(), _fields())
     flag_service.resolve_reply_flags(_me(), item_id, data.resolution, message=data.message)
     flash(_("Reports resolved."), "success")
     return redirect(_next_url("reply", item_id), code=303)
@@ -107,7 +113,7 @@ def talk(item_id: int):
 @curator_required
 @redirects_on_refusal(lambda item_id: url_for("curate_conversation.talk", item_id=item_id))
 def decide_talk(item_id: int):
-    review = from_form(ReviewSchema(), request.form)
+    review = from_form(ReviewSchema(), _fields())
     conversation.decide_talk(_me(), item_id, review.decision, reason=review.reason,
                              message=review.message)
     flash(_("Approved.") if review.decision == "approve" else _("Rejected."), "success")
@@ -128,7 +134,7 @@ def mutes_page():
 @curator_required
 @redirects_on_refusal(lambda: url_for("curate_conversation.mutes_page"))
 def mute():
-    data = from_form(MuteSchema(), request.form)
+    data = from_form(MuteSchema(), _fields())
     person = mutes.find_person(data.who)
     mutes.mute(_me(), person.id, data.reason)
     flash(_("%(name)s is muted in the conversation.", name=person.display_name), "success")
@@ -139,7 +145,7 @@ def mute():
 @curator_required
 @redirects_on_refusal(lambda user_id: url_for("curate_conversation.mutes_page"))
 def unmute(user_id: int):
-    data = from_form(UnmuteSchema(), request.form)
+    data = from_form(UnmuteSchema(), _fields())
     mutes.unmute(_me(), user_id, data.get("message", ""))
     flash(_("The mute is lifted."), "success")
     return redirect(url_for("curate_conversation.mutes_page"), code=303)
@@ -155,7 +161,7 @@ def watched_words():
 @curator_required
 @redirects_on_refusal(lambda: url_for("curate_conversation.watched_words"))
 def add_watched_word():
-    data = from_form(WatchedWordSchema(), request.form)
+    data = from_form(WatchedWordSchema(), _fields())
     word = mutes.add_watched_word(_me(), data["phrase"])
     flash(_("“%(phrase)s” is watched now.", phrase=word.phrase), "success")
     return redirect(url_for("curate_conversation.watched_words"), code=303)
