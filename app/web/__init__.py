@@ -10,6 +10,7 @@ def register_web_blueprints(app: Flask) -> None:
     from app.web.conversation import bp as conversation_bp
     from app.web.curate import bp as curate_bp
     from app.web.curate_conversation import bp as curate_conversation_bp
+    from app.web.curate_federation import bp as curate_federation_bp
     from app.web.i18n import bp as i18n_bp
     from app.web.insights import bp as insights_bp
     from app.web.notifications import bp as notifications_bp
@@ -29,5 +30,5 @@ def register_web_blueprints(app: Flask) -> None:
     for bp in (assets_bp, system_bp, i18n_bp, visitor_bp, account_bp, contribute_bp, pwa_bp,
                search_bp, themes_bp, tours_bp, curate_bp, insights_bp, sitemap_bp, stories_bp,
                story_suggestions_bp, transcripts_bp, notifications_bp, curate_conversation_bp,
-               place_talk_bp, reply_reports_bp, conversation_bp):
+               place_talk_bp, reply_reports_bp, conversation_bp, curate_federation_bp):
         app.register_blueprint(bp)

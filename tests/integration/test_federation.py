@@ -510,3 +510,52 @@ def test_theme_followers_get_an_announce(demo, db_session):
     delivery.fan_out_pending(lambda actor, inbox, activity: sent.append((actor, activity)))
     assert [(actor, a["type"]) for actor, a in sent] == [(f"theme:{slug}", "Announce")]
     assert sent[0][1]["object"] == f"{BASE}/stories/{story.id}"
+
+
+# Curator page ----------------------------------------------------------------------------
+
+def test_curator_page_blocks_and_lifts(client, demo, alice):
+    from app.extensions import db
+    from app.models import ModerationEvent
+    from app.models.federation import FederationBlock, Follower
+    from tests.conftest import login
+
+    db.session.add(Follower(actor="city", remote_actor_id=alice.id, follow_id="f"))
+    db.session.flush()
+    assert client.get("/curate/federation").status_code == 302  # visitors log in first
+    create_user("res@example.org")
+    login(client, "res@example.org")
+    assert client.get("/curate/federation").status_code == 403
+    assert client.post("/curate/federation/blocks",
+                       data={"target": "peer.example"}).status_code == 403
+    assert db.session.scalar(select(FederationBlock.id)) is None
+    client.post("/logout")
+
+    curator = create_user("cur@example.org", role="curator")
+    curator.locale = "en"
+    db.session.flush()
+    login(client, "cur@example.org")
+    page = client.get("/curate/federation").get_data(as_text=True)
+    assert "No account or server is blocked." in page and 'id="block-form"' in page
+    resp = client.post("/curate/federation/blocks",
+                       data={"target": " Peer.Example ", "reason": "spam"})
+    assert resp.status_code == 303
+    page = client.get("/curate/federation").get_data(as_text=True)
+    assert "peer.example is blocked." in page and "spam" in page
+    assert db.session.scalar(select(Follower.id)) is None
+    assert db.session.scalar(select(ModerationEvent.action).where(
+        ModerationEvent.target_type == "federation_block")) == "block"
+    # refused input: flashed, nothing stored
+    for bad in ({"target": ""}, {"target": "a/b"}, {"target": "x" * 2001},
+                {"target": "ok.example", "extra": "1"}):
+        resp = client.post("/curate/federation/blocks", data=bad)
+        assert resp.status_code == 303
+        shown = client.get("/curate/federation").get_data(as_text=True)
+        assert "is blocked." not in shown and 'class="flash' in shown
+    client.post("/curate/federation/blocks", data={"target": "a/b"})
+    assert "a host name" in client.get("/curate/federation").get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(FederationBlock)) == 1
+    block_id = db.session.scalar(select(FederationBlock.id))
+    assert client.post(f"/curate/federation/blocks/{block_id}/delete").status_code == 303
+    assert "The block is lifted." in client.get("/curate/federation").get_data(as_text=True)
+    assert db.session.scalar(select(FederationBlock.id)) is None

@@ -3,6 +3,7 @@ follows removed, nothing is delivered to them."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 
 from app.errors import ValidationError
@@ -31,7 +32,7 @@ def block(curator: User, target: str, reason: str = "") -> FederationBlock:
     if kind == "domain":
         target = target.lower()
     if not target or len(target) > MAX_URI or (kind == "domain" and "/" in target):
-        raise ValidationError("Give an account's address (https://…) or a host name.",
+        raise ValidationError(_("Give an account's address (https://…) or a host name."),
                               field="target")
     found = db.session.scalar(select(FederationBlock).where(FederationBlock.target == target))
     if found is None:
@@ -56,5 +57,6 @@ def unblock(curator: User, block_id: int) -> None:
 
 
 def all_blocks() -> list[FederationBlock]:
+    """Every block, newest first."""
     return list(db.session.scalars(select(FederationBlock)
                                    .order_by(FederationBlock.created_at.desc())))

@@ -1,0 +1,53 @@
+"""Curator page for the federation: block a remote account or a whole instance (its
+activities are refused, its follows removed, nothing is delivered to it) and lift a block.
+The forms work without JavaScript and answer with a redirect; refused input is flashed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.errors import redirects_on_refusal
+from app.inputs.base import from_form
+from app.inputs.federation import BlockSchema
+from app.services.federation import blocks
+from app.web.curate import curator_required
+
+bp = Blueprint("curate_federation", __name__)
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _fields() -> dict:
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
+@bp.get("/curate/federation")
+@curator_required
+def page():
+    return render_template("curate/federation.html", blocks=blocks.all_blocks(),
+                           federation=current_app.config["FEDERATION"])
+
+
+@bp.post("/curate/federation/blocks")
+@curator_required
+@redirects_on_refusal(lambda: url_for("curate_federation.page"))
+def block():
+    data = from_form(BlockSchema(), _fields())
+    found = blocks.block(current_user._get_current_object(), data["target"], data["reason"])
+    flash(_("%(target)s is blocked.", target=found.target), "success")
+    return redirect(url_for("curate_federation.page"), code=303)
+
+
+@bp.post("/curate/federation/blocks/<int:block_id>/delete")
+@curator_required
+@redirects_on_refusal(lambda block_id: url_for("curate_federation.page"))
+def unblock(block_id: int):
+    blocks.unblock(current_user._get_current_object(), block_id)
+    flash(_("The block is lifted."), "success")
+    return redirect(url_for("curate_federation.page"), code=303)
