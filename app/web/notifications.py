@@ -11,11 +11,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError as SchemaError
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
-from app.errors import ValidationError, redirects_on_refusal
+from app.errors import FormErrors, ValidationError, errors_by_field, redirects_on_refusal
 from app.extensions import csrf
+from app.inputs.notifications import NotificationQuerySchema
 from app.models.statuses import Delivery, NotificationKind
 from app.services import inbox, notification_settings
 from app.services.notification_mail import line_of
@@ -67,10 +69,18 @@ def _ids(values: list[str]) -> list[int]:
 @bp.get("/me/notifications", endpoint="inbox")
 @login_required
 def inbox_page():
+    """My notifications, newest first, a page of them from below ``before``."""
     user = current_user._get_current_object()
-    lines = [line_of(note) for note in inbox.list_for(user, limit=PAGE)]
+    try:
+        before = NotificationQuerySchema(only=("before",)).load(
+            {k: v for k, v in request.args.items() if k == "before"})["before"]
+    except SchemaError as exc:
+        raise FormErrors(errors_by_field(exc)) from exc
+    notes = inbox.list_for(user, limit=PAGE + 1, before_id=before)
+    lines = [line_of(note) for note in notes[:PAGE]]
     return render_template("notifications/inbox.html", lines=lines,
-                           unread=sum(not line.read for line in lines))
+                           unread=inbox.unread_count(user), before=before,
+                           older=lines[-1].id if len(notes) > PAGE else None)
 
 
 @bp.post("/me/notifications/read")

@@ -439,3 +439,23 @@ def test_weekly_digests_go_on_the_weekly_day_only(app, db_session, monkeypatch):
     monkeypatch.setitem(app.config, "NOTIFICATIONS_WEEKLY_DAY", 4)  # Friday
     friday, saturday = datetime(2026, 12, 4, 7, tzinfo=UTC), datetime(2026, 12, 5, 7, tzinfo=UTC)
     assert digests.weekly_due(friday) and not digests.weekly_due(saturday)
+
+
+def test_the_page_shows_older_notifications_page_by_page(demo, db_session, people, client,
+                                                        monkeypatch):
+    from app.web import notifications as pages
+
+    monkeypatch.setattr(pages, "PAGE", 2)
+    narrator, reader, others, curator = people
+    story = _story(narrator, curator)
+    made = [inbox.notify_reply(_reply(story, person))[0].id for person in [reader, *others]]
+    db_session.commit()
+    login(client, narrator.email)
+    first = client.get("/me/notifications").get_data(as_text=True)
+    assert first.count('data-notification="') == 2 and f"before={made[-2]}" in first
+    second = client.get(f"/me/notifications?before={made[-2]}").get_data(as_text=True)
+    assert [f'data-notification="{i}"' in second for i in made] == [
+        False, True, True, False, False]
+    assert "Newest notifications" in second
+    for bad in ("abc", "0", "-5", str(2**63)):
+        assert client.get(f"/me/notifications?before={bad}").status_code == 422
