@@ -112,13 +112,20 @@ def author_name(reply) -> str:
     return reply.author.display_name
 
 
+def _status(reply) -> str:
+    # Hidden by the narrator, a reply waits for a curator as a held one does: only its
+    # author reads it, as pending.
+    if reply.status == "visible" and reply.narrator_hidden_at is not None:
+        return "pending"
+    return reply.status
+
+
 def reply_dict(reply, thread_id: int | None = None) -> dict:
     return {"id": reply.id, "story_id": reply.story_id, "parent_id": reply.parent_id,
             "thread_id": thread_id or reply.id, "author": author_name(reply),
             "official": reply.official, "body": reply.body,
             "html": str(render_reply(reply.body)),
-            "status": "visible" if reply.status == "visible" and reply.narrator_hidden_at is None
-            else "pending" if reply.status == "pending" else reply.status,
+            "status": _status(reply),
             "held_reason": reply.held_reason, "licence": REPLY_LICENCE,
             "version": reply.version, "created_at": reply.created_at.isoformat(),
             "updated_at": reply.updated_at.isoformat()}

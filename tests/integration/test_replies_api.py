@@ -310,3 +310,88 @@ def test_the_narrator_sees_names_closes_replies_and_hides_one(client, people):
     assert client.post(f"/stories/{sid}/replies/closed", data={"closed": "1"}).status_code == 303
     assert "The narrator closed replies on this story." in client.get(
         f"/stories/{sid}").get_data(as_text=True)
+
+
+def test_a_reply_hidden_by_the_narrator_reads_as_pending_for_its_author(client, people):
+    p = people
+    reply = replies.post_reply(p["trusted"], p["story"].id, "Unfreundlich")
+    replies.hide_by_narrator(p["narrator"], reply.id)
+    sid = p["story"].id
+    assert client.get(f"/api/v1/stories/{sid}/replies").get_json()["replies"] == []
+    own = client.get(f"/api/v1/stories/{sid}/replies", headers=_bearer(p["trusted"]))
+    assert [(r["id"], r["status"]) for r in own.get_json()["replies"]] == [(reply.id, "pending")]
+
+
+def test_the_author_changes_a_reply_on_its_page_and_a_stale_form_shows_the_conflict(
+        client, people):
+    p = people
+    reply = replies.post_reply(p["trusted"], p["story"].id, "Erste Fassung")
+    old = reply.version
+    login(client, p["trusted"].email)
+    form = client.get(f"/replies/{reply.id}/edit")
+    assert form.status_code == 200 and "Erste Fassung" in form.get_data(as_text=True)
+    done = client.post(f"/replies/{reply.id}/edit", data={"body": "Zweite", "version": old})
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(f"#reply-{reply.id}")
+    stale = client.post(f"/replies/{reply.id}/edit", data={"body": "Dritte", "version": old})
+    assert stale.status_code == 409
+    assert "changed in the meantime" in stale.get_data(as_text=True)
+    assert f'name="version" value="{old + 1}"' in stale.get_data(as_text=True)
+    assert db.session.get(Reply, reply.id).body == "Zweite"
+    assert client.post(f"/replies/{reply.id}/remove").status_code == 303
+    assert db.session.get(Reply, reply.id).status == "removed"
+    assert client.get(f"/replies/{reply.id}/edit").status_code == 404
+
+
+def test_someone_elses_reply_page_is_403(client, people):
+    p = people
+    reply = replies.post_reply(p["trusted"], p["story"].id, "Meins")
+    login(client, p["newbie"].email)
+    assert client.get(f"/replies/{reply.id}/edit").status_code == 403
+    assert client.post(f"/replies/{reply.id}/edit",
+                       data={"body": "Fremd", "version": reply.version}).status_code == 403
+    assert client.post(f"/replies/{reply.id}/remove").status_code == 403
+    assert client.post(f"/replies/{reply.id}/official", data={"official": "1"}).status_code == 403
+    assert client.post(f"/replies/{reply.id}/hide").status_code == 403
+    assert client.post(f"/replies/{reply.id}/story").status_code == 403
+    assert client.post(f"/stories/{p['story'].id}/replies/closed",
+                       data={"closed": "1"}).status_code == 403
+    assert client.post(f"/stories/{p['story'].id}/replies",
+                       data={"body": "Amtlich", "official": "true"}).status_code == 403
+    fresh = db.session.get(Reply, reply.id)
+    assert (fresh.body, fresh.status, fresh.official) == ("Meins", "visible", False)
+
+
+def test_a_curator_answers_as_the_city_and_makes_a_reply_a_story_on_the_page(client, people):
+    p = people
+    sid = p["story"].id
+    reply = replies.post_reply(p["trusted"], sid, "Ich erinnere mich an das Hochwasser 1978.")
+    login(client, p["curator"].email)
+    page = client.get(f"/stories/{sid}/reply?to={reply.id}").get_data(as_text=True)
+    assert "You answer Rosa Vertraut:" in page and 'name="official"' in page
+    sent = client.post(f"/stories/{sid}/replies", data={
+        "body": "Danke, wir prüfen das.", "parent_id": str(reply.id), "official": "true"})
+    assert sent.status_code == 303
+    city = db.session.scalar(select(Reply).where(Reply.official))
+    assert city.parent_id == reply.id and city.official_by_id == p["curator"].id
+    made = client.post(f"/replies/{reply.id}/story", data={"title": "Hochwasser 1978"})
+    assert made.status_code == 303 and "/stories/" in made.headers["Location"]
+    from app.models import Story
+
+    story = db.session.scalar(select(Story).where(Story.title == "Hochwasser 1978"))
+    assert story.author_id == p["trusted"].id and story.created_at == reply.created_at
+    assert story.status == "pending"
+
+
+def test_muted_people_see_why_and_get_no_form(client, people):
+    from app.models.conversation import ConversationMute
+
+    p = people
+    db.session.add(ConversationMute(user_id=p["trusted"].id, reason="spam"))
+    db.session.flush()
+    login(client, p["trusted"].email)
+    page = client.get(f"/stories/{p['story'].id}").get_data(as_text=True)
+    assert "muted you in the conversation" in page and 'id="reply-form"' not in page
+    refused = client.post(f"/stories/{p['story'].id}/replies", data={"body": "Trotzdem"})
+    assert refused.status_code == 403
+    assert _replies() == 0
