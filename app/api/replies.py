@@ -20,8 +20,14 @@ from app.api.docs import PROBLEM
 from app.api.http import write_limit
 from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
 from app.inputs.base import Nothing
-from app.inputs.replies import ReplyEditSchema, ReplySchema, ReplyVersionSchema
+from app.inputs.replies import (
+    ReplyEditSchema,
+    ReplySchema,
+    ReplyToStorySchema,
+    ReplyVersionSchema,
+)
 from app.licences import STORY_LICENCE
+from app.services import stories as story_service
 from app.services.conversation import reactions, replies, thread
 from app.services.text import render_reply
 
@@ -348,3 +354,94 @@ def reaction_names(story_id: int):
     found = reactions.names(api_user(), story)
     return jsonify({"story_id": story.id, "reactions": {k: len(v) for k, v in found.items()},
                     "names": found})
+
+
+class ClosedSchema(Schema):
+    story_id = fields.Integer(required=True, metadata={"example": 31})
+    replies_closed = fields.Boolean(required=True, metadata={"example": True})
+
+
+@blp.route("/stories/<int:story_id>/replies/closed", methods=["PUT", "DELETE"])
+@blp.response(200, ClosedSchema, example={"story_id": 31, "replies_closed": True})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.alt_response(403, schema="Problem", content_type=PROBLEM,
+                  description="not the story's narrator (or their helper) or a curator")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such story")
+@blp.alt_response(422, schema="Problem", content_type=PROBLEM,
+                  description="a body was sent (this request takes none)")
+@blp.doc(security=SECURITY)
+@write_limit()
+@require_user()
+def close(story_id: int):
+    """The narrator (or a curator) closes replies on a story (PUT) or opens them again
+    (DELETE); the replies already there stay."""
+    user = api_user()
+    if not replies.may_close(user, story_service.get_story(story_id)):
+        raise Forbidden(_("Only the story's narrator can close replies on it."))
+    load_body(Nothing())
+    story = replies.close_replies(user, story_id, request.method == "PUT")
+    return jsonify({"story_id": story.id, "replies_closed": story.replies_closed})
+
+
+@blp.route("/replies/<int:reply_id>/hide", methods=["POST"])
+@blp.response(200, ReplyOutSchema, example=EXAMPLE | {"status": "pending"})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.alt_response(403, schema="Problem", content_type=PROBLEM,
+                  description="not the narrator of the reply's story")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such reply")
+@blp.alt_response(409, schema="Problem", content_type=PROBLEM,
+                  description="the reply is not shown any more (error.code not_visible)")
+@blp.alt_response(422, schema="Problem", content_type=PROBLEM,
+                  description="a body was sent (this request takes none)")
+@blp.doc(security=SECURITY)
+@write_limit()
+@require_user()
+def hide(reply_id: int):
+    """The narrator hides a reply on their story until a curator looks: it leaves the
+    thread at once and waits in the curators' queue."""
+    user = api_user()
+    reply = replies.get_reply(reply_id)
+    if not replies.is_narrator(user, reply.story):
+        raise Forbidden(_("Only the story's narrator can hide a reply on it."))
+    load_body(Nothing())
+    done = replies.hide_by_narrator(user, reply_id)
+    return jsonify(reply_dict(done, _thread_id(done)))
+
+
+class MadeStorySchema(Schema):
+    story_id = fields.Integer(required=True, metadata={"example": 57})
+    status = fields.String(required=True, metadata={"example": "pending"})
+    url = fields.String(required=True, metadata={"example": "https://stadtspur.example/stories/57"})
+
+
+@blp.route("/replies/<int:reply_id>/story", methods=["POST"])
+@blp.response(201, MadeStorySchema, example={
+    "story_id": 57, "status": "pending", "url": "https://stadtspur.example/stories/57"})
+@blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
+@blp.alt_response(403, schema="Problem", content_type=PROBLEM,
+                  description="neither the reply's author nor a curator")
+@blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such reply")
+@blp.alt_response(409, schema="Problem", content_type=PROBLEM, description=(
+    "the reply is not shown (not_visible) or its author deleted their account "
+    "(former_member)"))
+@blp.alt_response(422, schema="Problem", content_type=PROBLEM,
+                  description="the title is not acceptable (error.field title)")
+@blp.doc(security=SECURITY, requestBody={"required": False, "content": {"application/json": {
+    "schema": ReplyToStorySchema, "example": {"title": "Schlittenfahren 1965"}}}})
+@write_limit()
+@require_user()
+def make_story(reply_id: int):
+    """A reply that is really a memory becomes a story of its own at the same place, by the
+    reply's author and dated as the reply (its author or a curator asks); it waits for a
+    curator as any new story, and the reply leaves the thread."""
+    user = api_user()
+    reply = replies.get_reply(reply_id)
+    if not (user.is_curator or reply.author_id == user.id):
+        raise Forbidden(_("Only the reply's author or a curator can make it a story."))
+    data = load_body(ReplyToStorySchema())
+    made = replies.make_story(user, reply_id, title=data["title"])
+    resp = jsonify({"story_id": made.id, "status": made.status,
+                    "url": url_for("stories.story", story_id=made.id, _external=True)})
+    resp.status_code = 201
+    resp.headers["Location"] = url_for("stories.story", story_id=made.id)
+    return resp

@@ -395,3 +395,44 @@ def test_muted_people_see_why_and_get_no_form(client, people):
     refused = client.post(f"/stories/{p['story'].id}/replies", data={"body": "Trotzdem"})
     assert refused.status_code == 403
     assert _replies() == 0
+
+
+def test_the_narrator_closes_replies_and_hides_one_over_the_api(client, people):
+    p = people
+    sid = p["story"].id
+    reply = replies.post_reply(p["trusted"], sid, "Unfreundlich")
+    for user in (p["trusted"], p["newbie"]):
+        assert client.put(f"/api/v1/stories/{sid}/replies/closed",
+                          headers=_bearer(user)).status_code == 403
+        assert client.post(f"/api/v1/replies/{reply.id}/hide",
+                           headers=_bearer(user)).status_code == 403
+    assert client.put(f"/api/v1/stories/{sid}/replies/closed").status_code == 401
+    closed = client.put(f"/api/v1/stories/{sid}/replies/closed", headers=_bearer(p["narrator"]))
+    assert closed.status_code == 200 and closed.get_json() == {"story_id": sid,
+                                                               "replies_closed": True}
+    assert client.get(f"/api/v1/stories/{sid}/replies").get_json()["replies_closed"] is True
+    hidden = client.post(f"/api/v1/replies/{reply.id}/hide", headers=_bearer(p["narrator"]))
+    assert hidden.status_code == 200 and hidden.get_json()["status"] == "pending"
+    assert client.get(f"/api/v1/stories/{sid}/replies").get_json()["replies"] == []
+    opened = client.delete(f"/api/v1/stories/{sid}/replies/closed",
+                           headers=_bearer(p["curator"]))
+    assert opened.get_json()["replies_closed"] is False
+
+
+def test_a_reply_becomes_a_story_over_the_api(client, people):
+    p = people
+    reply = replies.post_reply(p["trusted"], p["story"].id, "Der Winter 1965 war kalt.")
+    assert client.post(f"/api/v1/replies/{reply.id}/story",
+                       headers=_bearer(p["narrator"])).status_code == 403
+    assert client.post(f"/api/v1/replies/{reply.id}/story", headers=_bearer(p["trusted"]),
+                       json={"title": "x" * 141}).status_code == 422
+    made = client.post(f"/api/v1/replies/{reply.id}/story", headers=_bearer(p["trusted"]),
+                       json={"title": "Winter 1965"})
+    assert made.status_code == 201, made.get_json()
+    from app.models import Story
+
+    story = db.session.get(Story, made.get_json()["story_id"])
+    assert (story.title, story.author_id, story.status) == ("Winter 1965", p["trusted"].id,
+                                                            "pending")
+    assert client.post(f"/api/v1/replies/{reply.id}/story",
+                       headers=_bearer(p["trusted"])).status_code == 409
