@@ -436,3 +436,25 @@ def test_a_reply_becomes_a_story_over_the_api(client, people):
                                                             "pending")
     assert client.post(f"/api/v1/replies/{reply.id}/story",
                        headers=_bearer(p["trusted"])).status_code == 409
+
+
+def test_only_shown_replies_reach_the_page_and_the_api(client, people):
+    """Pending, hidden, rejected, removed and narrator-hidden replies are on no public
+    surface; a shown reply is on both."""
+    p = people
+    sid = p["story"].id
+    shown = replies.post_reply(p["trusted"], sid, "SHOWN-REPLY")
+    texts = {}
+    for status in ("hidden", "rejected", "removed", "pending"):
+        r = replies.post_reply(p["trusted"], sid, f"{status.upper()}-REPLY")
+        r.status = status
+        texts[status] = r.body
+    by_narrator = replies.post_reply(p["trusted"], sid, "NARRATOR-HIDDEN-REPLY")
+    replies.hide_by_narrator(p["narrator"], by_narrator.id)
+    db.session.flush()
+    page = client.get(f"/stories/{sid}").get_data(as_text=True)
+    api = client.get(f"/api/v1/stories/{sid}/replies").get_data(as_text=True)
+    for surface in (page, api):
+        assert shown.body in surface
+        for body in [*texts.values(), by_narrator.body]:
+            assert body not in surface
