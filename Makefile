@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export STADTSPUR_ENV ?= development
 
-.PHONY: help run dev test lint stop-db db migrate seed prepare translations vendor clean system-deps messages
+.PHONY: help run dev test lint stop-db db migrate seed prepare translations vendor clean system-deps messages peers
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,7 +68,18 @@ dev: prepare ## Develop: Flask's reloader and debugger, on 127.0.0.1 only
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 
-test: vendor translations db ## Prepare everything and run the whole suite on a throwaway database
+# The federation tests' second server (tests/peers/bovine_peer.py): bovine, an ActivityPub
+# implementation that is not ours, pinned, in a virtual environment of its own.
+BOVINE_VERSION := 0.5.19
+PEERS := .venv-peers
+$(PEERS)/bovine/.installed:
+	$(PYTHON) -m venv $(PEERS)/bovine
+	$(PEERS)/bovine/bin/pip install --quiet "bovine==$(BOVINE_VERSION)"
+	@touch $@
+
+peers: $(PEERS)/bovine/.installed ## Install the federation tests' peer server (bovine)
+
+test: vendor translations db peers ## Prepare everything and run the whole suite on a throwaway database
 	@$(BIN)/ruff check .
 	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
@@ -79,7 +90,7 @@ stop-db: ## Stop the private development database
 	@$(BIN)/python -m app.devtools.devdb stop
 
 clean: stop-db ## Remove everything `make run` created (keeps nothing of the dev database!)
-	rm -rf $(VENV) node_modules static/vendor instance
+	rm -rf $(VENV) $(PEERS) node_modules static/vendor instance
 
 messages: $(VENV)/.installed ## Extract new strings into the German catalogue and list untranslated ones
 	$(BIN)/python -m app.devtools.translate
