@@ -421,6 +421,32 @@ def test_reply_deleted_by_its_author(client, demo, alice, peer_key):
     assert db.session.get(Reply, reply_id) is None
 
 
+def test_flag_of_a_reply_is_a_report(client, demo, alice, peer_key):
+    from app.extensions import db
+    from app.models import Flag
+    from app.models.conversation import Reply
+
+    story = _public_story(demo)
+    author = create_user("replier@example.org")
+    reply = Reply(story_id=story.id, author_id=author.id, body="Rude words",
+                  status="visible")
+    db.session.add(reply)
+    db.session.flush()
+    flag = {"id": f"{PEER}/flags/1", "type": "Flag", "actor": f"{PEER}/users/alice",
+            "content": "<p>Forwarded: <b>insulting</b></p>",
+            "object": [f"{BASE}/stories/{story.id}#reply-{reply.id}", CITY,
+                       f"{BASE}/stories/{story.id}#reply-999999999"]}
+    assert _post(client, flag, peer_key).status_code == 202
+    _work_off()
+    [found] = db.session.scalars(select(Flag)).all()
+    assert found.reply_id == reply.id and found.reason == "other"
+    assert found.message == "Forwarded: insulting" and found.reporter_id is None
+    # the same instance reporting again updates its report instead of counting twice
+    _post(client, {**flag, "id": f"{PEER}/flags/2"}, peer_key)
+    _work_off()
+    assert db.session.scalar(select(db.func.count()).select_from(Flag)) == 1
+
+
 # Outbox ----------------------------------------------------------------------------------
 
 def _follower(actor, uri, inbox, shared=None):

@@ -1,7 +1,8 @@
 """The inbox: a signed activity is stored once (by its id) and answered 202 at once; a job
 works the stored ones off (``process_pending``). Follow (answered with Accept), Undo, Like and
 Announce of a story (a thank-you), Create/Update/Delete of a Note in reply to a story (a
-reply waiting for a curator), Delete of an actor; anything else is accepted and ignored."""
+reply waiting for a curator), Delete of an actor, Flag of replies (a report in the curators'
+queue, counted per instance); anything else is accepted and ignored."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from app.models.federation import (
     RemoteThanks,
 )
 from app.models.statuses import HoldReason, ReplyStatus
-from app.services import visibility
+from app.services import flags, visibility
 from app.services.federation import actors, blocks, signatures
 from app.services.federation.remote import domain_of
 
@@ -117,6 +118,8 @@ def _handle(activity: dict, deliver: Deliver) -> None:
         _edit_reply(obj, who)
     elif kind == "Delete":
         _delete(_id(obj), who)
+    elif kind == "Flag":
+        _flag(activity, who)
 
 
 def _follow(activity: dict, who: RemoteActor, deliver: Deliver) -> None:
@@ -222,3 +225,28 @@ def _delete(obj: str | None, who: RemoteActor) -> None:
     reply = _own_reply(obj, who)
     if reply is not None:
         db.session.delete(reply)
+
+
+def _reply_of(uri: str | None) -> int | None:
+    """The reply an id of ours names (``…/stories/<id>#reply-<n>``), else None."""
+    story_uri, sep, fragment = (uri or "").partition("#reply-")
+    if not sep or actors.story_id_of(story_uri) is None or not fragment.isdigit() \
+            or len(fragment) > 17:
+        return None
+    reply = db.session.get(Reply, int(fragment))
+    return reply.id if reply is not None and reply.story_id == actors.story_id_of(
+        story_uri) else None
+
+
+def _flag(activity: dict, who: RemoteActor) -> None:
+    """A report from another server (Mastodon sends one for a reply a moderator there
+    forwards): one open report per instance and reply, as an anonymous one would be."""
+    objects = activity.get("object")
+    objects = objects if isinstance(objects, list) else [objects]
+    content = activity.get("content") if isinstance(activity.get("content"), str) else ""
+    message = _text({"content": content})[: flags.MAX_MESSAGE]
+    for obj in objects[:20]:
+        reply_id = _reply_of(_id(obj))
+        if reply_id is not None:
+            flags.create_flag(None, reply_id=reply_id, reason="other", message=message,
+                              remote_addr=f"federation:{who.domain}")
