@@ -59,8 +59,12 @@ class ReplyOutSchema(Schema):
         "description": "the body rendered and sanitised (paragraphs, links, emphasis)",
         "example": "<p>Ich war auch dabei.</p>"})
     status = fields.String(required=True, metadata={
-        "description": "visible; pending (only its author sees it: it waits for a curator)",
+        "description": "visible; pending (only its author sees it: it waits for a curator); "
+                       "removed: it was made a story of its own, now public "
+                       "(`became_story_id`)",
         "example": "visible"})
+    became_story_id = fields.Integer(allow_none=True, metadata={
+        "description": "the story this reply became", "example": None})
     held_reason = fields.String(allow_none=True, metadata={
         "description": "why a pending reply waits: new_member, link or watched_word",
         "example": None})
@@ -104,7 +108,8 @@ class ReactionsSchema(Schema):
 EXAMPLE = {"id": 12, "story_id": 31, "parent_id": None, "thread_id": 12, "author": "Rosa",
            "official": False, "body": "Ich war auch dabei, 1965 auf dem *Schlitten*.",
            "html": "<p>Ich war auch dabei, 1965 auf dem <em>Schlitten</em>.</p>",
-           "status": "visible", "held_reason": None, "licence": REPLY_LICENCE, "version": 1,
+           "status": "visible", "held_reason": None, "became_story_id": None,
+           "licence": REPLY_LICENCE, "version": 1,
            "created_at": "2026-12-04T18:30:00+00:00",
            "updated_at": "2026-12-04T18:30:00+00:00"}
 COUNTS = {"thanks": 4, "remember": 2}
@@ -132,7 +137,8 @@ def reply_dict(reply, thread_id: int | None = None) -> dict:
             "official": reply.official, "body": reply.body,
             "html": str(render_reply(reply.body)),
             "status": _status(reply),
-            "held_reason": reply.held_reason, "licence": REPLY_LICENCE,
+            "held_reason": reply.held_reason, "became_story_id": reply.became_story_id,
+            "licence": REPLY_LICENCE,
             "version": reply.version, "created_at": reply.created_at.isoformat(),
             "updated_at": reply.updated_at.isoformat()}
 

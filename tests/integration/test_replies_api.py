@@ -458,3 +458,23 @@ def test_only_shown_replies_reach_the_page_and_the_api(client, people):
         assert shown.body in surface
         for body in [*texts.values(), by_narrator.body]:
             assert body not in surface
+
+
+def test_a_reply_made_a_story_links_it_from_the_thread_once_it_is_public(client, people):
+    p = people
+    sid = p["story"].id
+    reply = replies.post_reply(p["trusted"], sid, "Der Winter 1965 war kalt.")
+    answer = replies.post_reply(p["narrator"], sid, "Ja!", parent_id=reply.id)
+    made = replies.make_story(p["trusted"], reply.id, title="Winter 1965")
+    listed = client.get(f"/api/v1/stories/{sid}/replies").get_json()["replies"]
+    assert [r["id"] for r in listed] == [answer.id]
+    assert f"/stories/{made.id}" not in client.get(f"/stories/{sid}").get_data(as_text=True)
+    from app.services import stories
+
+    stories.review_story(p["curator"], made.id, "approve")
+    db.session.flush()
+    listed = client.get(f"/api/v1/stories/{sid}/replies").get_json()["replies"]
+    assert [(r["id"], r["status"], r["became_story_id"], r["thread_id"]) for r in listed] == [
+        (reply.id, "removed", made.id, reply.id), (answer.id, "visible", None, reply.id)]
+    page = client.get(f"/stories/{sid}").get_data(as_text=True)
+    assert f'href="/stories/{made.id}"' in page

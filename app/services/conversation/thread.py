@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
-from app.models import Story, User
+from app.models import Place, Story, User
 from app.models.conversation import Reply
 from app.models.statuses import ReplyStatus
 from app.services import visibility
@@ -26,9 +26,21 @@ class ThreadReply:
     pending: bool
     answers: list[ThreadReply] = field(default_factory=list)
 
+    @property
+    def became_story(self) -> bool:
+        """The reply was made a story of its own, public now: the thread links it there."""
+        return self.reply.status == ReplyStatus.REMOVED
+
+
+def _became_public_story():
+    story, place = aliased(Story), aliased(Place)
+    return and_(Reply.status == ReplyStatus.REMOVED, Reply.became_story_id.is_not(None),
+                exists().where(story.id == Reply.became_story_id, place.id == story.place_id,
+                               visibility.public_story(story, place)))
+
 
 def _shown(viewer: User | None):
-    public = visibility.public_reply(Reply)
+    public = or_(visibility.public_reply(Reply), _became_public_story())
     if viewer is None or not viewer.is_authenticated:
         return public
     own = and_(Reply.author_id == viewer.id,
@@ -38,7 +50,8 @@ def _shown(viewer: User | None):
 
 def story_replies(story: Story, viewer: User | None = None) -> list[Reply]:
     """The replies ``viewer`` may see on ``story``, oldest first, with their authors (one
-    statement). Nothing for a story that is not public."""
+    statement); a reply made a story stays in its place once that story is public (status
+    removed, ``became_story_id``). Nothing for a story that is not public."""
     if not visibility.is_public_story(story):
         return []
     return list(db.session.scalars(
@@ -58,7 +71,7 @@ def thread(story: Story, viewer: User | None = None) -> list[ThreadReply]:
     me = viewer.id if viewer is not None and viewer.is_authenticated else None
     for r in rows:
         item = ThreadReply(r, mine=me is not None and r.author_id == me,
-                           pending=(r.status != ReplyStatus.VISIBLE
+                           pending=(r.status == ReplyStatus.PENDING
                                     or r.narrator_hidden_at is not None))
         root = r
         seen = {r.id}
