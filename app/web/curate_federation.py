@@ -1,5 +1,6 @@
 """Curator page for the federation: block a remote account or a whole instance (its
-activities are refused, its follows removed, nothing is delivered to it) and lift a block.
+activities are refused, its follows removed, nothing is delivered to it) and lift a block;
+and ``remote_author(reply)`` for templates showing a reply from another server.
 The forms work without JavaScript and answer with a redirect; refused input is flashed."""
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ from app.errors import redirects_on_refusal
 from app.inputs.base import from_form
 from app.inputs.federation import BlockSchema
 from app.services.federation import blocks
+from app.services.federation.inbox import remote_author
 from app.web.curate import curator_required
 
 bp = Blueprint("curate_federation", __name__)
+
+
+@bp.app_template_global("remote_author")
+def _remote_author(reply) -> dict | None:
+    """For the thread: the remote author of a reply without a local one (``handle``,
+    ``uri``), else None."""
+    return remote_author(reply.id) if reply.author_id is None else None
 
 
 @bp.after_request

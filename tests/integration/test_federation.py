@@ -84,6 +84,10 @@ def _follow(n=1):
             "type": "Follow", "actor": f"{PEER}/users/alice", "object": CITY}
 
 
+def app_template_global_of(client):
+    return client.application.jinja_env.globals["remote_author"]
+
+
 def _work_off():
     from app.services.federation import inbox
 
@@ -393,6 +397,11 @@ def test_reply_waits_is_edited_and_leaves_with_its_author(client, demo, alice, p
     db.session.refresh(reply)
     assert reply.body == "Edited" and reply.status == "pending"
     assert db.session.scalar(select(RemoteReply.object_id)) == f"{PEER}/notes/1"
+    from app.services.federation.inbox import remote_author
+
+    assert remote_author(reply.id) == {"handle": "alice@peer.example",
+                                       "uri": f"{PEER}/users/alice"}
+    assert app_template_global_of(client)(reply)["handle"] == "alice@peer.example"
 
     gone = {"id": f"{PEER}/users/alice#delete", "type": "Delete",
             "actor": f"{PEER}/users/alice", "object": f"{PEER}/users/alice"}
@@ -432,6 +441,7 @@ def test_flag_of_a_reply_is_a_report(client, demo, alice, peer_key):
                   status="visible")
     db.session.add(reply)
     db.session.flush()
+    assert app_template_global_of(client)(reply) is None  # a local reply has its author
     flag = {"id": f"{PEER}/flags/1", "type": "Flag", "actor": f"{PEER}/users/alice",
             "content": "<p>Forwarded: <b>insulting</b></p>",
             "object": [f"{BASE}/stories/{story.id}#reply-{reply.id}", CITY,

@@ -250,3 +250,16 @@ def _flag(activity: dict, who: RemoteActor) -> None:
         if reply_id is not None:
             flags.create_flag(None, reply_id=reply_id, reason="other", message=message,
                               remote_addr=f"federation:{who.domain}")
+
+
+def remote_author(reply_id: int) -> dict | None:
+    """Who on another server wrote reply ``reply_id`` (``handle`` as ``name@host``, ``uri``
+    of their profile), or None for a local reply."""
+    row = db.session.execute(
+        select(RemoteActor.username, RemoteActor.domain, RemoteActor.uri)
+        .join(RemoteReply, RemoteReply.remote_actor_id == RemoteActor.id)
+        .where(RemoteReply.reply_id == reply_id)).first()
+    if row is None:
+        return None
+    name = row.username or row.uri.rstrip("/").rsplit("/", 1)[-1]
+    return {"handle": f"{name}@{row.domain}", "uri": row.uri}
