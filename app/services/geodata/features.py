@@ -233,12 +233,14 @@ def place_feature_and_version(place_id: int, site: str, media_url: str) -> tuple
 
 
 def any_place_feature(place_id: int, site: str) -> dict | None:
-    """A place in any state as the Feature the public gets of a public one (without story
-    and media): the part of a place's Feature everyone shares, for the owner's view, which
-    adds what only they see. Read through the session, as the owner asks right after their
-    own write of this request, which the read engine would not see yet."""
+    """A place in any state as the Feature the public gets of a public one (without its
+    own story and media, with its public stories' count and summaries): the part of a
+    place's Feature everyone shares, for the owner's view, which adds what only they see.
+    Read through the session, as the owner asks right after their own write of this
+    request, which the read engine would not see yet."""
     found = db.session.execute(
-        text(f"SELECT {place_feature_sql()}::text FROM places WHERE places.id = :id"),
+        text(f"SELECT {place_feature_sql(PLACE_STORIES)}::text FROM places "
+             "WHERE places.id = :id"),
         {"id": place_id, "site": site},
     ).scalar()
     return None if found is None else json.loads(found)
