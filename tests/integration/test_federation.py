@@ -385,6 +385,17 @@ def test_reply_waits_is_edited_and_leaves_with_its_author(client, demo, alice, p
     # not on the public replies collection while it waits
     assert client.get(f"/ap/stories/{story.id}/replies").json["totalItems"] == 0
 
+    # markup written as text loses its brackets; a javascript: link written as text, or
+    # nothing but markup, makes no reply
+    for n, content in ((3, "<p>&lt;b&gt;bold&lt;/b&gt; text</p>"),
+                       (4, "<p>see javascript:alert(1)</p>"), (5, "<p><img src=x></p>")):
+        _post(client, {"id": f"{PEER}/notes/{n}/create", "type": "Create",
+                       "actor": f"{PEER}/users/alice",
+                       "object": _note(story.id, content, n)}, peer_key)
+    _work_off()
+    bodies = db.session.scalars(select(Reply.body).where(
+        Reply.story_id == story.id, Reply.held_reason == "remote").order_by(Reply.id)).all()
+    assert bodies[1:] == ["‹b›bold‹/b› text"]
     # a reply to something that is not our story is ignored
     stray = {"id": f"{PEER}/notes/2/create", "type": "Create",
              "actor": f"{PEER}/users/alice",

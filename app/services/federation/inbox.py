@@ -6,6 +6,7 @@ queue, counted per instance); anything else is accepted and ignored."""
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.errors import Forbidden, ValidationError
 from app.extensions import db
 from app.models import Story
-from app.models.conversation import Reply
+from app.models.conversation import MAX_REPLY, Reply
 from app.models.federation import (
     MAX_URI,
     Follower,
@@ -30,12 +31,11 @@ from app.models.federation import (
 )
 from app.models.statuses import HoldReason, ReplyStatus
 from app.services import flags, visibility
+from app.services.conversation import replies
 from app.services.federation import actors, blocks, signatures
 from app.services.federation.remote import domain_of
 
 log = logging.getLogger("stadtspur.federation")
-# A reply's text beyond this is cut (local replies have their own, stricter form limits).
-MAX_REPLY = 5000
 
 # deliver(actor, inbox, activity): queues one delivery (a job in production).
 Deliver = Callable[[str, str, dict], None]
@@ -173,14 +173,19 @@ def thanks_count(story_id: int) -> int:
 
 
 def _text(note: dict) -> str:
-    """The Note's HTML as plain text: every tag dropped (links keep their text), nothing
-    fetched; cut to MAX_REPLY."""
-    html = note.get("content") if isinstance(note.get("content"), str) else ""
-    html = html.replace("</p>", "</p>\n\n").replace("<br>", "\n").replace("<br/>", "\n")
-    import html as html_lib
-
-    text = html_lib.unescape(nh3.clean(html[: MAX_REPLY * 4], tags=set())).strip()
-    return text[:MAX_REPLY]
+    """The Note's HTML as a reply's plain text: every tag dropped (links keep their text),
+    nothing fetched, cut to MAX_REPLY, and held to the rules of local replies
+    (``replies.clean_body``): markup written as text loses its angle brackets; a text that
+    still breaks them (a javascript: link) gives an empty text, and no reply."""
+    content = note.get("content") if isinstance(note.get("content"), str) else ""
+    content = (content.replace("</p>", "</p>\n\n").replace("<br>", "\n")
+               .replace("<br/>", "\n"))
+    text = html.unescape(nh3.clean(content[: MAX_REPLY * 4], tags=set())).strip()
+    text = text[:MAX_REPLY].replace("<", "‹").replace(">", "›")
+    try:
+        return replies.clean_body(text) if text else ""
+    except ValidationError:
+        return ""
 
 
 def _reply(note: dict, who: RemoteActor) -> None:
@@ -244,7 +249,8 @@ def _flag(activity: dict, who: RemoteActor) -> None:
     objects = activity.get("object")
     objects = objects if isinstance(objects, list) else [objects]
     content = activity.get("content") if isinstance(activity.get("content"), str) else ""
-    message = _text({"content": content})[: flags.MAX_MESSAGE]
+    message = html.unescape(nh3.clean(content[: flags.MAX_MESSAGE * 4], tags=set())).strip()
+    message = message[: flags.MAX_MESSAGE]
     for obj in objects[:20]:
         reply_id = _reply_of(_id(obj))
         if reply_id is not None:
