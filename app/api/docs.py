@@ -13,6 +13,11 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 
 PROBLEM = "application/problem+json"
+# The request body of an operation that takes none (PUT a state, POST an action): nothing, or
+# an empty JSON object.
+NO_BODY = {"required": False, "description": "nothing to send",
+           "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0},
+                                            "example": {}}}}
 
 bp = Blueprint("api_viewer", __name__)
 

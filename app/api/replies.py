@@ -16,7 +16,7 @@ from marshmallow import Schema, fields
 from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
-from app.api.docs import PROBLEM
+from app.api.docs import NO_BODY, PROBLEM
 from app.api.http import write_limit
 from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
 from app.inputs.base import Nothing
@@ -299,7 +299,7 @@ def delete_reply(reply_id: int):
                   description="the reply is not shown (error.code not_visible)")
 @blp.alt_response(422, schema="Problem", content_type=PROBLEM,
                   description="a body was sent (this request takes none)")
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, requestBody=NO_BODY)
 @write_limit()
 @require_user("curator", "admin")
 def official(reply_id: int):
@@ -322,7 +322,7 @@ def official(reply_id: int):
                   description="a body was sent (this request takes none)")
 @blp.alt_response(429, schema="Problem", content_type=PROBLEM,
                   description="too many reactions in the last hour")
-@blp.doc(security=SECURITY, parameters=[{
+@blp.doc(security=SECURITY, requestBody=NO_BODY, parameters=[{
     "name": "kind", "in": "path", "required": True,
     "schema": {"type": "string", "enum": list(reactions.KINDS)},
     "description": "thanks (\"Thank you\") or remember (\"I remember this too\")",
@@ -375,7 +375,7 @@ class ClosedSchema(Schema):
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such story")
 @blp.alt_response(422, schema="Problem", content_type=PROBLEM,
                   description="a body was sent (this request takes none)")
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, requestBody=NO_BODY)
 @write_limit()
 @require_user()
 def close(story_id: int):
@@ -399,7 +399,7 @@ def close(story_id: int):
                   description="the reply is not shown any more (error.code not_visible)")
 @blp.alt_response(422, schema="Problem", content_type=PROBLEM,
                   description="a body was sent (this request takes none)")
-@blp.doc(security=SECURITY)
+@blp.doc(security=SECURITY, requestBody=NO_BODY)
 @write_limit()
 @require_user()
 def hide(reply_id: int):

@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import Unauthorized, api_user, require_user
-from app.api.docs import PROBLEM
+from app.api.docs import NO_BODY, PROBLEM
 from app.api.geojson import GEOJSON, LinkSchema, PointSchema, StoryEraSchema
 from app.api.http import public_read, write_limit
 from app.api.places import NUMBER, collection_body, geojson_response, media_root, site_root
@@ -494,10 +494,7 @@ class WithdrawnSchema(Schema):
 @blp.route("/stories/<int:story_id>/withdraw", methods=["POST"])
 @blp.response(200, WithdrawnSchema, example={"story_id": 7, "place_id": 42,
                                              "status": "withdrawn"})
-@blp.doc(security=SECURITY, requestBody={
-    "required": False, "description": "nothing to send",
-    "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0},
-                                      "example": {}}}},
+@blp.doc(security=SECURITY, requestBody=NO_BODY,
     responses={"403": {"description": "not the story's narrator (or their helper)"},
                "404": {"description": "no story with this id"}})
 @write_limit()

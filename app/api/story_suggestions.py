@@ -14,7 +14,7 @@ from marshmallow import Schema, fields
 from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
-from app.api.docs import PROBLEM
+from app.api.docs import NO_BODY, PROBLEM
 from app.api.http import write_limit
 from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
 from app.inputs.base import Nothing
@@ -226,9 +226,7 @@ def decline(story_id: int, suggestion_id: int):
                   description="not the caller's suggestion")
 @blp.alt_response(409, schema="Problem", content_type=PROBLEM,
                   description="decided already (error.code not_pending)")
-@blp.doc(security=SECURITY, requestBody={
-    "required": False, "description": "nothing to send",
-    "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}})
+@blp.doc(security=SECURITY, requestBody=NO_BODY)
 @write_limit()
 @require_user()
 def take_back(story_id: int, suggestion_id: int):

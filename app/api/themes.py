@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
-from app.api.docs import PROBLEM
+from app.api.docs import NO_BODY, PROBLEM
 from app.api.http import public_read, write_limit
 from app.inputs.base import Nothing, from_form
 from app.models.usage import Metric, OfferingKind
@@ -83,9 +83,7 @@ def following():
 @blp.response(200, FollowedSchema, example={"following": ["fotografie", "gaerten"]})
 @blp.alt_response(401, schema="Problem", content_type=PROBLEM, description="not logged in")
 @blp.alt_response(404, schema="Problem", content_type=PROBLEM, description="no such theme")
-@blp.doc(security=SECURITY, requestBody={
-    "required": False, "description": "nothing to send",
-    "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}})
+@blp.doc(security=SECURITY, requestBody=NO_BODY)
 @write_limit()
 @require_user()
 def follow(slug: str):
