@@ -1,4 +1,5 @@
-"""A curator's block of a remote account or instance as the curator page carries it."""
+"""A curator's block or trust of a remote account or instance as the curator page carries
+it."""
 
 from __future__ import annotations
 
@@ -13,3 +14,8 @@ class BlockSchema(Strict):
     target = fields.String(required=True, validate=validate.Length(
         min=1, max=MAX_URI, error=lazy_gettext("Give an account's address or a host name.")))
     reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TrustSchema(Strict):
+    target = fields.String(required=True, validate=validate.Length(
+        min=1, max=MAX_URI, error=lazy_gettext("Give an account's address or a host name.")))

@@ -119,6 +119,21 @@ class FederationBlock(db.Model):
     created_at: Mapped[created_ts]
 
 
+class FederationTrust(db.Model):
+    """A remote account (actor id) or instance (domain) a curator trusts: its replies show at
+    once (a watched word still holds them), as a trusted local member's do."""
+
+    __tablename__ = "federation_trusts"
+    __table_args__ = (CheckConstraint(check_in("kind", BLOCK_KINDS), name="kind"),)
+
+    id: Mapped[intpk]
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    target: Mapped[str] = mapped_column(String(MAX_URI), nullable=False, unique=True)
+    trusted_by_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_ts]
+
+
 class RemoteThanks(db.Model):
     """A Like or Announce of a story by a remote actor: counted as a thank-you."""
 

@@ -1,5 +1,6 @@
 """Curator page for the federation: block a remote account or a whole instance (its
 activities are refused, its follows removed, nothing is delivered to it) and lift a block;
+trust one (its replies show at once) and stop trusting it;
 and ``remote_author(reply)`` for templates showing a reply from another server.
 The forms work without JavaScript and answer with a redirect; refused input is flashed."""
 
@@ -11,8 +12,8 @@ from flask_login import current_user
 
 from app.errors import redirects_on_refusal
 from app.inputs.base import from_form
-from app.inputs.federation import BlockSchema
-from app.services.federation import blocks
+from app.inputs.federation import BlockSchema, TrustSchema
+from app.services.federation import blocks, trust
 from app.services.federation.inbox import remote_author
 from app.web.curate import curator_required
 
@@ -40,6 +41,7 @@ def _fields() -> dict:
 @curator_required
 def page():
     return render_template("curate/federation.html", blocks=blocks.all_blocks(),
+                           trusts=trust.all_trusts(),
                            federation=current_app.config["FEDERATION"])
 
 
@@ -59,4 +61,23 @@ def block():
 def unblock(block_id: int):
     blocks.unblock(current_user._get_current_object(), block_id)
     flash(_("The block is lifted."), "success")
+    return redirect(url_for("curate_federation.page"), code=303)
+
+
+@bp.post("/curate/federation/trusts")
+@curator_required
+@redirects_on_refusal(lambda: url_for("curate_federation.page"))
+def trust_one():
+    data = from_form(TrustSchema(), _fields())
+    found = trust.trust(current_user._get_current_object(), data["target"])
+    flash(_("Replies from %(target)s show at once now.", target=found.target), "success")
+    return redirect(url_for("curate_federation.page"), code=303)
+
+
+@bp.post("/curate/federation/trusts/<int:trust_id>/delete")
+@curator_required
+@redirects_on_refusal(lambda trust_id: url_for("curate_federation.page"))
+def distrust(trust_id: int):
+    trust.distrust(current_user._get_current_object(), trust_id)
+    flash(_("Replies from there wait for a curator again."), "success")
     return redirect(url_for("curate_federation.page"), code=303)

@@ -1,5 +1,5 @@
 """federation: actor keys, remote actors, followers, received activities (once each),
-delivery domains, blocks, remote thanks and replies, and the outbox of story changes
+delivery domains, blocks and trusts, remote thanks and replies, and the outbox of story changes
 
 Revision ID: 28f3262f9407
 Revises: 6446ec911dfe
@@ -83,6 +83,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_blocks')),
     sa.UniqueConstraint('target', name=op.f('uq_federation_blocks_target'))
     )
+    op.create_table('federation_trusts',
+    sa.Column('id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('target', sa.String(length=2000), nullable=False),
+    sa.Column('trusted_by_id', sa.BigInteger(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("kind IN ('domain', 'actor')", name=op.f('ck_federation_trusts_kind')),
+    sa.ForeignKeyConstraint(['trusted_by_id'], ['users.id'], name=op.f('fk_federation_trusts_trusted_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_trusts')),
+    sa.UniqueConstraint('target', name=op.f('uq_federation_trusts_target'))
+    )
     op.create_table('federation_followers',
     sa.Column('id', sa.BigInteger(), nullable=False),
     sa.Column('actor', sa.String(length=200), nullable=False),
@@ -132,6 +143,7 @@ def downgrade():
     op.drop_index(op.f('ix_federation_followers_remote_actor_id'), table_name='federation_followers')
     op.drop_index(op.f('ix_federation_followers_actor'), table_name='federation_followers')
     op.drop_table('federation_followers')
+    op.drop_table('federation_trusts')
     op.drop_table('federation_blocks')
     op.drop_index(op.f('ix_federation_remote_actors_key_id'), table_name='federation_remote_actors')
     op.drop_index(op.f('ix_federation_remote_actors_domain'), table_name='federation_remote_actors')

@@ -606,3 +606,65 @@ def test_curator_page_blocks_and_lifts(client, demo, alice):
     assert client.post(f"/curate/federation/blocks/{block_id}/delete").status_code == 303
     assert "The block is lifted." in client.get("/curate/federation").get_data(as_text=True)
     assert db.session.scalar(select(FederationBlock.id)) is None
+
+
+def test_trusted_remote_replies_show_at_once(client, demo, alice, peer_key):
+    from app.errors import Forbidden
+    from app.extensions import db
+    from app.models import User, WatchedWord
+    from app.models.conversation import Reply
+    from app.services.federation import trust
+
+    story = _public_story(demo)
+    curator = db.session.scalar(select(User).where(User.role == "curator"))
+    with pytest.raises(Forbidden):
+        trust.trust(create_user("someone-else@example.org"), "peer.example")
+    trust.trust(curator, "Peer.Example")
+    db.session.add(WatchedWord(phrase="scandal"))
+    db.session.flush()
+    for n, text in ((1, "<p>Lovely memory</p>"), (2, "<p>What a scandal</p>")):
+        _post(client, {"id": f"{PEER}/c/{n}", "type": "Create",
+                       "actor": f"{PEER}/users/alice",
+                       "object": _note(story.id, text, n)}, peer_key)
+    _work_off()
+    rows = db.session.execute(select(Reply.body, Reply.status, Reply.held_reason).where(
+        Reply.story_id == story.id).order_by(Reply.id)).all()
+    assert [tuple(r) for r in rows[-2:]] == [("Lovely memory", "visible", None),
+                                            ("What a scandal", "pending", "watched_word")]
+    shown = client.get(f"/ap/stories/{story.id}/replies").json
+    assert [i["content"].strip() for i in shown["orderedItems"]] == ["<p>Lovely memory</p>"]
+
+    # no longer trusted: the next one waits again
+    trust.distrust(curator, trust.all_trusts()[0].id)
+    _post(client, {"id": f"{PEER}/c/3", "type": "Create", "actor": f"{PEER}/users/alice",
+                   "object": _note(story.id, "<p>Third</p>", 3)}, peer_key)
+    _work_off()
+    assert db.session.scalar(select(Reply.held_reason).where(Reply.body == "Third")) == "remote"
+
+
+def test_curator_page_trusts(client, demo):
+    from app.extensions import db
+    from app.models.federation import FederationTrust
+    from tests.conftest import login
+
+    curator = create_user("trusting@example.org", role="curator")
+    curator.locale = "en"
+    db.session.flush()
+    login(client, "trusting@example.org")
+    assert client.post("/curate/federation/trusts",
+                       data={"target": "friendly.example"}).status_code == 303
+    page = client.get("/curate/federation").get_data(as_text=True)
+    assert "Replies from friendly.example show at once now." in page
+    assert 'id="trust-list"' in page
+    client.post("/curate/federation/trusts", data={"target": "has space.example"})
+    assert db.session.scalar(select(db.func.count()).select_from(FederationTrust)) == 1
+    trust_id = db.session.scalar(select(FederationTrust.id))
+    assert client.post(f"/curate/federation/trusts/{trust_id}/delete").status_code == 303
+    assert "No account or server is trusted." in client.get("/curate/federation").get_data(
+        as_text=True)
+    client.post("/logout")
+    create_user("plain@example.org")
+    login(client, "plain@example.org")
+    assert client.post("/curate/federation/trusts",
+                       data={"target": "x.example"}).status_code == 403
+    assert db.session.scalar(select(FederationTrust.id)) is None

@@ -23,17 +23,25 @@ def is_blocked(actor_uri: str) -> bool:
     ) is not None
 
 
-def block(curator: User, target: str, reason: str = "") -> FederationBlock:
-    """Block an account (its actor id, ``https://…``) or an instance (a host name); their
-    follows of our actors are removed."""
-    require_curator(curator)
+def target_kind(target: str) -> tuple[str, str]:
+    """(``actor`` or ``domain``, the target as stored) for a curator's entry: an account's
+    address (``https://…``) or a host name (lower case); ValidationError otherwise."""
     target = target.strip()
     kind = "actor" if target.startswith(("https://", "http://")) else "domain"
     if kind == "domain":
         target = target.lower()
-    if not target or len(target) > MAX_URI or (kind == "domain" and "/" in target):
+    if not target or len(target) > MAX_URI or (kind == "domain" and (
+            "/" in target or " " in target or ":" in target)):
         raise ValidationError(_("Give an account's address (https://…) or a host name."),
                               field="target")
+    return kind, target
+
+
+def block(curator: User, target: str, reason: str = "") -> FederationBlock:
+    """Block an account (its actor id, ``https://…``) or an instance (a host name); their
+    follows of our actors are removed."""
+    require_curator(curator)
+    kind, target = target_kind(target)
     found = db.session.scalar(select(FederationBlock).where(FederationBlock.target == target))
     if found is None:
         found = FederationBlock(kind=kind, target=target, reason=reason.strip(),

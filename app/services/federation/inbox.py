@@ -31,9 +31,10 @@ from app.models.federation import (
 )
 from app.models.statuses import HoldReason, ReplyStatus
 from app.services import flags, visibility
-from app.services.conversation import replies
-from app.services.federation import actors, blocks, signatures
+from app.services.conversation import replies, rules
+from app.services.federation import actors, blocks, signatures, trust
 from app.services.federation.remote import domain_of
+from app.services.inbox import notify_reply
 
 log = logging.getLogger("stadtspur.federation")
 
@@ -198,11 +199,19 @@ def _reply(note: dict, who: RemoteActor) -> None:
     if db.session.scalar(select(RemoteReply.reply_id)
                          .where(RemoteReply.object_id == object_id)) is not None:
         return
-    reply = Reply(story_id=story.id, author_id=None, body=_text(note),
-                  status=ReplyStatus.PENDING, held_reason=HoldReason.REMOTE)
+    body = _text(note)
+    # Remote people wait for a curator unless trusted; a watched word holds anyone's reply.
+    hold = (HoldReason.WATCHED_WORD if rules.watched_word_in(body)
+            else None if trust.is_trusted(who.uri) else HoldReason.REMOTE)
+    now = datetime.now(UTC)
+    reply = Reply(story_id=story.id, author_id=None, body=body,
+                  status=ReplyStatus.PENDING if hold else ReplyStatus.VISIBLE,
+                  held_reason=hold.value if hold else None, created_at=now, updated_at=now,
+                  published_at=None if hold else now)
     db.session.add(reply)
     db.session.flush()
     db.session.add(RemoteReply(reply_id=reply.id, remote_actor_id=who.id, object_id=object_id))
+    notify_reply(reply)
 
 
 def _own_reply(object_id: str | None, who: RemoteActor) -> Reply | None:
@@ -215,9 +224,13 @@ def _edit_reply(note: dict, who: RemoteActor) -> None:
     reply = _own_reply(_id(note), who)
     if reply is None or not _text(note):
         return
-    # An edited remote reply is moderated again, as a local edit adding a link would be.
-    reply.body, reply.status = _text(note), ReplyStatus.PENDING
-    reply.held_reason = HoldReason.REMOTE
+    # An edited remote reply is moderated again unless its author is trusted, as a local
+    # edit adding a link would be.
+    reply.body = _text(note)
+    if rules.watched_word_in(reply.body) or not trust.is_trusted(who.uri):
+        reply.status, reply.published_at = ReplyStatus.PENDING, None
+        reply.held_reason = (HoldReason.WATCHED_WORD if rules.watched_word_in(reply.body)
+                             else HoldReason.REMOTE)
 
 
 def _delete(obj: str | None, who: RemoteActor) -> None:
