@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 import procrastinate
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup, with_appcontext
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
@@ -49,10 +49,11 @@ def configured(app: Flask):
 
 
 def _in_app_context(work):
-    """Run ``work()`` in the Flask app the worker was started for, committing after."""
+    """Run ``work()`` in the Flask app whose context is active (a command, a test), else in
+    the one the worker was started for, committing after."""
     from app.extensions import db
 
-    app = _flask_app or current_app._get_current_object()
+    app = current_app._get_current_object() if has_app_context() else _flask_app
     with app.app_context():
         try:
             result = work()
