@@ -668,3 +668,29 @@ def test_curator_page_trusts(client, demo):
     assert client.post("/curate/federation/trusts",
                        data={"target": "x.example"}).status_code == 403
     assert db.session.scalar(select(FederationTrust.id)) is None
+
+
+def test_a_hidden_place_takes_its_stories_out_and_back(demo, db_session):
+    from datetime import UTC, datetime
+
+    from app.extensions import db
+    from app.models import Place, Story
+    from app.models.federation import OutboxEntry
+
+    story = _public_story(demo)
+    public_here = set(db.session.scalars(select(Story.id).where(
+        Story.place_id == story.place_id, Story.is_approved_visible)))
+    place = db.session.get(Place, story.place_id)
+    place.hidden_at = datetime.now(UTC)
+    db.session.flush()
+    entries = db.session.execute(select(OutboxEntry.story_id, OutboxEntry.kind)).all()
+    assert {(i, "delete") for i in public_here} == set(entries)
+    place.hidden_at = None
+    db.session.flush()
+    created = db.session.scalars(select(OutboxEntry.story_id).where(
+        OutboxEntry.kind == "create")).all()
+    assert set(created) == public_here
+    place.title = "Another name"
+    db.session.flush()
+    assert db.session.scalar(select(db.func.count()).select_from(OutboxEntry)) == \
+        2 * len(public_here)

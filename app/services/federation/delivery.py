@@ -15,7 +15,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Story
+from app.models import Place, Story
 from app.models.federation import FederationDomain, Follower, OutboxEntry, RemoteActor
 from app.services import visibility
 from app.services.federation import actors, blocks, notes, remote
@@ -31,20 +31,27 @@ class DeliveryFailed(Exception):
     """The inbox did not take the activity; the job is retried with back-off."""
 
 
+def _before(obj, name: str):
+    """An attribute's value before this flush's change."""
+    history = inspect(obj).attrs[name].history
+    return history.deleted[0] if history.deleted else getattr(obj, name)
+
+
 def _was_public(story: Story) -> bool:
-    state = inspect(story)
+    return (_before(story, "status") == "approved" and _before(story, "hidden_at") is None
+            and _before(story, "withdrawn_at") is None
+            and visibility.is_public_place(story.place))
 
-    def before(name: str):
-        history = state.attrs[name].history
-        return history.deleted[0] if history.deleted else getattr(story, name)
 
-    return (before("status") == "approved" and before("hidden_at") is None
-            and before("withdrawn_at") is None and visibility.is_public_place(story.place))
+def _place_was_public(place: Place) -> bool:
+    return (_before(place, "status") == "approved" and _before(place, "hidden_at") is None
+            and _before(place, "merged_into_id") is None)
 
 
 def _record(session: Session, flush_context, instances) -> None:
     if not has_app_context() or not current_app.config.get("FEDERATION"):
         return
+    recorded: set[int] = set()
     for story in [o for o in session.dirty if isinstance(o, Story)]:
         if not session.is_modified(story):
             continue
@@ -55,6 +62,17 @@ def _record(session: Session, flush_context, instances) -> None:
                                              for n in EDITED) else None)
         if kind:
             session.add(OutboxEntry(story_id=story.id, kind=kind))
+            recorded.add(story.id)
+    # A place hidden, merged or shown again takes its approved stories with it.
+    for place in [o for o in session.dirty if isinstance(o, Place)]:
+        was, now = _place_was_public(place), visibility.is_public_place(place)
+        if was == now or not session.is_modified(place):
+            continue
+        story_ids = session.scalars(select(Story.id).where(
+            Story.place_id == place.id, Story.is_approved_visible)).all()
+        for story_id in story_ids:
+            if story_id not in recorded:
+                session.add(OutboxEntry(story_id=story_id, kind="create" if now else "delete"))
 
 
 def watch() -> None:
