@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.accounts import log_in
 from tests.e2e.axe import in_both_languages
 from tests.e2e.waits import sw_ready
 
@@ -20,14 +21,6 @@ B = ("ben.antwortet@example.org", "a long passphrase for ben")
 C = ("cleo.neu@example.org", "a long passphrase for cleo")
 D = ("dora.viel@example.org", "a long passphrase for dora")
 CURATOR = "curator@demo.stadtspur.ch"
-
-
-def _login(page, email, password):
-    page.goto(page.base_url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/login"))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +75,7 @@ def test_a_reply_thanks_an_official_answer_and_a_held_reply(page, e2e_app, scene
     replies = page.locator("#replies")
 
     # B replies from the story page and thanks A.
-    _login(page, *B)
+    log_in(page, *B)
     page.goto(story_url)
     sw_ready(page)
     expect(replies).to_contain_text("CC BY-SA 4.0")
@@ -98,7 +91,7 @@ def test_a_reply_thanks_an_official_answer_and_a_held_reply(page, e2e_app, scene
 
     # A is told, follows the notification to the reply and sees who thanked them.
     page.context.clear_cookies()
-    _login(page, *A)
+    log_in(page, *A)
     page.goto(page.base_url + "/me/notifications")
     page.get_by_role("link", name=re.compile("Ben Antwortet replied")).click()
     expect(page).to_have_url(re.compile(rf"/stories/{scene['story']}#reply-{reply_id}$"))
@@ -107,7 +100,7 @@ def test_a_reply_thanks_an_official_answer_and_a_held_reply(page, e2e_app, scene
 
     # A curator answers B as the city.
     page.context.clear_cookies()
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     page.goto(story_url)
     page.locator(f"#reply-{reply_id} a[href*='/reply?to={reply_id}']").click()
     expect(page).to_have_url(re.compile(rf"/reply\?to={reply_id}$"))
@@ -124,7 +117,7 @@ def test_a_reply_thanks_an_official_answer_and_a_held_reply(page, e2e_app, scene
 
     # A new member's reply with a link waits; only they see it.
     page.context.clear_cookies()
-    _login(page, *C)
+    log_in(page, *C)
     page.goto(story_url)
     page.fill("#reply-form-body", "Fotos davon gibt es unter https://example.org/hof")
     page.locator("#reply-form button[type=submit]").click()
@@ -138,7 +131,7 @@ def test_a_reply_thanks_an_official_answer_and_a_held_reply(page, e2e_app, scene
     expect(replies).not_to_contain_text("Fotos davon")
 
     # A curator approves it in the queue; everyone sees it.
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     page.goto(page.base_url + f"/curate/reply/{held}")
     page.locator("#approve-form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(rf"/curate/reply/{held}$"))
@@ -156,7 +149,7 @@ def test_anonymous_visitors_are_sent_to_log_in_to_reply(page, scene):
 
 
 def test_a_long_thread_has_no_axe_violations_in_both_languages(page, scene):
-    _login(page, *D)
+    log_in(page, *D)
     found = in_both_languages(page, f"/stories/{scene['long']}",
                               lambda: expect(page.locator("#replies .reply")).to_have_count(25))
     assert found == {"de": [], "en": []}

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.accounts import log_in
 from tests.e2e.axe import in_both_languages, with_axe
 from tests.e2e.waits import sw_ready
 
@@ -58,18 +59,10 @@ def scene(e2e_app):
     return out
 
 
-def _login(page, email, password):
-    page.goto(page.base_url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/login"))
-
-
 def test_the_author_features_a_story_and_a_visitor_sees_it_in_follow_mode(
         page, e2e_app, scene):
     milkman = scene["ids"]["Der Milchmann"]
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     page.goto(page.base_url + f"/tours/{TOUR}/edit")
     first_slot = page.locator(f"#stop-{scene['place']}-featured-1")
     first_slot.select_option(f"{scene['place']}:{milkman}")

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.accounts import log_in
 from tests.e2e.axe import in_both_languages
 from tests.e2e.waits import sw_ready
 
@@ -17,14 +18,6 @@ pytestmark = pytest.mark.e2e
 A = ("anna.erzaehlt@example.org", "a long passphrase for anna")
 B = ("bruno.antwortet@example.org", "a long passphrase for bruno")
 CURATOR = "curator@demo.stadtspur.ch"
-
-
-def _login(page, email, password):
-    page.goto(page.base_url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/login"))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,7 @@ def scene(e2e_app):
 
 def test_a_narrator_is_told_of_a_reply_and_thanks(page, e2e_app, scene):
     assert scene["reply_status"] == "visible"
-    _login(page, *A)
+    log_in(page, *A)
     page.goto(page.base_url + "/")
     sw_ready(page)
     count = page.locator("[data-count=notifications]")
@@ -109,7 +102,7 @@ def test_a_narrator_is_told_of_a_reply_and_thanks(page, e2e_app, scene):
 
 @pytest.mark.parametrize("path", ["/me/notifications", "/me/notifications/settings"])
 def test_the_notification_pages_have_no_axe_violations(page, scene, path):
-    _login(page, *B)
+    log_in(page, *B)
     # B's German pages: B is told nothing yet, apart from their own story's approval.
     found = in_both_languages(page, path)
     assert found == {"de": [], "en": []}

@@ -8,19 +8,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.accounts import log_in
+
 pytestmark = pytest.mark.e2e
 
 CURATOR = "curator@demo.stadtspur.ch"
 RESIDENT = "resident@demo.stadtspur.ch"
 SECOND = ("zweite@example.org", "a long passphrase for the second")
-
-
-def _login(page, email, password):
-    page.goto(page.base_url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/login"))
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +47,7 @@ def _status(e2e_app, story_id):
 
 def test_a_second_voice_joins_a_place_and_the_first_withdraws(page, e2e_app, scene):
     place_url = page.base_url + f"/places/{scene['place']}"
-    _login(page, *SECOND)
+    log_in(page, *SECOND)
     page.goto(place_url)
     page.locator(f"a[href='/places/{scene['place']}/stories/new']").click()
     page.fill("#title", "Mein erster Arbeitstag")
@@ -66,7 +60,7 @@ def test_a_second_voice_joins_a_place_and_the_first_withdraws(page, e2e_app, sce
     assert _status(e2e_app, story_id) == "pending"
 
     page.context.clear_cookies()
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     page.goto(page.base_url + f"/curate/story/{story_id}")
     expect(page.locator(".other-stories")).to_contain_text(scene["lead_text"])
     page.locator("form.decision-form[data-decision=approve] button[type=submit]").first.click()
@@ -79,7 +73,7 @@ def test_a_second_voice_joins_a_place_and_the_first_withdraws(page, e2e_app, sce
     expect(main).to_contain_text(scene["lead_text"])
     expect(page.locator(f"#story-{story_id}")).to_contain_text("verlief ich mich")
 
-    _login(page, scene["author"], e2e_app.demo_accounts[scene["author"]][1])
+    log_in(page, scene["author"], e2e_app.demo_accounts[scene["author"]][1])
     page.goto(page.base_url + f"/stories/{scene['lead']}")
     page.locator("main form[action$='/withdraw'] button").click()
     expect(page).to_have_url(re.compile(f"/places/{scene['place']}$"))

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from tests.e2e.accounts import log_in
 from tests.e2e.axe import in_both_languages, with_axe
 from tests.e2e.waits import sw_ready
 
@@ -19,14 +20,6 @@ pytestmark = pytest.mark.e2e
 CURATOR = "curator@demo.stadtspur.ch"
 AUTHOR = ("autorin@example.org", "a long passphrase for the author")
 SECOND = ("zweite@example.org", "a long passphrase for the second")
-
-
-def _login(page, email, password):
-    page.goto(page.base_url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile("/login"))
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +71,7 @@ def _story(e2e_app, story_id):
 
 def test_a_second_resident_suggests_an_edit_and_the_author_accepts_it(page, e2e_app, scene):
     story_url = page.base_url + f"/stories/{scene['told']}"
-    _login(page, *SECOND)
+    log_in(page, *SECOND)
     page.goto(story_url)
     sw_ready(page)
     page.locator(f"a[href='/stories/{scene['told']}/suggest']").click()
@@ -90,7 +83,7 @@ def test_a_second_resident_suggests_an_edit_and_the_author_accepts_it(page, e2e_
     expect(page.locator(".flash-success")).to_be_visible()
 
     page.context.clear_cookies()
-    _login(page, *AUTHOR)
+    log_in(page, *AUTHOR)
     page.goto(story_url)
     page.locator("#open-suggestions").click()
     expect(page).to_have_url(re.compile(f"/stories/{scene['told']}/suggestions$"))
@@ -109,7 +102,7 @@ def test_a_second_resident_suggests_an_edit_and_the_author_accepts_it(page, e2e_
 
 def test_a_curator_adds_a_transcript_and_it_shows_under_the_player(page, e2e_app, scene):
     story_url = page.base_url + f"/stories/{scene['recorded']}"
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     page.goto(story_url)
     sw_ready(page)
     page.locator(".transcript-missing a").click()
@@ -147,7 +140,7 @@ def _back_to_german(page):
 
 def test_axe_finds_nothing_on_the_suggestion_and_transcript_pages(page, e2e_app, scene):
     with_axe(page)
-    _login(page, *SECOND)
+    log_in(page, *SECOND)
     assert in_both_languages(page, f"/stories/{scene['recorded']}/suggest") == {"de": [],
                                                                                "en": []}
     # a suggestion waits, so that the curator's list below shows one with its diff
@@ -155,7 +148,7 @@ def test_axe_finds_nothing_on_the_suggestion_and_transcript_pages(page, e2e_app,
     page.locator("main form button[type=submit]").click()
     expect(page.locator(".flash-success")).to_be_visible()
     page.context.clear_cookies()
-    _login(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
+    log_in(page, CURATOR, e2e_app.demo_accounts[CURATOR][1])
     for path in (f"/stories/{scene['recorded']}/suggestions",
                  f"/media/{scene['recording']}/transcript", f"/stories/{scene['recorded']}"):
         page.goto(page.base_url + path)
