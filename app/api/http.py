@@ -16,7 +16,9 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, Response, current_app, g, request
+from marshmallow import ValidationError as SchemaError
 
+from app.errors import FormErrors, errors_by_field
 from app.extensions import limiter
 
 READ_PREFIXES = ("/api/", "/ogc", "/tiles/", "/feeds/", "/oembed")
@@ -107,3 +109,13 @@ def write_limit(limit: str | None = None) -> Callable:
 
     return limiter.limit(current_limit, key_func=rate_key, methods=["POST", "PUT", "PATCH",
                                                                       "DELETE"])
+
+
+def json_body(schema):
+    """The request's JSON body loaded by ``schema`` (call it after the role checks), refusals
+    as FormErrors (422 naming every field); no body is an empty object."""
+    body = request.get_json(silent=True)
+    try:
+        return schema.load(body if body is not None else {})
+    except SchemaError as exc:
+        raise FormErrors(errors_by_field(exc)) from exc

@@ -5,15 +5,13 @@ fixed or declined. Who may is checked before the body is read."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
-from app.api.http import write_limit
-from app.errors import FormErrors, errors_by_field
+from app.api.http import json_body, write_limit
 from app.inputs.place_talk import ResolveTalkSchema, TalkSchema
 from app.services.conversation import rules, talk
 
@@ -59,12 +57,6 @@ def talk_dict(t) -> dict:
             "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None}
 
 
-def _body(schema):
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if body is not None else {})
-    except SchemaError as exc:
-        raise FormErrors(errors_by_field(exc)) from exc
 
 
 @blp.route("/places/<int:place_id>/talk")
@@ -99,7 +91,7 @@ def post_talk(place_id: int):
     author is new, it carries a link or a watched word."""
     user = api_user()
     rules.check_may_talk(user)
-    made = talk.post(user, place_id, _body(TalkSchema()))
+    made = talk.post(user, place_id, json_body(TalkSchema()))
     resp = jsonify(talk_dict(made))
     resp.status_code = 201
     return resp
@@ -122,5 +114,5 @@ def post_talk(place_id: int):
 def resolve_talk(talk_id: int):
     """Curators: mark an open question or correction fixed or declined, with a note shown
     beside it."""
-    data = _body(ResolveTalkSchema())
+    data = json_body(ResolveTalkSchema())
     return jsonify(talk_dict(talk.resolve(api_user(), talk_id, data.status, data.note)))

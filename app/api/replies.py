@@ -17,7 +17,7 @@ from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
 from app.api.docs import NO_BODY, PROBLEM
-from app.api.http import write_limit
+from app.api.http import json_body, write_limit
 from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
 from app.inputs.base import Nothing
 from app.inputs.replies import (
@@ -143,14 +143,6 @@ def reply_dict(reply, thread_id: int | None = None) -> dict:
             "updated_at": reply.updated_at.isoformat()}
 
 
-def load_body(schema):
-    """The JSON body loaded by ``schema`` (after the role checks), refusals as FormErrors
-    (422 naming every field); no body is an empty object."""
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if body is not None else {})
-    except SchemaError as exc:
-        raise FormErrors(errors_by_field(exc)) from exc
 
 
 def _load_query(schema):
@@ -205,7 +197,7 @@ def create_reply(story_id: int):
     user = api_user()
     story = replies.open_story(story_id)
     replies.check_may_reply(user, story)
-    data = load_body(ReplySchema())
+    data = json_body(ReplySchema())
     made = replies.post_reply(user, story_id, data["body"], parent_id=data["parent_id"],
                               official=data["official"])
     resp = jsonify(reply_dict(made, _thread_id(made)))
@@ -264,7 +256,7 @@ def edit_reply(reply_id: int):
     a watched word waits for a curator again."""
     user = api_user()
     _own(user, reply_id)
-    data = load_body(ReplyEditSchema())
+    data = json_body(ReplyEditSchema())
     done = replies.edit_reply(user, reply_id, data["body"], version=data["version"])
     return jsonify(reply_dict(done, _thread_id(done)))
 
@@ -305,7 +297,7 @@ def delete_reply(reply_id: int):
 def official(reply_id: int):
     """Curators: mark a shown reply as the city's answer (PUT: a badge and the city's name)
     or take the mark off (DELETE)."""
-    load_body(Nothing())
+    json_body(Nothing())
     done = replies.mark_official(api_user(), reply_id, request.method == "PUT")
     return jsonify(reply_dict(done, _thread_id(done)))
 
@@ -333,7 +325,7 @@ def react(story_id: int, kind: str):
     """Thank the narrator or say you remember too (PUT; once per person, story and kind:
     again changes nothing), or take it back (DELETE). Answers the counts."""
     user = api_user()
-    load_body(Nothing())
+    json_body(Nothing())
     if request.method == "PUT":
         reactions.react(user, story_id, kind)
     else:
@@ -384,7 +376,7 @@ def close(story_id: int):
     user = api_user()
     if not replies.may_close(user, story_service.get_story(story_id)):
         raise Forbidden(_("Only the story's narrator can close replies on it."))
-    load_body(Nothing())
+    json_body(Nothing())
     story = replies.close_replies(user, story_id, request.method == "PUT")
     return jsonify({"story_id": story.id, "replies_closed": story.replies_closed})
 
@@ -409,7 +401,7 @@ def hide(reply_id: int):
     reply = replies.get_reply(reply_id)
     if not replies.is_narrator(user, reply.story):
         raise Forbidden(_("Only the story's narrator can hide a reply on it."))
-    load_body(Nothing())
+    json_body(Nothing())
     done = replies.hide_by_narrator(user, reply_id)
     return jsonify(reply_dict(done, _thread_id(done)))
 
@@ -444,7 +436,7 @@ def make_story(reply_id: int):
     reply = replies.get_reply(reply_id)
     if not (user.is_curator or reply.author_id == user.id):
         raise Forbidden(_("Only the reply's author or a curator can make it a story."))
-    data = load_body(ReplyToStorySchema())
+    data = json_body(ReplyToStorySchema())
     made = replies.make_story(user, reply_id, title=data["title"])
     resp = jsonify({"story_id": made.id, "status": made.status,
                     "url": url_for("stories.story", story_id=made.id, _external=True)})

@@ -7,16 +7,15 @@ the schema from a 422."""
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, url_for
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
 from app.api.docs import NO_BODY, PROBLEM
-from app.api.http import write_limit
-from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
+from app.api.http import json_body, write_limit
+from app.errors import Forbidden, NotFound
 from app.inputs.base import Nothing
 from app.inputs.story_suggestions import SuggestionDecisionSchema, SuggestionSchema
 from app.services import stories as story_service
@@ -90,14 +89,6 @@ def _suggestion_of(story_id: int, suggestion_id: int):
     return suggestion
 
 
-def load_body(schema):
-    """The JSON body loaded by ``schema`` (after the role checks), refusals as FormErrors
-    (422 naming every field); no body is an empty object."""
-    body = request.get_json(silent=True)
-    try:
-        return schema.load(body if body is not None else {})
-    except SchemaError as exc:
-        raise FormErrors(errors_by_field(exc)) from exc
 
 
 @blp.route("/stories/<int:story_id>/suggestions")
@@ -140,7 +131,7 @@ def create_suggestion(story_id: int):
     user = api_user()
     story = _story_for(user, story_id)
     service.check_may_suggest(user, story)
-    inp, version = load_body(SuggestionSchema())
+    inp, version = json_body(SuggestionSchema())
     made = service.suggest(user, story_id, inp, version=version)
     resp = jsonify(suggestion_dict(made))
     resp.status_code = 201
@@ -153,7 +144,7 @@ def _decide(story_id: int, suggestion_id: int):
     suggestion = _suggestion_of(story_id, suggestion_id)
     if not service.can_decide(user, suggestion):
         raise Forbidden(_("Only the story's author or a curator can decide on a suggestion."))
-    return user, load_body(SuggestionDecisionSchema())
+    return user, json_body(SuggestionDecisionSchema())
 
 
 _DECISION_BODY = {"required": False, "content": {"application/json": {
@@ -234,5 +225,5 @@ def take_back(story_id: int, suggestion_id: int):
     user = api_user()
     if _suggestion_of(story_id, suggestion_id).author_id != user.id:
         raise Forbidden(_("Only the person who made a suggestion can take it back."))
-    load_body(Nothing())
+    json_body(Nothing())
     return jsonify(suggestion_dict(service.take_back(user, suggestion_id)))

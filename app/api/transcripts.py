@@ -11,8 +11,7 @@ from marshmallow import Schema, fields
 
 from app.api.auth import api_user, require_user
 from app.api.docs import PROBLEM
-from app.api.http import write_limit
-from app.api.story_suggestions import load_body
+from app.api.http import json_body, write_limit
 from app.errors import Forbidden
 from app.inputs.story_suggestions import TranscriptSchema
 from app.services import transcripts as service
@@ -55,7 +54,7 @@ def put_transcript(media_id: int):
     if not service.can_transcribe(user, service.get_recording(media_id)):
         raise Forbidden(_("Only the person who recorded it, the story's author and curators "
                           "can write its transcript."))
-    data = load_body(TranscriptSchema())
+    data = json_body(TranscriptSchema())
     medium = service.set_transcript(user, media_id, data["transcript"])
     return jsonify({"media_id": medium.id, "transcript": medium.transcript,
                     "transcript_at": medium.transcript_at.isoformat()
