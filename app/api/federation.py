@@ -130,6 +130,17 @@ def replies(story_id: int):
     return _json(notes.replies_collection(story))
 
 
+@bp.get("/ap/tours/<slug>/news/<int:entry_id>")
+def tour_news(slug: str, entry_id: int):
+    _on()
+    from app.services.federation.collections import tour_news_entry
+
+    found = tour_news_entry(slug, entry_id)
+    if found is None:
+        abort(404)
+    return _json(notes.tour_news(*found))
+
+
 def _receive():
     _on()
     limit = current_app.config["FEDERATION_MAX_BODY"]

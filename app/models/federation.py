@@ -28,7 +28,8 @@ from app.models.base import check_in, created_ts, intpk
 MAX_URI = 2000
 BLOCK_KINDS = ("domain", "actor")
 THANKS_KINDS = ("like", "announce")
-OUTBOX_KINDS = ("create", "update", "delete")
+# A story's change, or a tour's news: published, retired.
+OUTBOX_KINDS = ("create", "update", "delete", "publish", "retire")
 
 
 class FederationKey(db.Model):
@@ -156,14 +157,19 @@ class RemoteThanks(db.Model):
 
 
 class OutboxEntry(db.Model):
-    """A story's change to be sent to followers, written in the transaction that made it, so
-    nothing is lost if the process stops before the delivery jobs are queued."""
+    """A story's change (or a tour's news) to be sent to followers, written in the
+    transaction that made it, so nothing is lost if the process stops before the delivery
+    jobs are queued. No foreign keys: a deleted story's Delete is still to be sent."""
 
     __tablename__ = "federation_outbox"
-    __table_args__ = (CheckConstraint(check_in("kind", OUTBOX_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(check_in("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint("num_nonnulls(story_id, tour_id) = 1", name="one_subject"),
+    )
 
     id: Mapped[intpk]
-    story_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    story_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    tour_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     created_at: Mapped[created_ts]
     fanned_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -35,11 +35,13 @@ def upgrade():
     )
     op.create_table('federation_outbox',
     sa.Column('id', sa.BigInteger(), nullable=False),
-    sa.Column('story_id', sa.BigInteger(), nullable=False),
+    sa.Column('story_id', sa.BigInteger(), nullable=True),
+    sa.Column('tour_id', sa.BigInteger(), nullable=True),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('fanned_out_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("kind IN ('create', 'update', 'delete')", name=op.f('ck_federation_outbox_kind')),
+    sa.CheckConstraint("kind IN ('create', 'update', 'delete', 'publish', 'retire')", name=op.f('ck_federation_outbox_kind')),
+    sa.CheckConstraint('num_nonnulls(story_id, tour_id) = 1', name=op.f('ck_federation_outbox_one_subject')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_outbox'))
     )
     op.create_index(op.f('ix_federation_outbox_story_id'), 'federation_outbox', ['story_id'], unique=False)

@@ -694,3 +694,47 @@ def test_a_hidden_place_takes_its_stories_out_and_back(demo, db_session):
     db.session.flush()
     assert db.session.scalar(select(db.func.count()).select_from(OutboxEntry)) == \
         2 * len(public_here)
+
+
+def test_tour_news_when_retired_and_published_again(client, demo, db_session):
+    from app.extensions import db
+    from app.models import Tour
+    from app.models.federation import OutboxEntry
+    from app.services import visibility
+    from app.services.federation import delivery
+
+    tour = db.session.scalars(select(Tour).where(visibility.public_tour())
+                              .order_by(Tour.id)).first()
+    _follower(f"tour:{tour.slug}", f"{PEER}/users/walker", f"{PEER}/users/walker/inbox")
+    _follower("city", f"{PEER}/users/citizen", f"{PEER}/users/citizen/inbox")
+    tour.title = "A new title"  # an edit alone is no news
+    db.session.flush()
+    assert db.session.scalar(select(OutboxEntry.id).where(OutboxEntry.tour_id.is_not(None))
+                             ) is None
+    tour.status = "retired"
+    db.session.flush()
+    sent = []
+    delivery.fan_out_pending(lambda actor, inbox, activity: sent.append((actor, inbox,
+                                                                         activity)))
+    [(actor, inbox, activity)] = sent
+    assert (actor, inbox) == (f"tour:{tour.slug}", f"{PEER}/users/walker/inbox")
+    note = activity["object"]
+    assert activity["type"] == "Create" and note["type"] == "Note"
+    assert activity["actor"] == note["attributedTo"] == f"{BASE}/ap/actors/tour-{tour.slug}"
+    assert "A new title" in note["content"]
+    # the Note is where its id says, and the retired tour keeps its actor
+    fetched = client.get(note["id"].replace(BASE, ""), headers={"Accept": AP})
+    assert fetched.status_code == 200 and fetched.json["id"] == note["id"]
+    assert client.get(f"/ap/actors/tour-{tour.slug}").status_code == 200
+
+    tour = db.session.get(Tour, tour.id)  # the requests above ended the test's session
+    tour.status = "published"
+    db.session.flush()
+    assert db.session.scalars(select(OutboxEntry.kind).where(
+        OutboxEntry.tour_id == tour.id).order_by(OutboxEntry.id)).all() == ["retire", "publish"]
+    sent.clear()
+    delivery.fan_out_pending(lambda actor, inbox, activity: sent.append(activity))
+    assert len(sent) == 1 and sent[0]["object"]["id"] != note["id"]
+    assert client.get(f"/ap/tours/{tour.slug}/news/999999").status_code == 404
+    assert client.get(f"/ap/tours/no-such-tour/news/{note['id'].rsplit('/', 1)[1]}"
+                      ).status_code == 404

@@ -37,7 +37,8 @@ def username(actor: str) -> str:
 
 
 def actor_for_username(name: str) -> str | None:
-    """The local actor of ``name`` if it exists (a theme, a published tour), else None."""
+    """The local actor of ``name`` if it exists (a theme, a published or retired tour),
+    else None."""
     if name == current_app.config["FEDERATION_CITY_ACTOR"]:
         return CITY
     for kind in ("theme", "tour"):
@@ -50,8 +51,9 @@ def actor_for_username(name: str) -> str | None:
 def _exists(kind: str, slug: str) -> bool:
     if kind == "theme":
         return db.session.scalar(select(Theme.id).where(Theme.slug == slug)) is not None
+    # A retired tour keeps its actor (its followers were told it retired).
     return db.session.scalar(
-        select(Tour.id).where(Tour.slug == slug, visibility.public_tour())) is not None
+        select(Tour.id).where(Tour.slug == slug, visibility.reachable_tour())) is not None
 
 
 def actor_id(actor: str) -> str:

@@ -3,11 +3,13 @@ tour) activities of their public stories, newest first."""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Story
+from app.models import Story, Tour
+from app.models.federation import OutboxEntry
+from app.services import visibility
 from app.services.federation import actors, notes
 
 
@@ -53,3 +55,12 @@ def outbox_page(actor: str, page: int, page_size: int) -> dict:
     if page > 1:
         found["prev"] = f"{me}/outbox?page={page - 1}"
     return found
+
+
+def tour_news_entry(slug: str, entry_id: int) -> tuple[Tour, OutboxEntry] | None:
+    """A published or retired tour and one of its news (outbox entries), else None."""
+    row = db.session.execute(
+        select(Tour, OutboxEntry).join(OutboxEntry, OutboxEntry.tour_id == Tour.id)
+        .where(Tour.slug == slug, OutboxEntry.id == entry_id,
+               visibility.reachable_tour())).first()
+    return (row[0], row[1]) if row else None

@@ -15,7 +15,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Place, Story
+from app.models import Place, Story, Tour, TourStatus
 from app.models.federation import FederationDomain, Follower, OutboxEntry, RemoteActor
 from app.services import visibility
 from app.services.federation import actors, blocks, notes, remote
@@ -73,6 +73,12 @@ def _record(session: Session, flush_context, instances) -> None:
         for story_id in story_ids:
             if story_id not in recorded:
                 session.add(OutboxEntry(story_id=story_id, kind="create" if now else "delete"))
+    # A tour published or retired is news for its actor's followers.
+    for tour in [o for o in session.dirty if isinstance(o, Tour)]:
+        before, now = _before(tour, "status"), tour.status
+        if before != now and now in (TourStatus.PUBLISHED, TourStatus.RETIRED):
+            session.add(OutboxEntry(tour_id=tour.id, kind="publish"
+                                    if now == TourStatus.PUBLISHED else "retire"))
 
 
 def watch() -> None:
@@ -103,6 +109,14 @@ def _inboxes(actor_names: list[str]) -> list[tuple[str, str]]:
 
 def _activities(entry: OutboxEntry) -> list[tuple[list[str], str, dict]]:
     """(actors whose followers get it, sending actor, activity) for one outbox entry."""
+    if entry.tour_id is not None:
+        tour = db.session.get(Tour, entry.tour_id)
+        if tour is None:
+            return []
+        actor = f"tour:{tour.slug}"
+        news = notes.tour_news(tour, entry)
+        return [([actor], actor, notes.activity("Create", actor, None, news,
+                                                activity_id=f"{news['id']}/create"))]
     story = db.session.get(Story, entry.story_id)
     if entry.kind == "delete" or story is None or not visibility.is_public_story(story):
         audience = actors.actors_of_story(story) if story is not None else [actors.CITY]

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.formatting import format_story_era
 from app.licences import licence_info
-from app.models import MediaKind, Story, Theme, place_themes
+from app.models import MediaKind, Story, Theme, Tour, place_themes
 from app.models.conversation import Reply
 from app.services import visibility
 from app.services.federation.actors import (
@@ -150,14 +150,35 @@ def replies_collection(story: Story) -> dict:
             "totalItems": len(items), "orderedItems": items}
 
 
-def activity(kind: str, actor: str, story_id: int, obj: dict | str, *, to=None,
-             cc=None) -> dict:
+def tour_news_uri(tour: Tour, entry_id: int) -> str:
+    return f"{base_url()}/ap/tours/{tour.slug}/news/{entry_id}"
+
+
+def tour_news(tour: Tour, entry) -> dict:
+    """The Note a tour's actor posts when the tour is published or retired."""
+    page = f"{base_url()}/tours/{tour.slug}"
+    with force_locale(tour.language):
+        said = (_("The tour “%(title)s” is published.", title=tour.title)
+                if entry.kind == "publish"
+                else _("The tour “%(title)s” is retired.", title=tour.title))
+        more = _("See the tour")
+    content = (f"<p>{escape(said)}</p><p>{escape(plain_text(tour.intro, SHORT_TEXT))}</p>"
+               f'<p><a href="{escape(page)}">{escape(more)}</a></p>')
+    me = actor_id(f"tour:{tour.slug}")
+    return {"@context": CONTEXT[0], "id": tour_news_uri(tour, entry.id), "type": "Note",
+            "attributedTo": me, "to": [AS_PUBLIC], "cc": [f"{me}/followers"],
+            "content": content, "contentMap": {tour.language: content}, "url": page,
+            "published": _iso(entry.created_at)}
+
+
+def activity(kind: str, actor: str, story_id: int | None, obj: dict | str, *, to=None,
+             cc=None, activity_id: str | None = None) -> dict:
     """A Create, Update, Delete or Announce of a story by local ``actor``, with an id of its
-    own (``kind`` and a time stamp keep two Updates apart)."""
+    own (``kind`` and a time stamp keep two Updates apart), or ``activity_id``."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     me = actor_id(actor)
     return {"@context": CONTEXT[0],
-            "id": f"{story_uri(story_id)}/activities/{kind.lower()}-{actor.replace(':', '-')}"
-                  f"-{stamp}",
+            "id": activity_id or f"{story_uri(story_id)}/activities/{kind.lower()}-"
+                                 f"{actor.replace(':', '-')}-{stamp}",
             "type": kind, "actor": me, "published": _iso(datetime.now(UTC)),
             "to": to or [AS_PUBLIC], "cc": cc or [f"{me}/followers"], "object": obj}
