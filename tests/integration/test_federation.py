@@ -633,6 +633,9 @@ def test_trusted_remote_replies_show_at_once(client, demo, alice, peer_key):
                                             ("What a scandal", "pending", "watched_word")]
     shown = client.get(f"/ap/stories/{story.id}/replies").json
     assert [i["content"].strip() for i in shown["orderedItems"]] == ["<p>Lovely memory</p>"]
+    page = client.get(f"/stories/{story.id}").get_data(as_text=True)
+    assert 'class="remote-author">alice@peer.example</a>' in page
+    assert f'href="{PEER}/users/alice"' in page and "What a scandal" not in page
 
     # no longer trusted: the next one waits again
     trust.distrust(curator, trust.all_trusts()[0].id)
