@@ -261,6 +261,38 @@ def test_unsigned_and_badly_signed_posts_get_401(client, demo, alice, peer_key):
     assert db.session.scalar(select(ReceivedActivity.id)) is None
 
 
+def test_a_server_cannot_put_its_key_on_another_servers_actor(client, demo, alice, peer_key,
+                                                              monkeypatch):
+    from app.extensions import db
+    from app.models.federation import RemoteActor
+    from app.services.federation import remote
+
+    evil = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # evil.example serves a document claiming to be alice, with alice's key id and its key
+    forged = {"id": f"{PEER}/users/alice", "inbox": f"{PEER}/users/alice/inbox",
+              "publicKey": {"id": f"{PEER}/users/alice#main-key",
+                            "owner": f"{PEER}/users/alice", "publicKeyPem": _pem(evil)}}
+    served = {"https://evil.example/actor": forged,
+              "https://evil.example/key": {"id": "https://evil.example/key",
+                                           "owner": f"{PEER}/users/alice"},
+              f"{PEER}/users/alice": forged}
+    monkeypatch.setattr(remote, "fetch", lambda url: served[url])
+    activity = {**_follow(), "id": "https://evil.example/follows/1"}
+    for key_id in ("https://evil.example/actor#key", "https://evil.example/key"):
+        assert _post(client, activity, evil, key_id=key_id).status_code == 401
+    # a document naming a key other than the one asked for
+    served["https://evil.example/actor"] = {
+        "id": "https://evil.example/actor", "inbox": "https://evil.example/inbox",
+        "publicKey": {"id": "https://evil.example/actor#other",
+                      "owner": "https://evil.example/actor", "publicKeyPem": _pem(evil)}}
+    assert _post(client, {**activity, "actor": "https://evil.example/actor"}, evil,
+                 key_id="https://evil.example/actor#key").status_code == 401
+    stored = db.session.scalar(select(RemoteActor).where(
+        RemoteActor.uri == f"{PEER}/users/alice"))
+    assert stored.public_pem == _pem(peer_key)
+    assert db.session.scalar(select(db.func.count()).select_from(RemoteActor)) == 1
+
+
 def test_signer_must_be_the_actor(client, demo, alice, peer_key):
     from app.extensions import db
     from app.models.federation import RemoteActor

@@ -84,16 +84,23 @@ def fetch(url: str) -> dict:
     return found
 
 
-def _store(document: dict) -> RemoteActor:
+def _store(document: dict, fetched_from: str, key_id: str | None = None) -> RemoteActor:
+    """Store the actor ``document`` fetched from ``fetched_from``: only a document its own
+    server served (its id on the host it came from), and, looked up by ``key_id``, only the
+    actor owning that very key; anything else could put someone else's key on an actor."""
     uri, inbox = document.get("id"), document.get("inbox")
     key = document.get("publicKey") or {}
     if isinstance(key, list):
-        key = key[0] if key else {}
-    if not all(isinstance(v, str) and v for v in (uri, inbox, key.get("id"),
-                                                  key.get("publicKeyPem"))):
+        key = next((k for k in key if isinstance(k, dict) and k.get("id") == key_id),
+                   key[0] if key else {})
+    if not isinstance(key, dict) or not all(
+            isinstance(v, str) and v for v in (uri, inbox, key.get("id"),
+                                               key.get("publicKeyPem"))):
         raise ValidationError("The actor document lacks its id, inbox or public key.")
     if key.get("owner", uri) != uri or domain_of(key["id"]) != domain_of(uri):
         raise ValidationError("The key does not belong to the actor.")
+    if domain_of(uri) != domain_of(fetched_from) or (key_id and key["id"] != key_id):
+        raise ValidationError("The actor document is not the one asked for.")
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     shared = endpoints.get("sharedInbox") if isinstance(endpoints.get("sharedInbox"), str) else None
     values = {"uri": uri[:MAX_URI], "domain": domain_of(uri), "inbox": inbox[:MAX_URI],
@@ -114,13 +121,12 @@ def actor_by_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
         known = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key_id))
         if known is not None:
             return known
-    document = fetch(key_id.split("#", 1)[0])
+    fetched_from = key_id.split("#", 1)[0]
+    document = fetch(fetched_from)
     if "inbox" not in document and isinstance(document.get("owner"), str):
-        document = fetch(document["owner"])
-    return _store(document)
-
-
-def actor_by_uri(uri: str) -> RemoteActor:
-    """The remote actor ``uri``: known, or fetched and stored."""
-    known = db.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
-    return known if known is not None else _store(fetch(uri))
+        # a key document of its own: its owner must be on the same server
+        if domain_of(document["owner"]) != domain_of(fetched_from):
+            raise ValidationError("The key's owner is on another server.")
+        fetched_from = document["owner"]
+        document = fetch(fetched_from)
+    return _store(document, fetched_from, key_id)
