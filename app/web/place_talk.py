@@ -17,6 +17,12 @@ from app.services.conversation import rules, talk
 bp = Blueprint("place_talk", __name__)
 
 
+def _fields() -> dict:
+    # The page's CSRF token is the form's, not the note's: the schemas refuse any other
+    # field, as the API does.
+    return {k: v for k, v in request.form.items() if k != "csrf_token"}
+
+
 def _place_page(place_id: int) -> str:
     return url_for("visitor.place", place_id=place_id, _anchor="talk")
 
@@ -27,7 +33,7 @@ def _place_page(place_id: int) -> str:
 def post(place_id: int):
     user = current_user._get_current_object()
     rules.check_may_talk(user)
-    made = talk.post(user, place_id, from_form(TalkSchema(), request.form))
+    made = talk.post(user, place_id, from_form(TalkSchema(), _fields()))
     if made.status == TalkStatus.PENDING:
         flash(_("Thank you. A curator will look at your note before it is shown."), "info")
     else:
@@ -49,7 +55,7 @@ def resolve(talk_id: int):
     user = current_user._get_current_object()
     if not user.is_curator:
         raise Forbidden(_("Only curators may do this."))
-    data = from_form(ResolveTalkSchema(), request.form)
+    data = from_form(ResolveTalkSchema(), _fields())
     found = talk.resolve(user, talk_id, data.status, data.note)
     flash(_("The note is resolved."), "success")
     return redirect(_place_page(found.place_id), code=303)
