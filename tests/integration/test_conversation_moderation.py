@@ -276,3 +276,30 @@ def test_the_curator_pages(client, people):
     word = db.session.scalar(select(WatchedWord))
     assert client.post(f"/curate/watched-words/{word.id}/delete").status_code == 303
     assert db.session.scalar(select(func.count()).select_from(WatchedWord)) == 0
+
+
+def test_a_reply_is_reported_from_the_page_and_the_api(client, people):
+    p = people
+    reply = replies.post_reply(p["curator"], p["story"].id, "Etwas Gemeines")
+    db.session.commit()
+    resp = client.post(f"/replies/{reply.id}/report", data={"reason": "offensive"},
+                       headers={"Origin": "http://localhost"})
+    assert resp.status_code == 303
+    assert resp.headers["Location"].endswith(f"/stories/{p['story'].id}#reply-{reply.id}")
+    assert client.post(f"/replies/{reply.id}/report", data={"reason": "nonsense"},
+                       headers={"Origin": "http://localhost"}).status_code == 422
+    made = client.post("/api/v1/flags", json={"reply_id": reply.id, "reason": "other"},
+                       environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert made.status_code == 201, made.json
+    assert client.post("/api/v1/flags", json={"reply_id": 10**9, "reason": "other"}
+                       ).status_code == 404
+    assert client.post("/api/v1/flags", json={"reply_id": reply.id, "place_id": 1,
+                                              "reason": "other"}).status_code == 422
+    assert len(conversation.reply_item(reply.id)["flags"]) == 2
+    login(client, "cur@example.org")
+    page = client.get(f"/curate/reply/{reply.id}").data.decode()
+    assert 'id="reply-reports"' in page
+    done = client.post(f"/curate/reply/{reply.id}/reports",
+                       data={"resolution": "hide", "message": "Beleidigend"})
+    assert done.status_code == 303
+    assert db.session.get(Reply, reply.id).status == "hidden"
