@@ -93,6 +93,7 @@ def load_config(overrides: dict | None = None) -> dict:
         **_cookies(production),
         **_rate_limits(),
         **_mail(production),
+        **_conversation(),
         **_federation(production),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "LOG_JSON": _bool(os.environ.get("LOG_JSON"), production),
@@ -221,6 +222,19 @@ def _rate_limits() -> dict:
         "RATELIMIT_ENABLED": _bool(os.environ.get("RATELIMIT_ENABLED"), True),
         # Number of reverse proxies in front of the app; 0 means trust no X-Forwarded-* header.
         "PROXY_COUNT": _int("PROXY_COUNT", 0),
+    }
+
+
+def _conversation() -> dict:
+    # Who waits for a curator and how much one person may write (app/services/conversation/
+    # rules.py): approved stories and places before replies appear at once, and before
+    # links in them do; per person and hour.
+    return {
+        "CONVERSATION_TRUST_MIN": _int("CONVERSATION_TRUST_MIN", 1),
+        "CONVERSATION_LINK_TRUST_MIN": _int("CONVERSATION_LINK_TRUST_MIN", 3),
+        "CONVERSATION_REPLIES_PER_HOUR": _int("CONVERSATION_REPLIES_PER_HOUR", 30),
+        "CONVERSATION_REACTIONS_PER_HOUR": _int("CONVERSATION_REACTIONS_PER_HOUR", 120),
+        "CONVERSATION_TALK_PER_HOUR": _int("CONVERSATION_TALK_PER_HOUR", 10),
     }
 
 
