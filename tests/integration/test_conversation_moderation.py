@@ -303,3 +303,23 @@ def test_a_reply_is_reported_from_the_page_and_the_api(client, people):
                        data={"resolution": "hide", "message": "Beleidigend"})
     assert done.status_code == 303
     assert db.session.get(Reply, reply.id).status == "hidden"
+
+
+def test_the_delete_page_explains_and_takes_the_removal_of_replies(client, people):
+    p = people
+    reply = replies.post_reply(p["trusted"], p["story"].id, "Meine Worte bleiben nicht")
+    db.session.add(Reaction(story_id=p["story"].id, user_id=p["trusted"].id, kind="thanks"))
+    db.session.commit()
+    reply_id = reply.id
+    login(client, "trusted@example.org")
+    page = client.get("/account/delete").data.decode()
+    assert 'name="remove_replies"' in page and "ehemaligen Mitglied" in page
+    resp = client.post("/account/delete", data={
+        "contributions": "anonymise", "password": "a long passphrase 42", "confirm": "y",
+        "remove_replies": "y"})
+    assert resp.status_code == 303
+    db.session.expire_all()
+    gone = db.session.get(Reply, reply_id)
+    assert (gone.author_id, gone.status) == (None, "removed")
+    assert "Meine Worte" not in gone.body
+    assert db.session.scalar(select(func.count()).select_from(Reaction)) == 0
