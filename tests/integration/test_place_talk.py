@@ -18,6 +18,7 @@ from app.models.notification import Notification
 from app.services import stories
 from app.services.conversation import talk
 from app.services.conversation.talk import TalkInput
+from app.services.mail import sent_messages
 from app.services.stories import StoryInput
 from tests.conftest import create_user, login
 
@@ -106,6 +107,24 @@ def test_curators_resolve_open_notes_with_a_note(people):
         talk.resolve(p["curator"], note.id, "declined")
     assert again.value.code == "not_open"
     assert [t.status for t in talk.place_talk(p["place"].id)] == ["fixed"]
+
+
+def test_the_author_is_mailed_the_outcome_in_their_language(people):
+    p = people
+    p["newbie"].locale = "en"
+    p["trusted"].locale = "de"
+    question = talk.post(p["trusted"], p["place"].id, TalkInput(body="Wann?"))
+    fix = talk.post(p["curator"], p["place"].id, TalkInput(kind="correction", body="Ecke"))
+    db.session.commit()
+    sent_messages().clear()
+    talk.resolve(p["curator"], question.id, "declined", "Das wissen wir nicht.")
+    talk.resolve(p["curator"], fix.id, "fixed")  # the curator's own: nobody to tell
+    db.session.commit()
+    [mail] = sent_messages()
+    assert mail["To"] == "trusted@example.org"
+    assert mail["Subject"] == "Ihre Frage zu «Waaghaus» wurde abgelehnt"
+    body = mail.get_content()
+    assert "Das wissen wir nicht." in body and f"/places/{p['place'].id}" in body
 
 
 def test_the_api_lists_posts_and_resolves(client, people):

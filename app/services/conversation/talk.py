@@ -4,7 +4,8 @@ the place's own list so they do not bury its stories.
 Logged-in people who are not muted post them (``rules``: the same hold reasons and an
 hourly limit as replies; a held note waits for a curator in the queue, see
 ``services/moderation/conversation.py``). Curators resolve an open note as fixed or
-declined, with a note the page shows. Notes are shown as plain text.
+declined, with a note the page shows; its author is mailed the outcome. Notes are shown as
+plain text.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.models.conversation import MAX_TALK, PlaceTalk
 from app.models.statuses import TalkKind, TalkStatus
 from app.services import audit, inbox, visibility
 from app.services.conversation import rules
+from app.services.mail import Notice, record
 from app.services.roles import require_curator
 
 MAX_NOTE = 2000
@@ -97,7 +99,7 @@ def get_talk(talk_id: int) -> PlaceTalk:
 
 def resolve(curator: User | None, talk_id: int, status: str, note: str = "") -> PlaceTalk:
     """A curator marks an open question or correction fixed or declined, with a note for
-    everyone (logged)."""
+    everyone (logged); its author is told by mail."""
     require_curator(curator)
     if status not in RESOLUTIONS:
         raise ValidationError(_("Choose fixed or declined."), field="status")
@@ -116,4 +118,16 @@ def resolve(curator: User | None, talk_id: int, status: str, note: str = "") -> 
     db.session.flush()
     audit.log(curator, f"talk_{status}", "place_talk", talk.id, before, talk.status,
               message=note)
+    _tell_author(talk)
     return talk
+
+
+def _tell_author(talk: PlaceTalk) -> None:
+    """Owe the note's author a mail, in their language, saying how it was resolved."""
+    author = db.session.get(User, talk.author_id) if talk.author_id else None
+    if author is None or not author.active or author.id == talk.resolved_by_id:
+        return
+    record(Notice(letter="talk_resolved", to=author.email, locale=author.locale,
+                  name=author.display_name,
+                  values={"status": talk.status, "kind": talk.kind, "title": talk.place.title,
+                          "note": talk.resolution_note, "place_id": talk.place_id}))
