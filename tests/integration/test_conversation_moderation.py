@@ -282,6 +282,13 @@ def test_a_reply_is_reported_from_the_page_and_the_api(client, people):
     p = people
     reply = replies.post_reply(p["curator"], p["story"].id, "Etwas Gemeines")
     db.session.commit()
+    # The thread offers the report form under the reply; a visitor's form carries no token
+    # (it would set a session cookie on a public page).
+    story_page = client.get(f"/stories/{p['story'].id}")
+    thread = story_page.data.decode()
+    assert f'action="/replies/{reply.id}/report"' in thread
+    assert 'name="csrf_token"' not in thread.split(f'id="reply-{reply.id}"')[1]
+    assert "Set-Cookie" not in story_page.headers
     resp = client.post(f"/replies/{reply.id}/report", data={"reason": "offensive"},
                        headers={"Origin": "http://localhost"})
     assert resp.status_code == 303
