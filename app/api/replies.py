@@ -17,8 +17,9 @@ from marshmallow import ValidationError as SchemaError
 
 from app.api.auth import api_user, require_user
 from app.api.docs import NO_BODY, PROBLEM
-from app.api.http import json_body, write_limit
+from app.api.http import json_body, rate_key, write_limit
 from app.errors import Forbidden, FormErrors, NotFound, errors_by_field
+from app.extensions import limiter
 from app.inputs.base import Nothing
 from app.inputs.replies import (
     ReplyEditSchema,
@@ -28,7 +29,7 @@ from app.inputs.replies import (
 )
 from app.licences import STORY_LICENCE
 from app.services import stories as story_service
-from app.services.conversation import reactions, replies, thread
+from app.services.conversation import reactions, replies, rules, thread
 from app.services.text import render_reply
 
 blp = Blueprint(
@@ -320,6 +321,7 @@ def official(reply_id: int):
     "description": "thanks (\"Thank you\") or remember (\"I remember this too\")",
     "example": "thanks"}])
 @write_limit()
+@limiter.limit(rules.reaction_changes_limit, key_func=rate_key, methods=["PUT", "DELETE"])
 @require_user()
 def react(story_id: int, kind: str):
     """Thank the narrator or say you remember too (PUT; once per person, story and kind:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import rerenders_form
+from app.extensions import limiter
 from app.inputs.base import from_form
 from app.inputs.replies import ReplyEditSchema, ReplySchema, ReplyToStorySchema
 from app.services import stories as story_service
@@ -213,7 +214,12 @@ def close(story_id: int):
     return _to_story(story_id)
 
 
+def _person_key() -> str:
+    return f"reactions:{current_user.get_id() or request.remote_addr}"
+
+
 @bp.post("/stories/<int:story_id>/reactions/<string:kind>")
+@limiter.limit(rules.reaction_changes_limit, key_func=_person_key)
 @login_required
 def react(story_id: int, kind: str):
     """Give a reaction (``undo`` absent) or take it back (``undo``: 1)."""

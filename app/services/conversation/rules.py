@@ -161,6 +161,15 @@ def check_reply_rate(user: User) -> None:
                                "later."))
 
 
+def reaction_changes_limit() -> str:
+    """The limit (flask-limiter's notation) on giving and taking back reactions, per person:
+    twice ``CONVERSATION_REACTIONS_PER_HOUR`` an hour, since taking one back deletes its row
+    and so escapes ``check_reaction_rate``'s count."""
+    per_hour = int(current_app.config.get("CONVERSATION_REACTIONS_PER_HOUR",
+                                          DEFAULT_REACTIONS_PER_HOUR))
+    return f"{2 * per_hour} per hour"
+
+
 def check_reaction_rate(user: User) -> None:
     """Refuse (429) a reaction from someone who gave ``CONVERSATION_REACTIONS_PER_HOUR``
     (default 120) in the last hour."""
