@@ -383,6 +383,10 @@ def test_like_and_announce_count_as_thanks(client, demo, alice, peer_key):
     assert _post(client, ignored, peer_key).status_code == 202
     _work_off()
     assert thanks_count(story.id) == 2  # a second Like of the same person counts once
+    # The story page's count of thanks includes them.
+    from app.services.conversation import reactions
+
+    assert reactions.counts(story.id)["thanks"] == 2
     undo = {"id": f"{PEER}/undo/like", "type": "Undo", "actor": f"{PEER}/users/alice",
             "object": {"type": "Like", "actor": f"{PEER}/users/alice",
                        "object": f"{BASE}/stories/{story.id}"}}

@@ -12,6 +12,7 @@ from app.errors import Forbidden, NotFound
 from app.extensions import db
 from app.models import Story, User
 from app.models.conversation import Reaction
+from app.models.federation import RemoteThanks
 from app.models.statuses import ReactionKind
 from app.services import inbox
 from app.services.conversation import rules
@@ -64,11 +65,15 @@ def unreact(user: User, story_id: int, kind: str) -> bool:
 
 
 def counts(story_id: int) -> dict[str, int]:
-    """How many people thanked and remember, per kind (every kind, zero included)."""
+    """How many people thanked and remember, per kind (every kind, zero included). A
+    favourite or boost from another server counts as a thank-you."""
     rows = db.session.execute(
         select(Reaction.kind, func.count()).where(Reaction.story_id == story_id)
         .group_by(Reaction.kind)).all()
     found = dict(rows)
+    found[ReactionKind.THANKS] = int(found.get(ReactionKind.THANKS, 0)) + (db.session.scalar(
+        select(func.count()).select_from(RemoteThanks)
+        .where(RemoteThanks.story_id == story_id)) or 0)
     return {k: int(found.get(k, 0)) for k in KINDS}
 
 
