@@ -42,17 +42,19 @@ SHOWN_TALK = (TalkStatus.OPEN, TalkStatus.FIXED, TalkStatus.DECLINED)
 def _add(user: User, kind: NotificationKind, *, actor: User | None = None,
          story_id: int | None = None, reply_id: int | None = None,
          place_id: int | None = None, tour_id: int | None = None,
-         data: dict | None = None) -> Notification | None:
+         data: dict | None = None, mailed: bool = False) -> Notification | None:
     """One notification for ``user`` (none for the actor themselves or an inactive account),
-    mailed at once if that is how they want this kind."""
+    mailed at once if that is how they want this kind; ``mailed``: a letter of its own told
+    them already, so neither a mail now nor a digest line later."""
     if user is None or not user.active or (actor is not None and actor.id == user.id):
         return None
     note = Notification(user_id=user.id, kind=kind, actor_id=actor.id if actor else None,
                         story_id=story_id, reply_id=reply_id, place_id=place_id,
-                        tour_id=tour_id, data=data or {})
+                        tour_id=tour_id, data=data or {},
+                        mailed_at=datetime.now(UTC) if mailed else None)
     db.session.add(note)
     db.session.flush()
-    if (kind not in DIGEST_ONLY
+    if (not mailed and kind not in DIGEST_ONLY
             and notification_settings.delivery_for(user.id, kind) is Delivery.IMMEDIATE):
         notification_mail.mail_now(user, note)
     return note
@@ -183,6 +185,22 @@ def notify_story_decision(story: Story, decision: str, *,
         note = _add(narrator, NotificationKind.STORY_DECISION, story_id=story.id, data=data)
     if decision == "approve":
         notify_theme_story(story)
+    return note
+
+
+def note_place_decision(user: User, place: Place, decision: str, *,
+                        message: str = "") -> Notification | None:
+    """The notification of curators' ``decision`` (approve, request_changes, reject) on a
+    place's first story, for ``user`` who was mailed about it with the place's own letter:
+    it shows in the app, and no second mail goes out."""
+    lead = next((s for s in place.stories if s.is_lead), None)
+    if lead is None or decision not in ("approve", "request_changes", "reject"):
+        return None
+    data = {"decision": decision} | ({"message": str(message)} if message else {})
+    note = _add(user, NotificationKind.STORY_DECISION, story_id=lead.id, data=data,
+                mailed=True)
+    if decision == "approve":
+        notify_theme_story(lead)
     return note
 
 

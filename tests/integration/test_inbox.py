@@ -459,3 +459,32 @@ def test_the_page_shows_older_notifications_page_by_page(demo, db_session, peopl
     assert "Newest notifications" in second
     for bad in ("abc", "0", "-5", str(2**63)):
         assert client.get(f"/me/notifications?before={bad}").status_code == 422
+
+
+def test_a_place_decision_shows_in_the_app_without_a_second_mail(client, demo, outbox):
+    """The first story of a new place is decided with the place: its contributor gets the
+    place's letter, as before, and the decision in their notifications, mailed already (no
+    second mail now, no line in a digest)."""
+    from app.services.accounts import create_api_token
+
+    author = create_user("erstes@example.org")
+    me = {"Authorization": f"Bearer {create_api_token(author, 't')}"}
+    curator = {"Authorization": "Bearer "
+               + create_api_token(create_user("cur@example.org", role="curator"), "t")}
+    db.session.commit()
+    created = client.post("/api/v1/places", headers=me, content_type="multipart/form-data",
+                          data={"title": "Kiosk am Graben", "body": "Hier stand ein Kiosk.",
+                                "lon": "8.7241", "lat": "47.4997", "licence_consent": "1"})
+    assert created.status_code == 201, created.get_json()
+    pid = created.get_json()["id"]
+    version = db.session.scalar(select(Place.version).where(Place.id == pid))
+    decided = client.post(f"/api/v1/places/{pid}/review", headers=curator,
+                          json={"decision": "approve", "version": version})
+    assert decided.status_code == 200, decided.get_json()
+    [note] = db.session.scalars(select(Notification).where(
+        Notification.user_id == author.id)).all()
+    assert note.kind == "story_decision" and note.data["decision"] == "approve"
+    assert note.mailed_at is not None
+    assert [m["To"] for m in outbox] == [author.email]
+    listed = client.get("/api/v1/me/notifications", headers=me).get_json()
+    assert len(listed["notifications"]) == 1

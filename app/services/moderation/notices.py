@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Media, Place, PlaceRevision, User
+from app.services import inbox
 from app.services.mail import Notice, record
 from app.services.moderation.base import REASON_CODES
 
@@ -39,6 +40,7 @@ def notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
     _tell(user, "place_decision", action=action, title=place.title, message=message,
           target=target.title if target is not None else "",
           place_id=shown.id if action in ("approve", "merge") else None)
+    inbox.note_place_decision(user, place, action, message=message)
 
 
 def notify_media(medium: Media, decision: str, message: str, reason: str | None) -> None:
