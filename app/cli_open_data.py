@@ -31,5 +31,5 @@ def export_open_data_command(directory: Path, site_url: str | None) -> None:
         media = site + media
     counts = export_open_data(directory, site, media.rstrip("/") + "/",
                               current_app.config["CITY_NAME"])
-    click.echo(f"Exported {counts['places']} places, {counts['stories']} stories and "
-               f"{counts['tours']} tours to {directory}.")
+    click.echo(f"Exported {counts['places']} places, {counts['stories']} stories, "
+               f"{counts['replies']} replies and {counts['tours']} tours to {directory}.")

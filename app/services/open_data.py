@@ -4,7 +4,9 @@ Writes ``places.geojson`` (streamed from PostGIS feature by feature, so a millio
 sit in memory), ``stories.geojson`` (every public story at the point of its place, with its
 licence and whom to credit, its photos and recordings with their transcripts; streamed the
 same way), ``tours.geojson``, ``tours/<slug>.gpx`` (GPX 1.1: the route as a track, the
-visible stops as waypoints), ``LICENCE.md`` and a Frictionless ``datapackage.json``.
+visible stops as waypoints), ``replies.json`` (the public replies on public stories, CC BY-SA
+4.0; reactions are published as counts only, in the story pages), ``LICENCE.md`` and a
+Frictionless ``datapackage.json``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import gpxpy.gpx
 
-from app.licences import licence_url
+from app.licences import STORY_LICENCE, licence_url
 from app.services import geodata
+from app.services.conversation import thread
 from app.services.geodata import stories as story_data
 
 # XML 1.0 forbids these; gpxpy would write them into broken XML.
@@ -39,10 +42,13 @@ Published by Stadtspur {city} on {date}. Everything here was approved for public
   recording's `transcript` is its text alternative, under the story's licence.
 - **Tours** (title, introduction, order of stops, route): CC BY-SA 4.0, credit the name in
   `attribution` and "Stadtspur {city}".
+- **Replies** (`replies.json`, the public conversation on the stories): CC BY-SA 4.0, credit
+  the name in each reply's `credit` and "Stadtspur {city}".
 
 Files: `places.geojson`, `stories.geojson` and `tours.geojson` (RFC 7946, WGS 84
 longitude/latitude; a story's `time` is its era as an interval of dates),
-`tours/<slug>.gpx` (GPX 1.1), `datapackage.json` (Frictionless Data descriptor).
+`tours/<slug>.gpx` (GPX 1.1), `replies.json` (a JSON array; `story_id` names the story,
+`parent_id` the reply answered), `datapackage.json` (Frictionless Data descriptor).
 """
 
 
@@ -98,7 +104,7 @@ def _write_features(path: Path, features) -> int:
 def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict:
     """Write the dataset into ``target`` (created if needed); returns counts."""
     target.mkdir(parents=True, exist_ok=True)
-    counts = {"places": 0, "stories": 0, "tours": 0}
+    counts = {"places": 0, "stories": 0, "tours": 0, "replies": 0}
     counts["places"] = _write_features(target / "places.geojson",
                                        geodata.stream_place_features(site, media_url))
     counts["stories"] = _write_features(target / "stories.geojson",
@@ -116,6 +122,14 @@ def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict
     for slug, feature in tours:
         (gpx_dir / f"{slug}.gpx").write_text(tour_gpx(json.loads(feature)), encoding="utf-8")
         counts["tours"] += 1
+
+    replies = [{**reply, "licence": STORY_LICENCE,
+                "url": f"{site}/stories/{reply['story_id']}#reply-{reply['id']}"}
+               for reply in thread.public_replies_for_export(city)]
+    tmp = target / "replies.json.part"
+    tmp.write_text(json.dumps(replies, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(target / "replies.json")
+    counts["replies"] = len(replies)
 
     story_licences = story_data.story_licences()
     today = datetime.now(UTC).date().isoformat()
@@ -144,6 +158,10 @@ def export_open_data(target: Path, site: str, media_url: str, city: str) -> dict
                             "(credit)."},
             {"name": "tours", "path": "tours.geojson", "format": "geojson",
              "mediatype": "application/geo+json", "count": counts["tours"]},
+            {"name": "replies", "path": "replies.json", "format": "json",
+             "mediatype": "application/json", "count": counts["replies"],
+             "licenses": [{"name": "CC-BY-SA-4.0",
+                           "path": "https://creativecommons.org/licenses/by-sa/4.0/"}]},
             *[{"name": f"tour-{slug}", "path": f"tours/{slug}.gpx", "format": "gpx",
                "mediatype": "application/gpx+xml"} for slug, _feature in tours],
         ],

@@ -18,7 +18,7 @@ def test_export_open_data(runner, db_session, tmp_path):
                                  "--site-url", "https://stadtspur.example"])
     assert result.exit_code == 0, result.output
     # open_city's places have no story rows: the stories file is there, and empty.
-    assert "Exported 12 places, 0 stories and 1 tours" in result.output
+    assert "Exported 12 places, 0 stories, 0 replies and 1 tours" in result.output
     assert json.loads((target / "stories.geojson").read_text())["features"] == []
 
     places = json.loads((target / "places.geojson").read_text())
@@ -44,7 +44,8 @@ def test_export_open_data(runner, db_session, tmp_path):
     assert "CC0 1.0" in licence and "CC BY-SA 4.0" in licence
     package = json.loads((target / "datapackage.json").read_text())
     assert {r["path"] for r in package["resources"]} == {
-        "places.geojson", "stories.geojson", "tours.geojson", "tours/altstadt.gpx"}
+        "places.geojson", "stories.geojson", "tours.geojson", "replies.json",
+        "tours/altstadt.gpx"}
 
 
 def test_export_refuses_a_bad_site_url(runner, db_session, tmp_path):

@@ -364,3 +364,34 @@ def test_the_reaction_rate_limit_refuses_with_429(people, app, monkeypatch):
     with pytest.raises(rules.TooManyReactions):
         reactions.react(p["trusted"], p["story"].id, "remember")
     assert _count(Reaction) == 1
+
+
+def test_public_replies_are_open_data_and_nothing_else_is(people, runner, tmp_path):
+    """``flask export open-data`` writes the public replies (CC BY-SA 4.0) with whom to
+    credit; pending replies, replies on a withdrawn story and a narrator-hidden reply stay
+    out."""
+    import json
+
+    p = people
+    shown = replies.post_reply(p["trusted"], p["story"].id, "Ich war *auch* dabei.")
+    answer = replies.post_reply(p["curator"], p["story"].id, "Danke für die Erinnerung.",
+                                parent_id=shown.id, official=True)
+    replies.post_reply(p["newbie"], p["story"].id, "Noch nicht geprüft")  # waits
+    hidden = replies.post_reply(p["curator"], p["story"].id, "Vom Erzähler verborgen")
+    replies.hide_by_narrator(p["narrator"], hidden.id)
+    gone = public_story(p["narrator"], p["curator"], title="Zurückgezogen")
+    replies.post_reply(p["trusted"], gone.id, "Auf einer zurückgezogenen Geschichte")
+    stories.withdraw_story(p["narrator"], gone.id)
+    db.session.flush()
+    result = runner.invoke(args=["export", "open-data", str(tmp_path / "o"),
+                                 "--site-url", "https://stadtspur.example"])
+    assert result.exit_code == 0, result.output
+    assert "2 replies" in result.output
+    data = json.loads((tmp_path / "o" / "replies.json").read_text())
+    assert [(r["id"], r["parent_id"], r["credit"], r["official"]) for r in data] == [
+        (shown.id, None, "Rosa Vertraut", False), (answer.id, shown.id, "Winterthur", True)]
+    assert data[0]["body"] == "Ich war *auch* dabei." and data[0]["licence"] == "CC-BY-SA-4.0"
+    assert data[0]["url"] == f"https://stadtspur.example/stories/{p['story'].id}#reply-{shown.id}"
+    package = json.loads((tmp_path / "o" / "datapackage.json").read_text())
+    assert {"name": "replies", "path": "replies.json"}.items() <= next(
+        r for r in package["resources"] if r["name"] == "replies").items()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
@@ -90,3 +91,36 @@ def count(story: Story) -> int:
     """How many replies everyone sees on ``story``."""
     return int(db.session.scalar(select(func.count(Reply.id)).where(
         Reply.story_id == story.id, visibility.public_reply(Reply))) or 0)
+
+
+def public_replies_for_export(city: str) -> list[dict]:
+    """Every public reply on a public story, oldest first, as open data (CC BY-SA 4.0):
+    the reply's text as written (Markdown-light), whom to credit (the city for its official
+    answers, a former member once the account is gone, a remote author by their handle) and
+    the reply it answers. Replies that became stories are in the stories instead."""
+    from app.models.federation import RemoteActor, RemoteReply
+
+    story, place = aliased(Story), aliased(Place)
+    rows = db.session.execute(
+        select(Reply.id, Reply.story_id, Reply.parent_id, Reply.body, Reply.official,
+               Reply.created_at, User.display_name, RemoteActor.username, RemoteActor.domain)
+        .join(story, story.id == Reply.story_id).join(place, place.id == story.place_id)
+        .outerjoin(User, User.id == Reply.author_id)
+        .outerjoin(RemoteReply, RemoteReply.reply_id == Reply.id)
+        .outerjoin(RemoteActor, RemoteActor.id == RemoteReply.remote_actor_id)
+        .where(visibility.public_reply(Reply), visibility.public_story(story, place))
+        .order_by(Reply.created_at, Reply.id))
+    out = []
+    for row in rows:
+        if row.official:
+            credit = city
+        elif row.display_name:
+            credit = row.display_name
+        elif row.domain:
+            credit = f"{row.username}@{row.domain}" if row.username else row.domain
+        else:
+            credit = _("a former member")
+        out.append({"id": row.id, "story_id": row.story_id, "parent_id": row.parent_id,
+                    "credit": credit, "official": row.official, "body": row.body,
+                    "created_at": row.created_at.isoformat()})
+    return out
