@@ -188,17 +188,18 @@ def notify_story_decision(story: Story, decision: str, *,
     return note
 
 
-def note_place_decision(user: User, place: Place, decision: str, *,
-                        message: str = "") -> Notification | None:
+def note_place_decision(user: User, place: Place, decision: str, *, message: str = "",
+                        mailed: bool = True) -> Notification | None:
     """The notification of curators' ``decision`` (approve, request_changes, reject) on a
-    place's first story, for ``user`` who was mailed about it with the place's own letter:
-    it shows in the app, and no second mail goes out."""
+    place's first story, for ``user``: ``mailed`` when the place's own letter told them at
+    once (no second mail), else it waits for their digest (or for nothing, if they chose
+    never)."""
     lead = next((s for s in place.stories if s.is_lead), None)
     if lead is None or decision not in ("approve", "request_changes", "reject"):
         return None
     data = {"decision": decision} | ({"message": str(message)} if message else {})
     note = _add(user, NotificationKind.STORY_DECISION, story_id=lead.id, data=data,
-                mailed=True)
+                mailed=mailed)
     if decision == "approve":
         notify_theme_story(lead)
     return note

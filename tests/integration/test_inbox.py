@@ -486,5 +486,32 @@ def test_a_place_decision_shows_in_the_app_without_a_second_mail(client, demo, o
     assert note.kind == "story_decision" and note.data["decision"] == "approve"
     assert note.mailed_at is not None
     assert [m["To"] for m in outbox] == [author.email]
+    # The place's letter carries the one-click unsubscribe of story decisions.
+    assert outbox[0]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "unsubscribe" in outbox[0]["List-Unsubscribe"]
     listed = client.get("/api/v1/me/notifications", headers=me).get_json()
     assert len(listed["notifications"]) == 1
+
+
+def test_a_place_decision_follows_the_story_decision_setting(client, demo, outbox):
+    """Someone who wants story decisions never by mail gets no place letter either; the
+    decision still shows in the app."""
+    from app.services.accounts import create_api_token
+
+    author = create_user("stumm@example.org")
+    notification_settings.set_delivery(author, "story_decision", "never")
+    me = {"Authorization": f"Bearer {create_api_token(author, 't')}"}
+    curator = {"Authorization": "Bearer "
+               + create_api_token(create_user("cur@example.org", role="curator"), "t")}
+    db.session.commit()
+    created = client.post("/api/v1/places", headers=me, content_type="multipart/form-data",
+                          data={"title": "Kiosk am Graben", "body": "Hier stand ein Kiosk.",
+                                "lon": "8.7241", "lat": "47.4997", "licence_consent": "1"})
+    pid = created.get_json()["id"]
+    version = db.session.scalar(select(Place.version).where(Place.id == pid))
+    assert client.post(f"/api/v1/places/{pid}/review", headers=curator, json={
+        "decision": "approve", "version": version}).status_code == 200
+    assert outbox == []
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == author.id, Notification.kind == "story_decision")) == 1
+    assert digests.send_due(("daily", "weekly")) == {"daily": 0, "weekly": 0}

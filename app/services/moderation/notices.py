@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.models import Media, Place, PlaceRevision, User
-from app.services import inbox
+from app.models.statuses import Delivery, NotificationKind
+from app.services import inbox, notification_settings
 from app.services.mail import Notice, record
 from app.services.moderation.base import REASON_CODES
 
@@ -37,10 +38,18 @@ def notify(place: Place, rev: PlaceRevision | None, action: str, message: str,
     if user is None:
         return
     shown = target if target is not None else place
-    _tell(user, "place_decision", action=action, title=place.title, message=message,
-          target=target.title if target is not None else "",
-          place_id=shown.id if action in ("approve", "merge") else None)
-    inbox.note_place_decision(user, place, action, message=message)
+    # A decision on their story is mailed as they chose for story decisions (at once, in a
+    # digest, never; the notification shows in the app either way); a merge always is.
+    at_once = action == "merge" or notification_settings.delivery_for(
+        user.id, NotificationKind.STORY_DECISION) is Delivery.IMMEDIATE
+    if at_once:
+        unsubscribe = {} if action == "merge" else {
+            "unsubscribe_token": notification_settings.unsubscribe_token(
+                user.id, NotificationKind.STORY_DECISION)}
+        _tell(user, "place_decision", action=action, title=place.title, message=message,
+              target=target.title if target is not None else "",
+              place_id=shown.id if action in ("approve", "merge") else None, **unsubscribe)
+    inbox.note_place_decision(user, place, action, message=message, mailed=at_once)
 
 
 def notify_media(medium: Media, decision: str, message: str, reason: str | None) -> None:
