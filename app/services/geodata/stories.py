@@ -22,8 +22,14 @@ from app.errors import NotFound
 from app.extensions import db
 from app.models.statuses import MediaKind
 from app.services import visibility
-from app.services.geodata.engine import fetch, one, scalar
-from app.services.geodata.features import SPATIAL_FIRST_DEG2, BBox, FeaturePage, _page
+from app.services.geodata.engine import fetch, scalar
+from app.services.geodata.features import (
+    SPATIAL_FIRST_DEG2,
+    BBox,
+    FeaturePage,
+    _page,
+    places_extent,
+)
 from app.services.geodata.sql import ATTRIBUTION, DATA_LICENCE, ISO
 
 # An approved, visible story at a public place, over ``stories`` joined to ``places``.
@@ -144,20 +150,9 @@ def ogc_story(story_id: int, site: str, media_url: str) -> str:
 
 
 def stories_extent() -> list[float] | None:
-    """[minLon, minLat, maxLon, maxLat] of the places that hold public stories, from the
-    planner's statistics of the places (as ``places_extent``), else computed."""
-    row = one(
-        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-        "(SELECT ST_EstimatedExtent('places', 'geom')::geometry AS e) s"
-    )
-    if row[0] is None:
-        row = one(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-            f"(SELECT ST_Extent(places.geom)::geometry AS e {FROM_PUBLIC}) s"
-        )
-    if row[0] is None:
-        return None
-    return [round(v, 6) for v in row]
+    """[minLon, minLat, maxLon, maxLat] of the stories: a story lies at its place's point, so
+    the extent of the public places (``places_extent``) covers them."""
+    return places_extent()
 
 
 def newest_stories(limit: int = 50, theme_slug: str | None = None) -> list[dict]:
