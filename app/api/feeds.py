@@ -78,6 +78,14 @@ def _place_entries(fg: FeedGenerator, rows: list[dict]) -> datetime | None:
     return newest
 
 
+def _theme(slug: str) -> tuple[dict, str]:
+    """The public theme ``slug`` (404 when there is none) and the language to name it in."""
+    theme = next((t for t in geodata.themes_with_counts() if t["slug"] == slug), None)
+    if theme is None:
+        raise NotFound("No such theme.")
+    return theme, "en" if str(get_locale()) == "en" else "de"
+
+
 @bp.get("/places.atom")
 @public_read(max_age=300)
 def places_feed():
@@ -97,10 +105,7 @@ def places_feed():
 @public_read(max_age=300)
 def theme_feed(slug: str):
     """The newest approved places of one theme."""
-    theme = next((t for t in geodata.themes_with_counts() if t["slug"] == slug), None)
-    if theme is None:
-        raise NotFound("No such theme.")
-    locale = "en" if str(get_locale()) == "en" else "de"
+    theme, locale = _theme(slug)
     fg = _feed(
         url_for("feeds.theme_feed", slug=slug, _external=True),
         _("New places: %(theme)s", theme=theme["name"][locale]),
@@ -155,10 +160,7 @@ def stories_feed():
 @public_read(max_age=300)
 def theme_stories_feed(slug: str):
     """The newest approved stories at the places of one theme."""
-    theme = next((t for t in geodata.themes_with_counts() if t["slug"] == slug), None)
-    if theme is None:
-        raise NotFound("No such theme.")
-    locale = "en" if str(get_locale()) == "en" else "de"
+    theme, locale = _theme(slug)
     fg = _feed(
         url_for("feeds.theme_stories_feed", slug=slug, _external=True),
         _("New stories: %(theme)s", theme=theme["name"][locale]),

@@ -433,21 +433,15 @@ def item(cid: str, feature: dict) -> dict:
     """One feature: its properties as a definition list, its licence, credit and map."""
     props = feature["properties"]
     geometry = feature.get("geometry")
-    if cid == "places":
+    if cid in ("places", "stories"):
+        # A place and a story are both a point with a story text and CC0 facts.
         lon, lat = geometry["coordinates"][:2]
-        entries = _place_entries(props, lon, lat)
-        page = url_for("visitor.place", place_id=feature["id"])
-        licences = [
-            {"label": gettext("Licence of the story"), "licence": licence(props.get("licence"))},
-            {"label": gettext("Licence of position and facts"),
-             "licence": licence(props.get("data_licence") or DATA_LICENCE)},
-        ]
-        map_data = {"points": [{"id": feature["id"], "title": props["title"], "lon": lon,
-                                "lat": lat, "url": page}]}
-    elif cid == "stories":
-        lon, lat = geometry["coordinates"][:2]
-        entries = _story_entries(props, lon, lat)
-        page = url_for("stories.story", story_id=feature["id"])
+        if cid == "places":
+            entries = _place_entries(props, lon, lat)
+            page = url_for("visitor.place", place_id=feature["id"])
+        else:
+            entries = _story_entries(props, lon, lat)
+            page = url_for("stories.story", story_id=feature["id"])
         licences = [
             {"label": gettext("Licence of the story"), "licence": licence(props.get("licence"))},
             {"label": gettext("Licence of position and facts"),
